@@ -1,0 +1,75 @@
+package dev.kiln.kernels;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector species every CPU kernel uses, chosen once at class load.
+ *
+ * <p>By default the machine's preferred shape (AVX-512 gives 16 floats). The system property
+ * {@code kiln.simd.bits} overrides it with 64, 128, 256 or 512; {@code 0} means "scalar only":
+ * kernels then take their scalar loops everywhere (useful to isolate a vector-path bug).
+ *
+ * <pre>{@code
+ * int n = Simd.F.loopBound(len);   // main vector loop to here, then a scalar tail
+ * }</pre>
+ */
+public final class Simd {
+    /** Vector width in bits; 0 when vectors are disabled. */
+    public static final int BITS;
+    /** True when kernels must not use vectors. */
+    public static final boolean SCALAR;
+    /** Float species (16 lanes on AVX-512). */
+    public static final VectorSpecies<Float> F;
+    /** Double species with the same bit width as {@link #F}. */
+    public static final VectorSpecies<Double> D;
+    /** Int species with the same bit width as {@link #F}. */
+    public static final VectorSpecies<Integer> I;
+
+    static {
+        String prop = System.getProperty("kiln.simd.bits");
+        int bits = prop == null || prop.isBlank()
+                ? VectorShape.preferredShape().vectorBitSize()
+                : parseBits(prop.trim());
+        SCALAR = bits == 0;
+        VectorShape shape = SCALAR ? VectorShape.S_64_BIT : VectorShape.forBitSize(bits);
+        BITS = bits;
+        F = FloatVector.SPECIES_PREFERRED.withShape(shape);
+        D = DoubleVector.SPECIES_PREFERRED.withShape(shape);
+        I = IntVector.SPECIES_PREFERRED.withShape(shape);
+    }
+
+    private Simd() {
+    }
+
+    private static int parseBits(String s) {
+        int bits;
+        try {
+            bits = Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("kiln.simd.bits: expected 0, 64, 128, 256 or 512, got '" + s + "'");
+        }
+        if (bits != 0 && bits != 64 && bits != 128 && bits != 256 && bits != 512) {
+            throw new IllegalArgumentException("kiln.simd.bits: expected 0, 64, 128, 256 or 512, got " + bits);
+        }
+        return bits;
+    }
+
+    /** Index where the vector main loop over {@code n} floats ends (0 in scalar mode). */
+    public static int loopBoundF(int n) {
+        return SCALAR ? 0 : F.loopBound(n);
+    }
+
+    /** Index where the vector main loop over {@code n} doubles ends (0 in scalar mode). */
+    public static int loopBoundD(int n) {
+        return SCALAR ? 0 : D.loopBound(n);
+    }
+
+    /** Float lanes per vector (1 in scalar mode). */
+    public static int lanesF() {
+        return SCALAR ? 1 : F.length();
+    }
+}

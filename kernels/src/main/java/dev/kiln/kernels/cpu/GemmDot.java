@@ -1,0 +1,139 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.F;
+import static dev.kiln.kernels.cpu.GemmMicro.L;
+import static jdk.incubator.vector.VectorOperators.ADD;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Dot-product kernels for the direct GEMM, where both operands are contiguous along k: 4 x 4
+ * blocks of C from four rows of each operand (8 loads per 16 FMAs), sums reduced once at the end
+ * plus a scalar tail of {@code k mod L}. Vectors never cross a call to a plain helper (C2 may
+ * decline to inline it and would box them).
+ */
+final class GemmDot {
+    private GemmDot() {
+    }
+
+    /**
+     * {@code C[m,n] (=|+=) X[m,k] * Y[n,k]^T}: dot products of rows of X (leading dim {@code ldx})
+     * with rows of Y (leading dim {@code ldy}), 4 x 4 at a time.
+     */
+    static void dot(boolean acc, float[] c, int cOff, int ldc, float[] x, int xOff, int ldx,
+                    float[] y, int yOff, int ldy, int m, int n, int k) {
+        int m4 = m & ~3;
+        int n4 = n & ~3;
+        for (int i = 0; i < m4; i += 4) {
+            for (int j = 0; j < n4; j += 4) {
+                dot4x4(acc, c, cOff + i * ldc + j, ldc, x, xOff + i * ldx, ldx, y, yOff + j * ldy, ldy, k);
+            }
+            for (int j = n4; j < n; j++) {
+                dot1x4(acc, c, cOff + i * ldc + j, ldc, y, yOff + j * ldy, x, xOff + i * ldx, ldx, 4, k);
+            }
+        }
+        for (int i = m4; i < m; i++) {
+            for (int j = 0; j < n; j += 4) {
+                dot1x4(acc, c, cOff + i * ldc + j, 1, x, xOff + i * ldx, y, yOff + j * ldy, ldy,
+                        Math.min(4, n - j), k);
+            }
+        }
+    }
+
+    /** Four rows of X (from {@code xi}) against four rows of Y (from {@code yi}) into a 4 x 4 block of C. */
+    private static void dot4x4(boolean acc, float[] c, int ci, int ldc, float[] x, int xi, int ldx,
+                               float[] y, int yi, int ldy, int k) {
+        int x0i = xi, x1i = xi + ldx, x2i = xi + 2 * ldx, x3i = xi + 3 * ldx;
+        int y0i = yi, y1i = yi + ldy, y2i = yi + 2 * ldy, y3i = yi + 3 * ldy;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
+        int kb = F.loopBound(k);
+        for (int p = 0; p < kb; p += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, x0i + p);
+            FloatVector x1 = FloatVector.fromArray(F, x, x1i + p);
+            FloatVector x2 = FloatVector.fromArray(F, x, x2i + p);
+            FloatVector x3 = FloatVector.fromArray(F, x, x3i + p);
+            FloatVector y0 = FloatVector.fromArray(F, y, y0i + p);
+            FloatVector y1 = FloatVector.fromArray(F, y, y1i + p);
+            FloatVector y2 = FloatVector.fromArray(F, y, y2i + p);
+            FloatVector y3 = FloatVector.fromArray(F, y, y3i + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            s10 = x1.fma(y0, s10);
+            s11 = x1.fma(y1, s11);
+            s12 = x1.fma(y2, s12);
+            s13 = x1.fma(y3, s13);
+            s20 = x2.fma(y0, s20);
+            s21 = x2.fma(y1, s21);
+            s22 = x2.fma(y2, s22);
+            s23 = x2.fma(y3, s23);
+            s30 = x3.fma(y0, s30);
+            s31 = x3.fma(y1, s31);
+            s32 = x3.fma(y2, s32);
+            s33 = x3.fma(y3, s33);
+        }
+        finish(acc, c, ci, 1, 4, s00.reduceLanes(ADD), s01.reduceLanes(ADD), s02.reduceLanes(ADD),
+                s03.reduceLanes(ADD), x, x0i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci + ldc, 1, 4, s10.reduceLanes(ADD), s11.reduceLanes(ADD), s12.reduceLanes(ADD),
+                s13.reduceLanes(ADD), x, x1i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci + 2 * ldc, 1, 4, s20.reduceLanes(ADD), s21.reduceLanes(ADD), s22.reduceLanes(ADD),
+                s23.reduceLanes(ADD), x, x2i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci + 3 * ldc, 1, 4, s30.reduceLanes(ADD), s31.reduceLanes(ADD), s32.reduceLanes(ADD),
+                s33.reduceLanes(ADD), x, x3i, y, y0i, y1i, y2i, y3i, kb, k);
+    }
+
+    /**
+     * One row of X (from {@code xi}) against {@code nj <= 4} rows of Y (from {@code yi}; missing ones
+     * repeat the last), stored {@code cs} apart from {@code c[ci]}.
+     */
+    private static void dot1x4(boolean acc, float[] c, int ci, int cs, float[] x, int xi,
+                               float[] y, int yi, int ldy, int nj, int k) {
+        int y0i = yi;
+        int y1i = yi + Math.min(1, nj - 1) * ldy;
+        int y2i = yi + Math.min(2, nj - 1) * ldy;
+        int y3i = yi + Math.min(3, nj - 1) * ldy;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+        int kb = F.loopBound(k);
+        for (int p = 0; p < kb; p += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xi + p);
+            s0 = x0.fma(FloatVector.fromArray(F, y, y0i + p), s0);
+            s1 = x0.fma(FloatVector.fromArray(F, y, y1i + p), s1);
+            s2 = x0.fma(FloatVector.fromArray(F, y, y2i + p), s2);
+            s3 = x0.fma(FloatVector.fromArray(F, y, y3i + p), s3);
+        }
+        finish(acc, c, ci, cs, nj, s0.reduceLanes(ADD), s1.reduceLanes(ADD), s2.reduceLanes(ADD), s3.reduceLanes(ADD),
+                x, xi, y, y0i, y1i, y2i, y3i, kb, k);
+    }
+
+    /** Adds the scalar tails {@code [kb, k)} to four dot products and stores {@code nj} of them, {@code cs} apart. */
+    private static void finish(boolean acc, float[] c, int ci, int cs, int nj, float s0, float s1,
+                               float s2, float s3, float[] x, int xi, float[] y,
+                               int y0i, int y1i, int y2i, int y3i, int kb, int k) {
+        put(acc, c, ci, s0 + tail(x, xi, y, y0i, kb, k));
+        if (nj > 1) {
+            put(acc, c, ci + cs, s1 + tail(x, xi, y, y1i, kb, k));
+        }
+        if (nj > 2) {
+            put(acc, c, ci + 2 * cs, s2 + tail(x, xi, y, y2i, kb, k));
+        }
+        if (nj > 3) {
+            put(acc, c, ci + 3 * cs, s3 + tail(x, xi, y, y3i, kb, k));
+        }
+    }
+
+    private static float tail(float[] x, int xi, float[] y, int yi, int kb, int k) {
+        float s = 0f;
+        for (int p = kb; p < k; p++) {
+            s = Math.fma(x[xi + p], y[yi + p], s);
+        }
+        return s;
+    }
+
+    private static void put(boolean acc, float[] c, int ci, float v) {
+        c[ci] = acc ? c[ci] + v : v;
+    }
+}

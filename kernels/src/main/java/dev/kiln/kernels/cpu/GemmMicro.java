@@ -1,0 +1,105 @@
+package dev.kiln.kernels.cpu;
+
+import dev.kiln.kernels.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The GEMM micro-kernel: one {@code MR x NR} tile of C from packed strips, with the
+ * {@code MR * 2} accumulators in local vectors so that C2 keeps them in registers.
+ *
+ * <p>Everything is written out in the method body on purpose: a helper taking vectors that C2
+ * declines to inline (it stops inlining past a node budget, which the Vector API reaches fast)
+ * boxes them, and that made the kernel eight times slower.
+ */
+final class GemmMicro {
+    static final VectorSpecies<Float> F = Simd.F;
+    /** Floats per vector. */
+    static final int L = F.length();
+    /** Rows of a tile (and of a packed A strip). */
+    static final int MR = 8;
+    /** Columns of a tile (and of a packed B strip): two vectors. */
+    static final int NR = 2 * L;
+
+    private GemmMicro() {
+    }
+
+    /**
+     * {@code C[MR, NR] (=|+=) Ap * Bp} where {@code Ap} holds {@code kc} columns of {@code MR} floats
+     * ({@code ap[ai + p*MR + i]}) and {@code Bp} holds {@code kc} rows of {@code NR} floats
+     * ({@code bp[bi + p*NR + j]}); C row {@code i} starts at {@code c[ci + i*ldc]}. Reads C only when
+     * {@code load}.
+     */
+    static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector a = FloatVector.broadcast(F, ap[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(F, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(F, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(F, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(F, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(F, ap[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(F, ap[ai + 6]);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(F, ap[ai + 7]);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
+            ai += MR;
+            bi += NR;
+        }
+        int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        int r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        if (load) {
+            c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+            c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
+            c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+            c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
+            c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+            c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
+            c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+            c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
+            c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+            c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
+            c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
+            c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
+            c60.add(FloatVector.fromArray(F, c, r6)).intoArray(c, r6);
+            c61.add(FloatVector.fromArray(F, c, r6 + L)).intoArray(c, r6 + L);
+            c70.add(FloatVector.fromArray(F, c, r7)).intoArray(c, r7);
+            c71.add(FloatVector.fromArray(F, c, r7 + L)).intoArray(c, r7 + L);
+        } else {
+            c00.intoArray(c, r0);
+            c01.intoArray(c, r0 + L);
+            c10.intoArray(c, r1);
+            c11.intoArray(c, r1 + L);
+            c20.intoArray(c, r2);
+            c21.intoArray(c, r2 + L);
+            c30.intoArray(c, r3);
+            c31.intoArray(c, r3 + L);
+            c40.intoArray(c, r4);
+            c41.intoArray(c, r4 + L);
+            c50.intoArray(c, r5);
+            c51.intoArray(c, r5 + L);
+            c60.intoArray(c, r6);
+            c61.intoArray(c, r6 + L);
+            c70.intoArray(c, r7);
+            c71.intoArray(c, r7 + L);
+        }
+    }
+}

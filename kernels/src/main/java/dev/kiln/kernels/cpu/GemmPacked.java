@@ -1,0 +1,108 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
+import static dev.kiln.kernels.cpu.GemmMicro.NR;
+
+import dev.kiln.kernels.Parallel;
+
+/**
+ * The blocked GEMM (BLIS loop order): for each {@code NC} column panel and {@code KC} slice of k,
+ * pack the B panel; for each {@code MC} row block, pack the A block; then sweep the micro-kernel
+ * over {@code NR} column strips (B strip kept in L1) and {@code MR} row strips (A block in L2).
+ * Threads take disjoint column or row ranges of C, each with its own packing buffers.
+ */
+final class GemmPacked {
+    /** Depth of a packed slice (B strip {@code KC x NR} should sit in L1). */
+    static final int KC = 256;
+    /** Rows of a packed A block (a multiple of {@code MR}; {@code MC x KC} sits in L2). */
+    static final int MC = 24 * MR;
+    /** Columns of a packed B panel (a multiple of {@code NR}). */
+    static final int NC = Math.max(NR, 4096 / NR * NR);
+
+    private GemmPacked() {
+    }
+
+    /** Validated GEMM with {@code m, n, k > 0}; split over threads when large enough. */
+    static void gemm(boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff, int lda,
+                     boolean transB, float[] b, int bOff, int ldb, int m, int n, int k) {
+        int threads = Parallel.threads();
+        int unitsM = (m + MR - 1) / MR;
+        int unitsN = (n + NR - 1) / NR;
+        if (threads == 1 || (long) m * n * k < Gemm.PARALLEL_MIN_WORK || Math.max(unitsM, unitsN) < 2) {
+            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
+            return;
+        }
+        // Each thread packs its own operands: splitting N repeats the packing of A in every thread,
+        // splitting M that of B, which is cheaper per float (whole vectors when B is not transposed).
+        boolean splitN = unitsM < threads ? unitsN > unitsM : unitsN >= threads && n >= 2 * m;
+        if (splitN) {
+            Parallel.forRange(unitsN, Gemm.grain((long) m * NR * k), (lo, hi) -> {
+                int j0 = lo * NR;
+                int j1 = Math.min(n, hi * NR);
+                serial(acc, c, cOff + j0, ldc, transA, a, aOff, lda,
+                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, m, j1 - j0, k);
+            });
+        } else {
+            Parallel.forRange(unitsM, Gemm.grain((long) MR * n * k), (lo, hi) -> {
+                int i0 = lo * MR;
+                int i1 = Math.min(m, hi * MR);
+                serial(acc, c, cOff + i0 * ldc, ldc, transA, a, transA ? aOff + i0 : aOff + i0 * lda, lda,
+                        transB, b, bOff, ldb, i1 - i0, n, k);
+            });
+        }
+    }
+
+    private static void serial(boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff, int lda,
+                               boolean transB, float[] b, int bOff, int ldb, int m, int n, int k) {
+        GemmPack.Buffers buf = GemmPack.Buffers.get();
+        int kcMax = Math.min(KC, k);
+        float[] bp = buf.b(kcMax * roundUp(Math.min(NC, n), NR));
+        float[] ap = buf.a(kcMax * roundUp(Math.min(MC, m), MR));
+        int[] rows = transB ? GemmPack.rowOffsets(ldb) : null;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                GemmPack.packB(bp, transB, b, bOff, ldb, pc, jc, kc, nc, rows);
+                boolean load = acc || pc > 0;
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    GemmPack.packA(ap, transA, a, aOff, lda, ic, pc, mc, kc);
+                    macro(ap, bp, buf.tile, c, cOff + ic * ldc + jc, ldc, mc, nc, kc, load);
+                }
+            }
+        }
+    }
+
+    /** {@code C[mc, nc] (=|+=) Ap * Bp} over packed operands, tile by tile. */
+    private static void macro(float[] ap, float[] bp, float[] tile, float[] c, int cOff, int ldc,
+                              int mc, int nc, int kc, boolean load) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                int ci = cOff + ir * ldc + jr;
+                if (mr == MR && nr == NR) {
+                    GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, c, ci, ldc, load);
+                } else {
+                    GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false);
+                    for (int i = 0; i < mr; i++) {
+                        int row = ci + i * ldc;
+                        int t = i * NR;
+                        if (load) {
+                            for (int j = 0; j < nr; j++) {
+                                c[row + j] += tile[t + j];
+                            }
+                        } else {
+                            System.arraycopy(tile, t, c, row, nr);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int roundUp(int x, int unit) {
+        return (x + unit - 1) / unit * unit;
+    }
+}

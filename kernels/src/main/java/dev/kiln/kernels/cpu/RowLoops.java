@@ -1,0 +1,194 @@
+package dev.kiln.kernels.cpu;
+
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.EXP;
+import static jdk.incubator.vector.VectorOperators.F2D;
+import static jdk.incubator.vector.VectorOperators.IS_NAN;
+import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.MIN;
+
+import dev.kiln.kernels.Simd;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector loops over one contiguous row {@code x[off .. off + n)}, shared by {@link Reduce} and
+ * {@link Softmax}. Sums accumulate in double vectors (each float vector widened to two), about as
+ * fast as float accumulation and accurate for rows of millions. Max and min follow {@link Math#max} /
+ * {@link Math#min}: a NaN anywhere gives NaN. Arguments are checked by the callers.
+ */
+final class RowLoops {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final VectorSpecies<Double> D = Simd.D;
+    private static final int L = F.length();
+
+    private RowLoops() {
+    }
+
+    private static FloatVector load(float[] x, int i) {
+        return FloatVector.fromArray(F, x, i);
+    }
+
+    private static DoubleVector lo(FloatVector v) {
+        return (DoubleVector) v.convertShape(F2D, D, 0);
+    }
+
+    private static DoubleVector hi(FloatVector v) {
+        return (DoubleVector) v.convertShape(F2D, D, 1);
+    }
+
+    /** sum of the row, in double. */
+    static double sum(float[] x, int off, int n) {
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        DoubleVector a2 = a0;
+        DoubleVector a3 = a0;
+        int i = 0;
+        int ub = Simd.loopBoundF(n);
+        for (int ub2 = ub - ub % (2 * L); i < ub2; i += 2 * L) {
+            FloatVector v = load(x, off + i);
+            FloatVector w = load(x, off + i + L);
+            a0 = a0.add(lo(v));
+            a1 = a1.add(hi(v));
+            a2 = a2.add(lo(w));
+            a3 = a3.add(hi(w));
+        }
+        for (; i < ub; i += L) {
+            FloatVector v = load(x, off + i);
+            a0 = a0.add(lo(v));
+            a1 = a1.add(hi(v));
+        }
+        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        for (; i < n; i++) {
+            s += x[off + i];
+        }
+        return s;
+    }
+
+    /** sum of {@code a[ao + i] * b[bo + i]}, products and sum in double. */
+    static double dot(float[] a, int ao, float[] b, int bo, int n) {
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        int i = 0;
+        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+            FloatVector u = load(a, ao + i);
+            FloatVector v = load(b, bo + i);
+            a0 = lo(u).fma(lo(v), a0);
+            a1 = hi(u).fma(hi(v), a1);
+        }
+        double s = a0.add(a1).reduceLanes(ADD);
+        for (; i < n; i++) {
+            s += (double) a[ao + i] * b[bo + i];
+        }
+        return s;
+    }
+
+    /** Largest value of a row of {@code n >= 1}, NaN if any is NaN. */
+    static float max(float[] x, int off, int n) {
+        int i = 0;
+        float m = x[off];
+        int ub = Simd.loopBoundF(n);
+        if (ub > 0) {
+            FloatVector m0 = load(x, off);
+            FloatVector m1 = m0;
+            for (i = L; i + 2 * L <= ub; i += 2 * L) {
+                m0 = m0.max(load(x, off + i));
+                m1 = m1.max(load(x, off + i + L));
+            }
+            for (; i < ub; i += L) {
+                m0 = m0.max(load(x, off + i));
+            }
+            m = m0.max(m1).reduceLanes(MAX);
+        }
+        for (; i < n; i++) {
+            m = Math.max(m, x[off + i]);
+        }
+        return m;
+    }
+
+    /** Smallest value of a row of {@code n >= 1}, NaN if any is NaN. */
+    static float min(float[] x, int off, int n) {
+        int i = 0;
+        float m = x[off];
+        int ub = Simd.loopBoundF(n);
+        if (ub > 0) {
+            FloatVector m0 = load(x, off);
+            FloatVector m1 = m0;
+            for (i = L; i + 2 * L <= ub; i += 2 * L) {
+                m0 = m0.min(load(x, off + i));
+                m1 = m1.min(load(x, off + i + L));
+            }
+            for (; i < ub; i += L) {
+                m0 = m0.min(load(x, off + i));
+            }
+            m = m0.min(m1).reduceLanes(MIN);
+        }
+        for (; i < n; i++) {
+            m = Math.min(m, x[off + i]);
+        }
+        return m;
+    }
+
+    /**
+     * First index {@code i < n} with {@code x[off + i] == m} (+0 and -0 match each other), or with NaN
+     * when m is NaN; -1 when there is none.
+     */
+    static int indexOf(float[] x, int off, int n, float m) {
+        boolean nan = Float.isNaN(m);
+        int i = 0;
+        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+            FloatVector v = load(x, off + i);
+            VectorMask<Float> hit = nan ? v.test(IS_NAN) : v.compare(EQ, m);
+            if (hit.anyTrue()) {
+                return i + hit.firstTrue();
+            }
+        }
+        for (; i < n; i++) {
+            float v = x[off + i];
+            if (v == m || nan && Float.isNaN(v)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Writes {@code out[oo + i] = exp(x[xo + i] - m)} and returns their sum in double. */
+    static double expShifted(float[] out, int oo, float[] x, int xo, float m, int n) {
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        int i = 0;
+        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+            FloatVector e = load(x, xo + i).sub(m).lanewise(EXP);
+            e.intoArray(out, oo + i);
+            a0 = a0.add(lo(e));
+            a1 = a1.add(hi(e));
+        }
+        double s = a0.add(a1).reduceLanes(ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - m);
+            out[oo + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    /** Sum of {@code exp(x[xo + i] - m)} in double, nothing written. */
+    static double sumExpShifted(float[] x, int xo, float m, int n) {
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        int i = 0;
+        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+            FloatVector e = load(x, xo + i).sub(m).lanewise(EXP);
+            a0 = a0.add(lo(e));
+            a1 = a1.add(hi(e));
+        }
+        double s = a0.add(a1).reduceLanes(ADD);
+        for (; i < n; i++) {
+            s += (float) Math.exp(x[xo + i] - m);
+        }
+        return s;
+    }
+}
