@@ -1,0 +1,105 @@
+package dev.kiln.engine;
+
+import dev.kiln.kernels.BinaryOp;
+import dev.kiln.kernels.CompareOp;
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.UnaryOp;
+
+/**
+ * The compute primitives a device provides. Ops (and their gradients) are written once against
+ * this interface, so adding a device never changes autograd. Inputs may be any views (strided,
+ * broadcast); results are new contiguous tensors on the same device. Callers have already checked
+ * shapes, dtypes and devices; a backend only rejects what it cannot do (e.g. a dtype it lacks).
+ */
+public interface Backend {
+    /** The device this backend computes on. */
+    Device device();
+
+    /** A new zero-filled contiguous tensor. */
+    Tensor zeros(DType dtype, int[] shape);
+
+    /** A new contiguous tensor holding {@code data} (a Java array of the dtype's type), copied. */
+    Tensor fromArray(DType dtype, int[] shape, Object data);
+
+    /** A contiguous copy of {@code x}. */
+    Tensor contiguous(Tensor x);
+
+    /** dst[...] = src broadcast to dst's shape and converted to dst's dtype (dst may be a view). */
+    void copy(Tensor dst, Tensor src);
+
+    /** dst[...] = v. */
+    void fill(Tensor dst, double v);
+
+    /** dst op= src (src broadcast to dst), in place. */
+    void binaryInPlace(BinaryOp op, Tensor dst, Tensor src);
+
+    /** dst += alpha * src (same shape), in place. */
+    void axpy(Tensor dst, double alpha, Tensor src);
+
+    Tensor unary(UnaryOp op, Tensor x);
+
+    Tensor powScalar(Tensor x, double p);
+
+    /** a op b with broadcasting; same floating dtype. */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** a op b with broadcasting; BOOL result. */
+    Tensor compare(CompareOp op, Tensor a, Tensor b);
+
+    /** cond ? a : b with broadcasting. */
+    Tensor where(Tensor cond, Tensor a, Tensor b);
+
+    /** Reduction kinds of {@link #reduce}. */
+    enum Reduction { SUM, MAX, MIN, ARGMAX, ARGMIN }
+
+    /** Reduces one dim, keeping it with size 1; ARGMAX/ARGMIN give I64. */
+    Tensor reduce(Reduction r, Tensor x, int dim);
+
+    /**
+     * Batched matrix product of 3-D tensors [batch or 1, m, k] x [batch or 1, k, n] (transposed
+     * operands given as [.., k, m] / [.., n, k] with the flags set); batch 1 broadcasts.
+     */
+    Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB);
+
+    /** (log-)softmax over {@code dim}. */
+    Tensor softmax(Tensor x, int dim, boolean log);
+
+    /** Gradient of (log-)softmax given its output y and the output gradient. */
+    Tensor softmaxBackward(Tensor y, Tensor gy, int dim, boolean log);
+
+    Tensor conv2d(Tensor x, Tensor w, Tensor bias, ConvGeom g);
+
+    Tensor conv2dBackwardInput(Tensor gy, Tensor w, ConvGeom g);
+
+    /** {gradWeight, gradBias (null unless withBias)}. */
+    Tensor[] conv2dBackwardWeight(Tensor x, Tensor gy, ConvGeom g, boolean withBias);
+
+    /** Pooling window geometry over a [N, C, H, W] input. */
+    record PoolGeom(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
+    }
+
+    /** {values [N,C,OH,OW], argmax indices (I32, flat within each plane)}. */
+    Tensor[] maxPool2d(Tensor x, PoolGeom g);
+
+    Tensor maxPool2dBackward(Tensor gy, Tensor argmax, int[] inputShape);
+
+    Tensor avgPool2d(Tensor x, PoolGeom g, boolean countIncludePad);
+
+    Tensor avgPool2dBackward(Tensor gy, int[] inputShape, PoolGeom g, boolean countIncludePad);
+
+    Tensor adaptiveAvgPool2d(Tensor x, int oh, int ow);
+
+    Tensor adaptiveAvgPool2dBackward(Tensor gy, int[] inputShape);
+
+    /** out[..., i, ...] = x[..., index[i], ...] along dim (index I64/I32, 1-D). */
+    Tensor indexSelect(Tensor x, int dim, Tensor index);
+
+    /** out (zeros of {@code shape}) with out[..., index[i], ...] += src[..., i, ...] along dim. */
+    Tensor indexAdd(int[] shape, int dim, Tensor index, Tensor src);
+
+    /** out[i][j][k] = x[i][index[i][j][k]][k] for dim 1 (index has x's rank). */
+    Tensor gather(Tensor x, int dim, Tensor index);
+
+    /** out (zeros of {@code shape}) with out[i][index[i][j][k]][k] += src[i][j][k] for dim 1. */
+    Tensor scatterAdd(int[] shape, int dim, Tensor index, Tensor src);
+}

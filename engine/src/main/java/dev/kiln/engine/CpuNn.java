@@ -1,0 +1,155 @@
+package dev.kiln.engine;
+
+import dev.kiln.kernels.cpu.Gemm;
+import dev.kiln.kernels.cpu.Reduce;
+import dev.kiln.kernels.cpu.Softmax;
+import dev.kiln.kernels.ref.RefGemm;
+import dev.kiln.kernels.ref.RefReduce;
+import dev.kiln.kernels.ref.RefSoftmax;
+
+/** CPU reductions, matrix products and softmax: views in, kernel calls on [outer, n, inner] layouts. */
+final class CpuNn {
+    private CpuNn() {
+    }
+
+    private static Tensor contiguous(Tensor t) {
+        return t.isContiguous() ? t : CpuBackend.INSTANCE.contiguous(t);
+    }
+
+    static Tensor reduce(Backend.Reduction r, Tensor x, int dim) {
+        Tensor c = contiguous(x);
+        int[] shape = c.shapeRef();
+        int outer = Shape.prod(shape, 0, dim);
+        int n = shape[dim];
+        int inner = Shape.prod(shape, dim + 1, shape.length);
+        int[] outShape = shape.clone();
+        outShape[dim] = 1;
+        boolean arg = r == Backend.Reduction.ARGMAX || r == Backend.Reduction.ARGMIN;
+        Tensor out = CpuBackend.INSTANCE.zeros(arg ? DType.I64 : c.dtype(), outShape);
+        if (n == 0) {
+            if (r != Backend.Reduction.SUM) {
+                throw new IllegalArgumentException(r.name().toLowerCase(java.util.Locale.ROOT)
+                        + ": cannot reduce an empty dim " + dim + " of shape " + Shape.str(shape));
+            }
+            return out;
+        }
+        int xo = c.offset();
+        if (c.dtype() == DType.F32) {
+            float[] xs = CpuBackend.f32(c);
+            switch (r) {
+                case SUM -> Reduce.sum(CpuBackend.f32(out), 0, xs, xo, outer, n, inner);
+                case MAX -> Reduce.max(CpuBackend.f32(out), 0, xs, xo, outer, n, inner);
+                case MIN -> Reduce.min(CpuBackend.f32(out), 0, xs, xo, outer, n, inner);
+                case ARGMAX -> Reduce.argmax(CpuBackend.heap(out).i64(), 0, xs, xo, outer, n, inner);
+                case ARGMIN -> Reduce.argmin(CpuBackend.heap(out).i64(), 0, xs, xo, outer, n, inner);
+            }
+        } else {
+            double[] xs = CpuBackend.f64(c);
+            switch (r) {
+                case SUM -> RefReduce.sum(CpuBackend.f64(out), 0, xs, xo, outer, n, inner);
+                case MAX -> RefReduce.max(CpuBackend.f64(out), 0, xs, xo, outer, n, inner);
+                case MIN -> RefReduce.min(CpuBackend.f64(out), 0, xs, xo, outer, n, inner);
+                case ARGMAX -> RefReduce.argmax(CpuBackend.heap(out).i64(), 0, xs, xo, outer, n, inner);
+                case ARGMIN -> RefReduce.argmin(CpuBackend.heap(out).i64(), 0, xs, xo, outer, n, inner);
+            }
+        }
+        return out;
+    }
+
+    /** A matrix operand as the GEMM sees it: offset, leading dim, batch stride, transposed or not. */
+    private record Operand(Tensor t, int off, int ld, long batchStride, boolean trans) {
+        static Operand of(Tensor x, boolean trans) {
+            int[] st = x.stridesRef();
+            int[] sh = x.shapeRef();
+            long bs = sh[0] == 1 ? 0 : st[0];
+            if (st[2] == 1 && (sh[1] == 1 || st[1] >= Math.max(1, sh[2]))) {
+                return new Operand(x, x.offset(), Math.max(st[1], Math.max(1, sh[2])), bs, trans);
+            }
+            if (st[1] == 1 && (sh[2] == 1 || st[2] >= Math.max(1, sh[1]))) {
+                return new Operand(x, x.offset(), Math.max(st[2], Math.max(1, sh[1])), bs, !trans);
+            }
+            Tensor c = CpuBackend.INSTANCE.contiguous(x);
+            return new Operand(c, 0, Math.max(1, sh[2]), sh[0] == 1 ? 0 : (long) sh[1] * sh[2], trans);
+        }
+    }
+
+    static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
+        int[] as = a.shapeRef();
+        int[] bs = b.shapeRef();
+        int m = transA ? as[2] : as[1];
+        int k = transA ? as[1] : as[2];
+        int n = transB ? bs[1] : bs[2];
+        int batch = Math.max(as[0], bs[0]);
+        Tensor out = CpuBackend.INSTANCE.zeros(a.dtype(), new int[] {batch, m, n});
+        if (m == 0 || n == 0) {
+            return out;
+        }
+        Operand pa = Operand.of(a, transA);
+        Operand pb = Operand.of(b, transB);
+        if (a.dtype() == DType.F32) {
+            float[] c = CpuBackend.f32(out);
+            float[] x = CpuBackend.f32(pa.t());
+            float[] y = CpuBackend.f32(pb.t());
+            if (batch == 1) {
+                Gemm.sgemm(false, c, 0, n, pa.trans(), x, pa.off(), pa.ld(), pb.trans(), y, pb.off(), pb.ld(), m, n, k);
+            } else {
+                Gemm.sgemmBatched(false, c, 0, n, (long) m * n, pa.trans(), x, pa.off(), pa.ld(), pa.batchStride(),
+                        pb.trans(), y, pb.off(), pb.ld(), pb.batchStride(), batch, m, n, k);
+            }
+        } else {
+            double[] c = CpuBackend.f64(out);
+            double[] x = CpuBackend.f64(pa.t());
+            double[] y = CpuBackend.f64(pb.t());
+            RefGemm.dgemmBatched(false, c, 0, n, (long) m * n, pa.trans(), x, pa.off(), pa.ld(), pa.batchStride(),
+                    pb.trans(), y, pb.off(), pb.ld(), pb.batchStride(), batch, m, n, k);
+        }
+        return out;
+    }
+
+    static Tensor softmax(Tensor x, int dim, boolean log) {
+        Tensor c = contiguous(x);
+        int[] shape = c.shapeRef();
+        int outer = Shape.prod(shape, 0, dim);
+        int n = shape[dim];
+        int inner = Shape.prod(shape, dim + 1, shape.length);
+        Tensor out = CpuBackend.INSTANCE.zeros(c.dtype(), shape);
+        if (c.dtype() == DType.F32) {
+            if (log) {
+                Softmax.logSoftmax(CpuBackend.f32(out), 0, CpuBackend.f32(c), c.offset(), outer, n, inner);
+            } else {
+                Softmax.softmax(CpuBackend.f32(out), 0, CpuBackend.f32(c), c.offset(), outer, n, inner);
+            }
+        } else if (log) {
+            RefSoftmax.logSoftmax(CpuBackend.f64(out), 0, CpuBackend.f64(c), c.offset(), outer, n, inner);
+        } else {
+            RefSoftmax.softmax(CpuBackend.f64(out), 0, CpuBackend.f64(c), c.offset(), outer, n, inner);
+        }
+        return out;
+    }
+
+    static Tensor softmaxBackward(Tensor y, Tensor gy, int dim, boolean log) {
+        Tensor yc = contiguous(y);
+        Tensor gc = contiguous(gy);
+        int[] shape = yc.shapeRef();
+        int outer = Shape.prod(shape, 0, dim);
+        int n = shape[dim];
+        int inner = Shape.prod(shape, dim + 1, shape.length);
+        Tensor gx = CpuBackend.INSTANCE.zeros(yc.dtype(), shape);
+        if (yc.dtype() == DType.F32) {
+            float[] g = CpuBackend.f32(gx);
+            if (log) {
+                Softmax.logSoftmaxBackward(g, 0, CpuBackend.f32(yc), yc.offset(), CpuBackend.f32(gc), gc.offset(), outer, n, inner);
+            } else {
+                Softmax.softmaxBackward(g, 0, CpuBackend.f32(yc), yc.offset(), CpuBackend.f32(gc), gc.offset(), outer, n, inner);
+            }
+        } else {
+            double[] g = CpuBackend.f64(gx);
+            if (log) {
+                RefSoftmax.logSoftmaxBackward(g, 0, CpuBackend.f64(yc), yc.offset(), CpuBackend.f64(gc), gc.offset(), outer, n, inner);
+            } else {
+                RefSoftmax.softmaxBackward(g, 0, CpuBackend.f64(yc), yc.offset(), CpuBackend.f64(gc), gc.offset(), outer, n, inner);
+            }
+        }
+        return gx;
+    }
+}

@@ -1,0 +1,169 @@
+package dev.kiln.engine;
+
+/**
+ * Neural-network functions over tensors, as {@code torch.nn.functional}: convolution, pooling,
+ * softmax, dropout, normalization, embedding and index ops. All record their gradients.
+ *
+ * <pre>{@code
+ * Tensor h = Functional.conv2d(x, w, b, 1, 2);                 // stride 1, padding 2
+ * Tensor p = Functional.maxPool2d(h.relu(), 2);
+ * Tensor logp = Functional.logSoftmax(p.flatten(1, -1).matmul(fc), 1);
+ * }</pre>
+ */
+public final class Functional {
+    private Functional() {
+    }
+
+    /** 2-D convolution, x [N, C, H, W], w [OC, C/groups, KH, KW], bias [OC] or null. */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        return ConvOps.conv2d(x, w, bias, stride, padding, dilation, groups);
+    }
+
+    /** 2-D convolution with square stride and padding, no dilation, one group. */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding) {
+        return ConvOps.conv2d(x, w, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
+    }
+
+    /** Max pooling; {@code stride} null or empty means the kernel size; ceilMode as in PyTorch. */
+    public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
+        return ConvOps.maxPool2d(x, kernel, stride, padding, dilation, ceilMode);
+    }
+
+    /** Max pooling with a square kernel and stride equal to it. */
+    public static Tensor maxPool2d(Tensor x, int kernel) {
+        return ConvOps.maxPool2d(x, new int[] {kernel}, null, new int[] {0}, new int[] {1}, false);
+    }
+
+    /** Average pooling; {@code stride} null or empty means the kernel size. */
+    public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, boolean ceilMode, boolean countIncludePad) {
+        return ConvOps.avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad);
+    }
+
+    /** Average pooling with a square kernel and stride equal to it. */
+    public static Tensor avgPool2d(Tensor x, int kernel) {
+        return ConvOps.avgPool2d(x, new int[] {kernel}, null, new int[] {0}, false, true);
+    }
+
+    /** Adaptive average pooling to an {@code oh x ow} output. */
+    public static Tensor adaptiveAvgPool2d(Tensor x, int oh, int ow) {
+        return ConvOps.adaptiveAvgPool2d(x, oh, ow);
+    }
+
+    public static Tensor softmax(Tensor x, int dim) {
+        return softmaxImpl("softmax", x, dim, false);
+    }
+
+    public static Tensor logSoftmax(Tensor x, int dim) {
+        return softmaxImpl("logSoftmax", x, dim, true);
+    }
+
+    private static Tensor softmaxImpl(String op, Tensor x, int dim, boolean log) {
+        MathOps.requireFloating(op, x);
+        if (x.rank() == 0) {
+            return softmaxImpl(op, x.reshape(1), 0, log).reshape();
+        }
+        int d = Shape.dim(op, dim, x.rank());
+        Tensor y = x.backend().softmax(x, d, log);
+        return Autograd.record(op, y, g -> new Tensor[] {g.backend().softmaxBackward(y, g, d, log)}, x);
+    }
+
+    /**
+     * Inverted dropout: in training, zeroes each element with probability {@code p} and scales the
+     * rest by 1/(1-p); the identity otherwise.
+     */
+    public static Tensor dropout(Tensor x, double p, boolean training, Generator gen) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("dropout: expected a probability in [0, 1], got " + p);
+        }
+        if (!training || p == 0) {
+            return x;
+        }
+        MathOps.requireFloating("dropout", x);
+        if (p == 1) {
+            return x.mul(0);
+        }
+        Tensor mask = Tensors.zeros(x.dtype(), x.shapeRef());
+        HeapStorage h = (HeapStorage) mask.storage();
+        double keep = 1 / (1 - p);
+        for (int i = 0, n = mask.numel(); i < n; i++) {
+            h.set(i, gen.nextDouble() >= p ? keep : 0);
+        }
+        return x.mul(mask.to(x.device()));
+    }
+
+    /**
+     * Batch normalization over dim 1 of x [N, C, ...]. In training the batch statistics are used
+     * and the running ones (if given) are updated in place with {@code momentum} (unbiased
+     * variance, as PyTorch); in eval the running statistics are used.
+     */
+    public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                   boolean training, double momentum, double eps) {
+        return NormOps.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
+    /** Layer normalization over the last {@code normalizedShape.length} dims. */
+    public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        return NormOps.layerNorm(x, normalizedShape, weight, bias, eps);
+    }
+
+    /** Rows of {@code weight} [V, D] picked by integer {@code indices} of any shape: [..., D]. */
+    public static Tensor embedding(Tensor weight, Tensor indices) {
+        if (weight.rank() != 2) {
+            throw new IllegalArgumentException("embedding: expected weight [V, D], got " + Shape.str(weight.shapeRef()));
+        }
+        int[] is = indices.shapeRef();
+        int[] out = java.util.Arrays.copyOf(is, is.length + 1);
+        out[is.length] = weight.size(1);
+        return indexSelect(weight, 0, indices.reshape(-1)).reshape(out);
+    }
+
+    /** Slices of x along {@code dim} at the positions in the 1-D integer {@code index}. */
+    public static Tensor indexSelect(Tensor x, int dim, Tensor index) {
+        requireIndex("indexSelect", index);
+        if (index.rank() != 1) {
+            throw new IllegalArgumentException("indexSelect: expected a 1-D index, got " + Shape.str(index.shapeRef()));
+        }
+        int d = Shape.dim("indexSelect", dim, x.rank());
+        Tensor y = x.backend().indexSelect(x, d, index);
+        int[] xs = x.shape();
+        return Autograd.record("indexSelect", y, g -> new Tensor[] {g.backend().indexAdd(xs, d, index, g)}, x);
+    }
+
+    /**
+     * out[i][j] = x[i][index[i][j]] for dim 1 (and alike for other dims); index has x's rank and
+     * x's sizes in every dim but {@code dim}.
+     */
+    public static Tensor gather(Tensor x, int dim, Tensor index) {
+        requireIndex("gather", index);
+        int d = Shape.dim("gather", dim, x.rank());
+        int[] xs = x.shapeRef();
+        int[] is = index.shapeRef();
+        boolean ok = is.length == xs.length;
+        for (int i = 0; ok && i < xs.length; i++) {
+            ok = i == d || is[i] == xs[i];
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("gather: expected an index of shape " + Shape.str(xs) + " except in dim " + d + ", got "
+                    + Shape.str(is));
+        }
+        Tensor y = x.backend().gather(x, d, index);
+        int[] shape = x.shape();
+        return Autograd.record("gather", y, g -> new Tensor[] {g.backend().scatterAdd(shape, d, index, g)}, x);
+    }
+
+    private static void requireIndex(String op, Tensor index) {
+        if (index.dtype() != DType.I64 && index.dtype() != DType.I32) {
+            throw new IllegalArgumentException(op + ": expected an I64 or I32 index, got " + index.dtype());
+        }
+    }
+
+    /** Concatenation along {@code dim}. */
+    public static Tensor cat(int dim, Tensor... xs) {
+        return ViewOps.cat(xs, dim);
+    }
+
+    /** Stacking along a new {@code dim}. */
+    public static Tensor stack(int dim, Tensor... xs) {
+        return ViewOps.stack(xs, dim);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.kiln.engine;
+
+/** Matrix products with torch.matmul semantics, on one batched GEMM primitive with its gradient. */
+final class LinalgOps {
+    private LinalgOps() {
+    }
+
+    static Tensor matmul(Tensor a, Tensor b) {
+        MathOps.requireFloating("matmul", a);
+        MathOps.requireFloating("matmul", b);
+        MathOps.requireSame("matmul", a, b);
+        int ra = a.rank();
+        int rb = b.rank();
+        if (ra == 0 || rb == 0) {
+            throw new IllegalArgumentException("matmul: expected tensors with at least one dim, got " + Shape.str(a.shapeRef()) + " x "
+                    + Shape.str(b.shapeRef()));
+        }
+        if (ra == 1 && rb == 1) {
+            return matmul(a.unsqueeze(0), b.unsqueeze(1)).reshape();
+        }
+        if (ra == 1) {
+            return matmul(a.unsqueeze(0), b).squeeze(-2);
+        }
+        if (rb == 1) {
+            return matmul(a, b.unsqueeze(1)).squeeze(-1);
+        }
+        int m = a.size(-2);
+        int k = a.size(-1);
+        int kb = b.size(-2);
+        int n = b.size(-1);
+        if (k != kb) {
+            throw new IllegalArgumentException("matmul: inner dims differ: " + Shape.str(a.shapeRef()) + " x " + Shape.str(b.shapeRef()));
+        }
+        if (ra == 2 && rb == 2) {
+            return mm3(a.unsqueeze(0), b.unsqueeze(0)).reshape(m, n);
+        }
+        if (rb == 2) {
+            int[] out = a.shape();
+            out[ra - 1] = n;
+            return mm3(a.reshape(1, -1, k), b.unsqueeze(0)).reshape(out);
+        }
+        int[] ba = java.util.Arrays.copyOf(a.shapeRef(), ra - 2);
+        int[] bb = java.util.Arrays.copyOf(b.shapeRef(), rb - 2);
+        int[] batch = Shape.broadcast("matmul", ba, bb);
+        int nb = Shape.numel(batch);
+        Tensor a3 = java.util.Arrays.equals(ba, batch) ? a.reshape(nb, m, k) : expandBatch(a, batch, m, k, nb);
+        Tensor b3 = java.util.Arrays.equals(bb, batch) ? b.reshape(nb, k, n) : expandBatch(b, batch, k, n, nb);
+        int[] out = java.util.Arrays.copyOf(batch, batch.length + 2);
+        out[batch.length] = m;
+        out[batch.length + 1] = n;
+        return mm3(a3, b3).reshape(out);
+    }
+
+    private static Tensor expandBatch(Tensor x, int[] batch, int r, int c, int nb) {
+        if (x.rank() == 2 || Shape.numel(java.util.Arrays.copyOf(x.shapeRef(), x.rank() - 2)) == 1) {
+            return x.reshape(1, r, c);
+        }
+        int[] full = java.util.Arrays.copyOf(batch, batch.length + 2);
+        full[batch.length] = r;
+        full[batch.length + 1] = c;
+        return x.expand(full).reshape(nb, r, c);
+    }
+
+    /** [B|1, m, k] x [B|1, k, n] -> [B, m, n]. */
+    private static Tensor mm3(Tensor a, Tensor b) {
+        Tensor y = a.backend().matmul(a, false, b, false);
+        return Autograd.record("matmul", y, g -> {
+            Backend be = g.backend();
+            Tensor ga = null;
+            Tensor gb = null;
+            if (a.requiresGrad()) {
+                ga = be.matmul(g, false, b, true);
+                if (a.size(0) == 1 && ga.size(0) != 1) {
+                    ga = be.reduce(Backend.Reduction.SUM, ga, 0);
+                }
+            }
+            if (b.requiresGrad()) {
+                gb = be.matmul(a, true, g, false);
+                if (b.size(0) == 1 && gb.size(0) != 1) {
+                    gb = be.reduce(Backend.Reduction.SUM, gb, 0);
+                }
+            }
+            return new Tensor[] {ga, gb};
+        }, a, b);
+    }
+}
