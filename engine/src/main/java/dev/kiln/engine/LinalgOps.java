@@ -69,18 +69,29 @@ final class LinalgOps {
             Tensor ga = null;
             Tensor gb = null;
             if (a.requiresGrad()) {
-                ga = be.matmul(g, false, b, true);
+                ga = columnMajor(a) ? be.matmul(b, false, g, true).transpose(1, 2) : be.matmul(g, false, b, true);
                 if (a.size(0) == 1 && ga.size(0) != 1) {
                     ga = be.reduce(Backend.Reduction.SUM, ga, 0);
                 }
             }
             if (b.requiresGrad()) {
-                gb = be.matmul(a, true, g, false);
+                gb = columnMajor(b) ? be.matmul(g, true, a, false).transpose(1, 2) : be.matmul(a, true, g, false);
                 if (b.size(0) == 1 && gb.size(0) != 1) {
                     gb = be.reduce(Backend.Reduction.SUM, gb, 0);
                 }
             }
             return new Tensor[] {ga, gb};
         }, a, b);
+    }
+
+    /**
+     * True when the matrices of a [B, r, c] operand are stored transposed (a transpose view of
+     * contiguous data, as a Linear weight used as W^T). Its gradient is then computed transposed
+     * too, so it reaches the leaf already laid out like the leaf, without a strided copy.
+     */
+    private static boolean columnMajor(Tensor t) {
+        int[] st = t.stridesRef();
+        int[] sh = t.shapeRef();
+        return sh[1] > 1 && sh[2] > 1 && st[1] == 1 && st[2] >= sh[1];
     }
 }

@@ -8,7 +8,7 @@ import dev.kiln.kernels.UnaryOp;
  * An n-dimensional array with a dtype and a device, a view (shape, strides, offset) over a
  * {@link Storage}, and a place on the autograd tape.
  *
- * <p>Views (reshape of a contiguous tensor, permute, transpose, narrow, expand, squeeze,
+ * <p>Views (reshape wherever the strides allow it, permute, transpose, narrow, expand, squeeze,
  * unsqueeze) share storage; every other op returns a new contiguous tensor. Ops on tensors that
  * require gradients are recorded while {@link Grad#isEnabled()}; {@link #backward()} then fills
  * {@link #grad()} of every leaf that requires one.

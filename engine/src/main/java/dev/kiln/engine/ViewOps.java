@@ -51,9 +51,50 @@ final class ViewOps {
         if (Arrays.equals(s, from)) {
             return x;
         }
-        Tensor base = x.isContiguous() ? x : x.backend().contiguous(x);
-        Tensor y = base.viewOf(s, Shape.contiguousStrides(s), base.offset());
+        int[] st = viewStrides(from, x.stridesRef(), s);
+        Tensor y;
+        if (st != null) {
+            y = x.viewOf(s, st, x.offset());
+        } else {
+            Tensor base = x.backend().contiguous(x);
+            y = base.viewOf(s, Shape.contiguousStrides(s), base.offset());
+        }
         return Autograd.record("reshape", y, g -> new Tensor[] {g.reshape(from)}, x);
+    }
+
+    /**
+     * Strides that let {@code newShape} view the same elements as (oldShape, oldStrides) in
+     * row-major order, or null when no view can (then reshape copies). Dims are matched chunk by
+     * chunk, where a chunk is a run of old dims that are contiguous with each other.
+     */
+    static int[] viewStrides(int[] oldShape, int[] oldStrides, int[] newShape) {
+        int[] ns = new int[newShape.length];
+        if (Shape.numel(oldShape) == 0 || oldShape.length == 0) {
+            return Shape.contiguousStrides(newShape);
+        }
+        int viewD = newShape.length - 1;
+        long chunkBase = oldStrides[oldShape.length - 1];
+        long tensorNumel = 1;
+        long viewNumel = 1;
+        for (int d = oldShape.length - 1; d >= 0; d--) {
+            tensorNumel *= oldShape[d];
+            if (d == 0 || (oldShape[d - 1] != 1 && oldStrides[d - 1] != tensorNumel * chunkBase)) {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1)) {
+                    ns[viewD] = (int) (viewNumel * chunkBase);
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) {
+                    return null;
+                }
+                if (d > 0) {
+                    chunkBase = oldStrides[d - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? ns : null;
     }
 
     static Tensor flatten(Tensor x, int startDim, int endDim) {
