@@ -24,18 +24,19 @@ one that has Debian's PyTorch (package python3-torch):
     /usr/bin/python3 tools/golden_engine.py
 
 The fixture is committed; this script is never run in CI. The file is written
-by the small safetensors writer below (no dependency on the safetensors
-package) and read back and compared before the script reports success.
+by the small safetensors writer of tools/st_io.py (no dependency on the
+safetensors package) and read back and compared before the script reports
+success.
 """
 
-import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from st_io import read_safetensors, write_safetensors
 
 OUT = os.path.join("engine", "src", "test", "resources", "golden", "engine_chain.safetensors")
 
@@ -46,9 +47,6 @@ EXPRESSION = (
     "loss=nll_loss(logp,target,mean); float64, manual_seed(0), "
     "x~randn, weights~randn*0.3"
 )
-
-DTYPES = {np.dtype("<f8"): "F64", np.dtype("<i8"): "I64"}
-
 
 def build():
     """Runs the expression and returns the named tensors, in file order."""
@@ -87,54 +85,6 @@ def build():
     for name, t in zip(["x", "w1", "b1", "w2", "b2", "w3", "b3"], leaves):
         named["grad." + name] = t.grad
     return {k: v.detach().contiguous().numpy() for k, v in named.items()}
-
-
-def write_safetensors(path, tensors, metadata):
-    """Writes tensors (name -> little-endian ndarray) contiguously, in order."""
-    header = {}
-    chunks = []
-    offset = 0
-    for name, arr in tensors.items():
-        arr = arr.astype(arr.dtype.newbyteorder("<"), order="C")  # keeps 0-d shapes
-        raw = arr.tobytes(order="C")
-        header[name] = {
-            "dtype": DTYPES[arr.dtype],
-            "shape": list(arr.shape),
-            "data_offsets": [offset, offset + len(raw)],
-        }
-        chunks.append(raw)
-        offset += len(raw)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for raw in chunks:
-            f.write(raw)
-
-
-def read_safetensors(path):
-    """Reads the file back: (name -> ndarray, metadata)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack_from("<Q", blob, 0)
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    data = blob[8 + n:]
-    metadata = header.pop("__metadata__", {})
-    inverse = {v: k for k, v in DTYPES.items()}
-    out = {}
-    end_max = 0
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        dtype = inverse[info["dtype"]]
-        count = int(np.prod(info["shape"], dtype=np.int64))
-        assert end - begin == count * dtype.itemsize, name
-        out[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"])
-        end_max = max(end_max, end)
-    assert end_max == len(data), "data buffer has trailing bytes"
-    return out, metadata
 
 
 def main():

@@ -1,0 +1,75 @@
+package dev.kiln.bench;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Command-line options of the report runner.
+ *
+ * @param threads thread counts to measure (each case at each count)
+ * @param groups  case families to run
+ * @param rounds  interleaved rounds per case (the median is reported)
+ * @param seconds minimum length of one timed block
+ * @param warmup  most seconds spent warming up Kiln on a case before its rounds (it stops earlier once the rate settles)
+ * @param out     folder for report.json and report.png
+ * @param quick   fewer and smaller cases
+ * @param torch   whether to start the PyTorch peer
+ */
+record Options(int[] threads, Set<String> groups, int rounds, double seconds, double warmup, Path out, boolean quick, boolean torch) {
+    static final Set<String> GROUPS = Set.of("sgemm", "linear", "conv");
+
+    static Options parse(String[] args) {
+        int[] threads = {1, 2};
+        Set<String> groups = new LinkedHashSet<>(GROUPS);
+        int rounds = 5;
+        double seconds = 0.3;
+        double warmup = 20;
+        Path out = Path.of("bench-results");
+        boolean quick = false;
+        boolean torch = true;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--threads" -> threads = Arrays.stream(value(args, ++i, a).split(",")).mapToInt(s -> positive(a, s)).toArray();
+                case "--groups" -> {
+                    groups = new LinkedHashSet<>(Arrays.asList(value(args, ++i, a).split(",")));
+                    for (String g : groups) {
+                        if (!GROUPS.contains(g)) {
+                            throw new IllegalArgumentException("--groups: expected some of " + GROUPS + ", got '" + g + "'");
+                        }
+                    }
+                }
+                case "--rounds" -> rounds = positive(a, value(args, ++i, a));
+                case "--seconds" -> seconds = Double.parseDouble(value(args, ++i, a));
+                case "--warmup" -> warmup = Double.parseDouble(value(args, ++i, a));
+                case "--out" -> out = Path.of(value(args, ++i, a));
+                case "--quick" -> quick = true;
+                case "--no-torch" -> torch = false;
+                default -> throw new IllegalArgumentException("unknown option '" + a + "'; expected --threads 1,2 --groups "
+                        + String.join(",", GROUPS) + " --rounds N --seconds S --warmup S --out DIR --quick --no-torch");
+            }
+        }
+        return new Options(threads, groups, rounds, seconds, warmup, out, quick, torch);
+    }
+
+    private static String value(String[] args, int i, String opt) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(opt + ": expected a value, got none");
+        }
+        return args[i];
+    }
+
+    private static int positive(String opt, String s) {
+        try {
+            int v = Integer.parseInt(s.trim());
+            if (v >= 1) {
+                return v;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(opt + ": expected a positive integer, got '" + s + "'");
+    }
+}

@@ -1,0 +1,123 @@
+package dev.kiln.bench;
+
+import dev.kiln.kernels.Parallel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The report runner: Kiln and its peers (OpenBLAS through JavaCPP, PyTorch through a worker
+ * process) on the same cases, interleaved round by round in one process run, so the ratios
+ * compare like with like on a noisy machine. Prints a table (rate, percent of the measured peak,
+ * ratio to each peer) and writes it as JSON and as a chart.
+ *
+ * <pre>
+ * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv
+ * </pre>
+ */
+public final class Report {
+    /** One measured row: median rates over the rounds (NaN where a peer has no counterpart). */
+    record Row(String group, String name, int threads, String unit, double kiln, double blas, double torch, double peak) {
+    }
+
+    private Report() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Options o = Options.parse(args);
+        System.out.println("Kiln bench: " + Runtime.getRuntime().availableProcessors() + " cpus, threads " + Arrays.toString(o.threads())
+                + ", " + o.rounds() + " rounds of >= " + o.seconds() + " s per measurement");
+        System.out.println("OpenBLAS core: " + OpenBlasPeer.coreName()
+                + (System.getenv("OPENBLAS_CORETYPE") != null ? " (OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE")
+                + " is set: OpenBLAS may run narrower kernels than this machine has)" : ""));
+        TorchPeer torch = o.torch() ? TorchPeer.start() : null;
+        if (torch != null) {
+            System.out.println("PyTorch: " + torch.version());
+        }
+        List<Case> cases = cases(o.groups(), o.quick());
+        List<Row> rows = new ArrayList<>();
+        try {
+            for (int t : o.threads()) {
+                double peak = Peak.fp32(t);
+                System.out.printf(Locale.ROOT, "measured fp32 peak at %d thread(s): %.1f GFLOP/s%n", t, peak);
+                for (Case c : cases) {
+                    rows.add(measure(c, t, peak, o, torch));
+                    System.out.println(Table.line(rows.getLast()));
+                }
+            }
+        } finally {
+            if (torch != null) {
+                torch.close();
+            }
+        }
+        System.out.println();
+        System.out.println(Table.format(rows));
+        Files.createDirectories(o.out());
+        Files.writeString(o.out().resolve("report.json"), Table.json(rows, OpenBlasPeer.coreName(), torch == null ? null : torch.version()));
+        Chart.write(rows, o.out().resolve("report.png"));
+        System.out.println("wrote " + o.out().resolve("report.json") + " and " + o.out().resolve("report.png"));
+    }
+
+    static List<Case> cases(Set<String> groups, boolean quick) {
+        List<Case> all = new ArrayList<>();
+        if (groups.contains("sgemm")) {
+            all.addAll(Cases.sgemm(quick ? new int[] {256, 1024} : new int[] {128, 256, 512, 1024, 2048}));
+        }
+        if (groups.contains("linear")) {
+            all.addAll(Cases.linear(64, new int[][] {{784, 300}, {1024, 1024}}));
+        }
+        if (groups.contains("conv")) {
+            all.addAll(Cases.conv(64, new int[][] {{1, 6, 28, 5, 2}, {6, 16, 14, 5, 0}, {3, 32, 32, 3, 1}, {32, 64, 16, 3, 1},
+                {64, 128, 8, 3, 1}}));
+        }
+        return all;
+    }
+
+    private static Row measure(Case c, int threads, double peak, Options o, TorchPeer torch) {
+        double[] kiln = new double[o.rounds()];
+        double[] blas = new double[o.rounds()];
+        double[] pt = new double[o.rounds()];
+        Arrays.fill(blas, Double.NaN);
+        Arrays.fill(pt, Double.NaN);
+        OpenBlasPeer peer = c.blas() == null ? null : c.blas().create();
+        try {
+            Parallel.setThreads(threads);
+            Timer.warmUp(c.kiln(), o.seconds(), o.warmup());
+            for (int r = 0; r < o.rounds(); r++) {
+                Parallel.setThreads(threads);
+                kiln[r] = c.ops() / Timer.secondsPerCall(c.kiln(), o.seconds()) * 1e-9;
+                if (peer != null) {
+                    OpenBlasPeer.threads(threads);
+                    blas[r] = c.ops() / Timer.secondsPerCall(peer::run, o.seconds()) * 1e-9;
+                }
+                if (torch != null && c.torchOp() != null) {
+                    pt[r] = c.ops() / torch.time(c.torchOp(), threads, withSeconds(c, o.seconds())) * 1e-9;
+                }
+            }
+        } finally {
+            if (peer != null) {
+                peer.close();
+            }
+        }
+        return new Row(c.group(), c.name(), threads, c.unit(), median(kiln), median(blas), median(pt), peak);
+    }
+
+    private static java.util.Map<String, Object> withSeconds(Case c, double seconds) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(c.torchArgs());
+        m.put("seconds", seconds);
+        return m;
+    }
+
+    static double median(double[] v) {
+        double[] s = Arrays.stream(v).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        if (s.length == 0) {
+            return Double.NaN;
+        }
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.kiln.bench;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Text and JSON renderings of the report's rows. */
+final class Table {
+    private static final String HEADER = String.format(Locale.ROOT, "%-7s %-34s %3s %10s %7s %10s %8s %10s %8s",
+            "group", "case", "thr", "Kiln", "%peak", "OpenBLAS", "ratio", "PyTorch", "ratio");
+
+    private Table() {
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", a / b);
+    }
+
+    static String line(Report.Row r) {
+        return String.format(Locale.ROOT, "%-7s %-34s %3d %10s %6.0f%% %10s %8s %10s %8s", r.group(), r.name(), r.threads(), num(r.kiln()),
+                100 * r.kiln() / r.peak(), num(r.blas()), ratio(r.kiln(), r.blas()), num(r.torch()), ratio(r.kiln(), r.torch()));
+    }
+
+    static String format(List<Report.Row> rows) {
+        StringBuilder sb = new StringBuilder(HEADER).append('\n');
+        sb.append("(rates in GFLOP/s; ratio = Kiln / peer, above 1 means Kiln is faster)\n");
+        for (Report.Row r : rows) {
+            sb.append(line(r)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String json(List<Report.Row> rows, String blasCore, String torchVersion) {
+        StringBuilder sb = new StringBuilder("{\n  \"openblas_core\": ").append(Json.quote(blasCore));
+        sb.append(",\n  \"torch\": ").append(torchVersion == null ? "null" : Json.quote(torchVersion));
+        sb.append(",\n  \"cpus\": ").append(Runtime.getRuntime().availableProcessors());
+        sb.append(",\n  \"rows\": [\n");
+        for (int i = 0; i < rows.size(); i++) {
+            Report.Row r = rows.get(i);
+            sb.append(String.format(Locale.ROOT,
+                    "    {\"group\": %s, \"case\": %s, \"threads\": %d, \"unit\": %s, \"kiln\": %s, \"openblas\": %s, \"torch\": %s, \"peak\": %s}",
+                    Json.quote(r.group()), Json.quote(r.name()), r.threads(), Json.quote(r.unit()), js(r.kiln()), js(r.blas()),
+                    js(r.torch()), js(r.peak())));
+            sb.append(i + 1 < rows.size() ? ",\n" : "\n");
+        }
+        return sb.append("  ]\n}\n").toString();
+    }
+
+    private static String js(double v) {
+        return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.3f", v);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.kiln.bench;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * PyTorch as a peer: one long-lived Debian {@code /usr/bin/python3} process running
+ * {@code torch_worker.py}, asked for one timing at a time so its measurements interleave with
+ * Kiln's. Absent when python3-torch is not installed.
+ */
+final class TorchPeer implements AutoCloseable {
+    static final String PYTHON = "/usr/bin/python3";
+
+    private final Process process;
+    private final BufferedWriter in;
+    private final BufferedReader out;
+    private final String version;
+
+    private TorchPeer(Process process, BufferedWriter in, BufferedReader out, String version) {
+        this.process = process;
+        this.in = in;
+        this.out = out;
+        this.version = version;
+    }
+
+    /** Starts the worker, or returns null (with the reason on stderr) when PyTorch is not available. */
+    static TorchPeer start() {
+        if (!Files.isExecutable(Path.of(PYTHON))) {
+            System.err.println("PyTorch peer skipped: " + PYTHON + " not found (install Debian's python3-torch)");
+            return null;
+        }
+        try {
+            Path script = Files.createTempFile("kiln-torch-worker", ".py");
+            script.toFile().deleteOnExit();
+            try (InputStream s = TorchPeer.class.getResourceAsStream("torch_worker.py")) {
+                Files.write(script, s.readAllBytes());
+            }
+            ProcessBuilder pb = new ProcessBuilder(PYTHON, script.toString());
+            pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+            Process p = pb.start();
+            BufferedWriter w = new BufferedWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String hello = r.readLine();
+            if (hello == null || !hello.contains("\"ready\"")) {
+                p.destroy();
+                System.err.println("PyTorch peer skipped: the worker did not start (is python3-torch installed?)");
+                return null;
+            }
+            return new TorchPeer(p, w, r, Json.stringField(hello, "torch"));
+        } catch (IOException e) {
+            System.err.println("PyTorch peer skipped: " + e.getMessage());
+            return null;
+        }
+    }
+
+    String version() {
+        return version;
+    }
+
+    /** Mean seconds per call of {@code op} with the given parameters; NaN (reported) on error. */
+    double time(String op, int threads, Map<String, Object> params) {
+        StringJoiner j = new StringJoiner(", ", "{", "}");
+        j.add("\"op\": \"" + op + "\"");
+        j.add("\"threads\": " + threads);
+        params.forEach((k, v) -> j.add("\"" + k + "\": " + (v instanceof Boolean || v instanceof Number ? v : "\"" + v + "\"")));
+        try {
+            in.write(j.toString());
+            in.newLine();
+            in.flush();
+            String reply = out.readLine();
+            if (reply == null) {
+                throw new IOException("PyTorch worker exited");
+            }
+            if (reply.contains("\"error\"")) {
+                System.err.println("PyTorch " + op + ": " + Json.stringField(reply, "error"));
+                return Double.NaN;
+            }
+            return Json.numberField(reply, "seconds");
+        } catch (IOException e) {
+            throw new IllegalStateException("PyTorch peer failed on " + op + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            process.destroy();
+        }
+        process.destroy();
+    }
+}

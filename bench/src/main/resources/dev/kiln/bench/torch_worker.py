@@ -1,0 +1,118 @@
+"""Kiln bench peer: times PyTorch ops on request, one JSON object per line on stdin/stdout.
+
+Started by dev.kiln.bench.TorchPeer with Debian's /usr/bin/python3 (python3-torch). Each request
+names an op and its shape; the reply gives the mean seconds per call over a block of calls that
+lasts at least `seconds`, after a warm-up. Requests are interleaved with Kiln's own measurements
+by the Java side, so both see the same machine state.
+"""
+import ctypes
+import json
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def system_blas():
+    """Debian's torch calls the system libblas.so.3; when that is OpenBLAS (package libopenblas0),
+    its own thread pool ignores torch.set_num_threads, so it is set here too."""
+    try:
+        lib = ctypes.CDLL("libblas.so.3")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib, "OpenBLAS " + lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return None, "generic libblas.so.3 (install libopenblas0 for a fast PyTorch peer)"
+
+
+BLAS, BLAS_NAME = system_blas()
+
+
+def set_threads(n):
+    torch.set_num_threads(n)
+    if BLAS is not None:
+        BLAS.openblas_set_num_threads(n)
+
+
+def timed(fn, seconds):
+    for _ in range(3):
+        fn()
+    calls = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= seconds:
+            return dt / calls
+        calls = max(calls * 2, int(calls * seconds / max(dt, 1e-6) * 1.2))
+
+
+def make(req):
+    op = req["op"]
+    g = torch.Generator().manual_seed(0)
+    if op == "sgemm":
+        m, n, k = req["m"], req["n"], req["k"]
+        a = torch.randn(m, k, generator=g)
+        b = torch.randn(n, k, generator=g) if req.get("transB") else torch.randn(k, n, generator=g)
+        if req.get("transB"):
+            return lambda: torch.mm(a, b.t())
+        return lambda: torch.mm(a, b)
+    if op == "linear_fb":
+        batch, fin, fout = req["batch"], req["in"], req["out"]
+        x = torch.randn(batch, fin, generator=g, requires_grad=True)
+        w = torch.randn(fout, fin, generator=g, requires_grad=True)
+        bias = torch.randn(fout, generator=g, requires_grad=True)
+        def run():
+            y = F.linear(x, w, bias)
+            y.backward(torch.ones_like(y))
+        return run
+    if op == "conv_fb":
+        x = torch.randn(req["n"], req["c"], req["h"], req["w"], generator=g, requires_grad=True)
+        w = torch.randn(req["oc"], req["c"], req["k"], req["k"], generator=g, requires_grad=True)
+        bias = torch.randn(req["oc"], generator=g, requires_grad=True)
+        def run():
+            y = F.conv2d(x, w, bias, stride=req["stride"], padding=req["pad"])
+            y.backward(torch.ones_like(y))
+        return run
+    if op == "conv_f":
+        x = torch.randn(req["n"], req["c"], req["h"], req["w"], generator=g)
+        w = torch.randn(req["oc"], req["c"], req["k"], req["k"], generator=g)
+        bias = torch.randn(req["oc"], generator=g)
+        return lambda: F.conv2d(x, w, bias, stride=req["stride"], padding=req["pad"])
+    if op == "qlinear":
+        torch.backends.quantized.engine = req.get("engine", "onednn" if "onednn" in torch.backends.quantized.supported_engines else "fbgemm")
+        lin = torch.nn.Linear(req["in"], req["out"])
+        q = torch.quantization.quantize_dynamic(torch.nn.Sequential(lin), {torch.nn.Linear}, dtype=torch.qint8)
+        x = torch.randn(req["batch"], req["in"], generator=g)
+        return lambda: q(x)
+    if op == "spmm":
+        out, fin, batch, density = req["out"], req["in"], req["batch"], req["density"]
+        w = torch.randn(out, fin, generator=g)
+        w = w * (torch.rand(out, fin, generator=g) < density)
+        ws = w.to_sparse()
+        x = torch.randn(fin, batch, generator=g)
+        return lambda: torch.sparse.mm(ws, x)
+    raise ValueError("unknown op " + op)
+
+
+def main():
+    print(json.dumps({"ready": True, "torch": torch.__version__ + " (BLAS: " + BLAS_NAME + ")",
+                      "engines": list(torch.backends.quantized.supported_engines)}), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        try:
+            set_threads(int(req.get("threads", 1)))
+            fn = make(req)
+            with torch.no_grad() if req["op"] in ("sgemm", "conv_f", "qlinear", "spmm") else torch.enable_grad():
+                sec = timed(fn, float(req.get("seconds", 0.3)))
+            print(json.dumps({"seconds": sec}), flush=True)
+        except Exception as e:  # reported to the Java side, which prints it
+            print(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.engine.Tensor;
+import dev.kiln.nn.Module;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Modules applied one after another, as {@code torch.nn.Sequential}: children are named
+ * {@code "0"}, {@code "1"}, ... so parameters get PyTorch's keys ({@code 1.weight}).
+ */
+public final class Sequential extends Module {
+    private final List<Module> layers = new ArrayList<>();
+
+    public Sequential(Module... modules) {
+        for (Module m : modules) {
+            add(m);
+        }
+    }
+
+    /** Appends {@code m} under the next index; returns this. */
+    public Sequential add(Module m) {
+        if (m == null) {
+            throw new IllegalArgumentException("Sequential.add: expected a module, got null at index " + layers.size());
+        }
+        layers.add(register(Integer.toString(layers.size()), m));
+        return this;
+    }
+
+    /** The module at {@code index}. */
+    public Module get(int index) {
+        if (index < 0 || index >= layers.size()) {
+            throw new IndexOutOfBoundsException("Sequential.get: expected an index in [0, " + layers.size() + "), got " + index);
+        }
+        return layers.get(index);
+    }
+
+    /** Number of modules. */
+    public int size() {
+        return layers.size();
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor y = x;
+        for (Module m : layers) {
+            y = m.forward(y);
+        }
+        return y;
+    }
+
+    @Override
+    protected String describe() {
+        return "Sequential";
+    }
+}
