@@ -1,0 +1,56 @@
+package dev.kiln.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class CompareTorchCommandTest {
+    private static final String[] TINY = {"--model", "mlp", "--threads", "1", "--batch-size", "8", "--iterations", "2",
+        "--warmup", "1", "--repeats", "1"};
+
+    private static String[] args(String python) {
+        String[] a = new String[TINY.length + 3];
+        a[0] = "compare-torch";
+        System.arraycopy(TINY, 0, a, 1, TINY.length);
+        a[TINY.length + 1] = "--python";
+        a[TINY.length + 2] = python;
+        return a;
+    }
+
+    @Test
+    void withoutPythonItSaysSoAndReportsKilnAlone() {
+        KilnTest.Run r = KilnTest.run(args("/no/such/python3"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("PyTorch: not measured: /no/such/python3 not found (install Debian's python3 and "
+                + "python3-torch)"), r.out());
+        assertTrue(r.out().matches("(?s).*\\nrun +kiln img/s\\R1 +[\\d,]+\\Rmedian +[\\d,]+\\R"), r.out());
+    }
+
+    @Test
+    void withTorchItPrintsBothAndTheRatio() {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "no /usr/bin/python3");
+        KilnTest.Run r = KilnTest.run(args("/usr/bin/python3"));
+        assumeFalse(r.out().contains("PyTorch: not measured: cannot import torch"), "python3-torch is not installed");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("torch.set_num_threads(1)"), r.out());
+        assertTrue(r.out().matches("(?s).*\\nrun +kiln img/s +torch img/s\\R1 +[\\d,]+ +[\\d,]+\\Rmedian +[\\d,]+ +[\\d,]+\\R"
+                + "Kiln / PyTorch: \\d+\\.\\d\\dx \\(mlp, 1 thread, batch 8\\)\\R"), r.out());
+    }
+
+    @Test
+    void medianOfOddAndEvenCounts() {
+        assertEquals(2.0, CompareTorchCommand.median(new double[] {3, 1, 2}));
+        assertEquals(2.5, CompareTorchCommand.median(new double[] {4, 1, 3, 2}));
+    }
+
+    @Test
+    void textTableAlignsColumns() {
+        String t = new TextTable("run", "kiln img/s").row("1", "12,345").row("median", "9").render();
+        assertEquals(String.join(System.lineSeparator(), "run     kiln img/s", "1           12,345", "median           9", ""), t);
+    }
+}
