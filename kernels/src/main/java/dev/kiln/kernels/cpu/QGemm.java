@@ -1,0 +1,259 @@
+package dev.kiln.kernels.cpu;
+
+import java.util.Objects;
+
+/**
+ * 8-bit quantized matrix multiply with int32 accumulation, and the quantization helpers around it.
+ *
+ * <p>The product is {@code acc[i,j] = sum_p (A[i,p] - zpA) * B[j,p]} in int32 (wrapping, which
+ * cannot happen for {@code k <= 65793}). A holds the activations, {@code [m,k]} row-major: element
+ * {@code (i,p)} at {@code a[aOff + i*lda + p]}, read as uint8 ({@code aUnsigned}) or int8. B holds
+ * the weights as int8 stored {@code [n,k]}, each output channel's row contiguous like a Linear
+ * weight {@code [out,in]}: element {@code (j,p)} at {@code b[bOff + j*ldb + p]}. Weights are
+ * symmetric (zero point 0), as in PyTorch's quantized Linear. Output element {@code (i,j)} sits at
+ * {@code off + i*ld + j}; every kernel writes ({@code =}) its output.
+ *
+ * <p>Epilogues are fused: the int32 accumulators go from the micro-kernel through an L1-sized tile
+ * to the output, never through an int32 matrix in memory. With {@code s_j = scaleA * scaleB[j]}
+ * (float product; {@code scaleB} has length n, or length 1 for a per-tensor scale) and
+ * {@code bias_j = bias[j]} ({@code 0} when {@code bias} is null), in float arithmetic:
+ * <ul>
+ *   <li>dequantize: {@code y = fma((float) acc, s_j, bias_j)};</li>
+ *   <li>requantize: {@code t = fma((float) acc, s_j, bias_j) * (1f / scaleY)},
+ *       {@code q = clamp(rint(t) + zpY, qmin, qmax)} with rounding half to even and saturation to the
+ *       output type's range; with {@code relu} also {@code q = max(q, zpY)} (ReLU in the real
+ *       domain); a NaN gives {@code zpY}.</li>
+ * </ul>
+ *
+ * <p>How it runs (Vector API; no VNNI instruction is reachable from Java): bytes are offset to
+ * unsigned (corrected with row and column sums) and widened to 16-bit lanes, two k-steps share one
+ * 32-bit lane, one 16-bit multiply ({@code vpmullw}) forms both products and 3 more ops add the
+ * pair into int32 accumulators ({@link QGemmKernel}). On 512-bit vectors, whole 32-row strips of
+ * the batch go through {@link QGemmColumns} (lanes along the batch, B pairs broadcast); the rows
+ * left, small batches and narrower vectors take dot products along k ({@link QGemmDot}). Threads
+ * split the output into disjoint blocks, so results do not depend on the thread count.
+ *
+ * <pre>{@code
+ * QGemm.QParams qx = QGemm.dynamicQParams(x, 0, batch * in);
+ * QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, qx.scale(), qx.zeroPoint());
+ * QGemm.gemmDequant(y, 0, out, xq, 0, in, true, qx.zeroPoint(), qx.scale(), w, 0, in, wScales, bias,
+ *         batch, out, in);
+ * }</pre>
+ */
+public final class QGemm {
+    /** Affine quantization parameters: {@code real = scale * (q - zeroPoint)}. */
+    public record QParams(float scale, int zeroPoint) {
+    }
+
+    private QGemm() {
+    }
+
+    /**
+     * {@code C[m,n] = sum_p (A[i,p] - zpA) * B[j,p]} in int32; C row-major with leading dim
+     * {@code ldc}. See the class comment for the layouts.
+     *
+     * @throws IllegalArgumentException on negative dims or offsets, a leading dimension smaller
+     *                                  than its row length, a buffer too small, or {@code zpA} outside
+     *                                  the activation type's range
+     */
+    public static void gemmS32(int[] c, int cOff, int ldc, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                               byte[] b, int bOff, int ldb, int m, int n, int k) {
+        Objects.requireNonNull(c, "gemmS32: c is null");
+        checkInputs("gemmS32", a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+        checkMatrix("gemmS32", "c", c.length, cOff, ldc, m, n);
+        run(QGemmEpilogue.s32(c, cOff, ldc), a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+    }
+
+    /**
+     * {@code y[i,j] = fma((float) acc[i,j], scaleA * scaleB[j], bias[j])}: the dequantized product
+     * (dynamically quantized Linear), y row-major with leading dim {@code ldy}.
+     *
+     * @param scaleB per output channel (length n) or per tensor (length 1)
+     * @param bias   length n, or null for none
+     * @throws IllegalArgumentException as {@link #gemmS32}, and for a {@code scaleB} or {@code bias}
+     *                                  of the wrong length
+     */
+    public static void gemmDequant(float[] y, int yOff, int ldy, byte[] a, int aOff, int lda, boolean aUnsigned,
+                                   int zpA, float scaleA, byte[] b, int bOff, int ldb, float[] scaleB, float[] bias,
+                                   int m, int n, int k) {
+        Objects.requireNonNull(y, "gemmDequant: y is null");
+        checkInputs("gemmDequant", a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+        checkScales("gemmDequant", scaleB, bias, n);
+        checkMatrix("gemmDequant", "y", y.length, yOff, ldy, m, n);
+        run(QGemmEpilogue.dequant(y, yOff, ldy, scaleA, scaleB, bias), a, aOff, lda, aUnsigned, zpA, b, bOff, ldb,
+                m, n, k);
+    }
+
+    /**
+     * {@code y[i,j] = clamp(rint(fma((float) acc, scaleA * scaleB[j], bias[j]) * (1f / scaleY)) + zpY)}
+     * as uint8 ({@code yUnsigned}) or int8, then {@code max(y, zpY)} with {@code relu} (static
+     * quantization path); see the class comment for the exact arithmetic.
+     *
+     * @throws IllegalArgumentException as {@link #gemmDequant}, for {@code zpY} outside the output
+     *                                  type's range, and for a {@code scaleY} that is not positive
+     *                                  and finite
+     */
+    public static void gemmRequant(byte[] y, int yOff, int ldy, boolean yUnsigned, int zpY, float scaleY,
+                                   byte[] a, int aOff, int lda, boolean aUnsigned, int zpA, float scaleA,
+                                   byte[] b, int bOff, int ldb, float[] scaleB, float[] bias, boolean relu,
+                                   int m, int n, int k) {
+        Objects.requireNonNull(y, "gemmRequant: y is null");
+        checkInputs("gemmRequant", a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+        checkScales("gemmRequant", scaleB, bias, n);
+        checkZeroPoint("gemmRequant", "zpY", zpY, yUnsigned);
+        checkScale("gemmRequant", "scaleY", scaleY);
+        checkMatrix("gemmRequant", "y", y.length, yOff, ldy, m, n);
+        run(QGemmEpilogue.requant(y, yOff, ldy, yUnsigned, zpY, scaleY, scaleA, scaleB, bias, relu),
+                a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+    }
+
+    /**
+     * {@code q[i] = clamp(rint(x[i] * (1f / scale)) + zeroPoint)} for {@code i < n}, uint8
+     * ({@code qUnsigned}) or int8, rounding half to even (PyTorch's {@code quantize_per_tensor}).
+     *
+     * @throws IllegalArgumentException on a negative n or offset, a buffer too small, a scale that is
+     *                                  not positive and finite, or a zero point outside the type's range
+     */
+    public static void quantizePerTensor(byte[] q, int qOff, boolean qUnsigned, float[] x, int xOff, int n,
+                                         float scale, int zeroPoint) {
+        Objects.requireNonNull(q, "quantizePerTensor: q is null");
+        Objects.requireNonNull(x, "quantizePerTensor: x is null");
+        checkDims("quantizePerTensor", 1, n, 0);
+        checkScale("quantizePerTensor", "scale", scale);
+        checkZeroPoint("quantizePerTensor", "zeroPoint", zeroPoint, qUnsigned);
+        checkMatrix("quantizePerTensor", "x", x.length, xOff, n, 1, n);
+        checkMatrix("quantizePerTensor", "q", q.length, qOff, n, 1, n);
+        QGemmQuant.quantize(q, qOff, qUnsigned, x, xOff, n, scale, zeroPoint);
+    }
+
+    /**
+     * Row {@code r} of {@code x [rows, cols]} (leading dim {@code ldx}) quantized with
+     * {@code scales[r]} and {@code zeroPoints[r]} into row {@code r} of {@code q} (leading dim
+     * {@code ldq}), as {@link #quantizePerTensor}: per-channel quantization of a weight {@code [out,in]}.
+     *
+     * @param zeroPoints length rows, or null for symmetric (all zero)
+     * @throws IllegalArgumentException as {@link #quantizePerTensor}, and for scales or zero points
+     *                                  shorter than {@code rows}
+     */
+    public static void quantizeRows(byte[] q, int qOff, int ldq, boolean qUnsigned, float[] x, int xOff, int ldx,
+                                    float[] scales, int[] zeroPoints, int rows, int cols) {
+        Objects.requireNonNull(q, "quantizeRows: q is null");
+        Objects.requireNonNull(x, "quantizeRows: x is null");
+        Objects.requireNonNull(scales, "quantizeRows: scales is null");
+        checkDims("quantizeRows", rows, cols, 0);
+        if (scales.length < rows || zeroPoints != null && zeroPoints.length < rows) {
+            throw new IllegalArgumentException("quantizeRows: expected " + rows + " scales and zero points, got "
+                    + scales.length + " and " + (zeroPoints == null ? "null" : zeroPoints.length));
+        }
+        for (int r = 0; r < rows; r++) {
+            checkScale("quantizeRows", "scales[" + r + "]", scales[r]);
+            checkZeroPoint("quantizeRows", "zeroPoints[" + r + "]", zeroPoints == null ? 0 : zeroPoints[r], qUnsigned);
+        }
+        checkMatrix("quantizeRows", "x", x.length, xOff, ldx, rows, cols);
+        checkMatrix("quantizeRows", "q", q.length, qOff, ldq, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            QGemmQuant.quantize(q, qOff + r * ldq, qUnsigned, x, xOff + r * ldx, cols, scales[r],
+                    zeroPoints == null ? 0 : zeroPoints[r]);
+        }
+    }
+
+    /**
+     * Min/max-based uint8 parameters for {@code x[off : off+n]}, as PyTorch's dynamic quantization
+     * chooses them ({@code ChooseQuantizationParams}) with {@code reduce_range=false}: the full
+     * {@code [0, 255]} range, since this kernel's 16-bit products never saturate (PyTorch's fbgemm
+     * path halves the range to stay clear of {@code vpmaddubsw} saturation on CPUs without VNNI).
+     * The range is widened to contain 0; an empty or all-zero input gives scale 0.1, zero point 0.
+     *
+     * @throws IllegalArgumentException on a negative n or offset, or a buffer too small
+     */
+    public static QParams dynamicQParams(float[] x, int off, int n) {
+        return dynamicQParams(x, off, n, false);
+    }
+
+    /**
+     * {@link #dynamicQParams(float[], int, int)} with PyTorch's {@code reduce_range} choice: when
+     * true the range is {@code [0, 127]}, which reproduces PyTorch's fbgemm dynamic Linear exactly.
+     */
+    public static QParams dynamicQParams(float[] x, int off, int n, boolean reduceRange) {
+        Objects.requireNonNull(x, "dynamicQParams: x is null");
+        checkDims("dynamicQParams", 1, n, 0);
+        checkMatrix("dynamicQParams", "x", x.length, off, n, 1, n);
+        return QGemmQuant.dynamicQParams(x, off, n, reduceRange);
+    }
+
+    /** One validated call: picks the path. */
+    private static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                            byte[] b, int bOff, int ldb, int m, int n, int k) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int strips = QGemmColumns.suits(m, n) ? m / QGemmKernel.MR * QGemmKernel.MR : 0;
+        if (strips > 0) {
+            QGemmColumns.run(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, strips, n, k);
+        }
+        if (strips < m) {
+            QGemmDot.run(out, strips, a, aOff + strips * lda, lda, aUnsigned, zpA, b, bOff, ldb, m - strips, n, k);
+        }
+    }
+
+    private static void checkInputs(String name, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                                    byte[] b, int bOff, int ldb, int m, int n, int k) {
+        Objects.requireNonNull(a, name + ": a is null");
+        Objects.requireNonNull(b, name + ": b is null");
+        checkDims(name, m, n, k);
+        checkZeroPoint(name, "zpA", zpA, aUnsigned);
+        checkMatrix(name, "a", a.length, aOff, lda, m, k);
+        checkMatrix(name, "b", b.length, bOff, ldb, n, k);
+    }
+
+    private static void checkDims(String name, int m, int n, int k) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(name + ": expected dims >= 0, got m=" + m + ", n=" + n + ", k=" + k);
+        }
+    }
+
+    private static void checkScales(String name, float[] scaleB, float[] bias, int n) {
+        Objects.requireNonNull(scaleB, name + ": scaleB is null");
+        if (scaleB.length != 1 && scaleB.length != n) {
+            throw new IllegalArgumentException(name + ": expected scaleB of length 1 or n=" + n + ", got "
+                    + scaleB.length);
+        }
+        if (bias != null && bias.length != n) {
+            throw new IllegalArgumentException(name + ": expected bias of length n=" + n + ", got " + bias.length);
+        }
+    }
+
+    private static void checkZeroPoint(String name, String what, int zp, boolean unsigned) {
+        int lo = unsigned ? 0 : -128;
+        int hi = unsigned ? 255 : 127;
+        if (zp < lo || zp > hi) {
+            throw new IllegalArgumentException(name + ": expected " + what + " in [" + lo + ", " + hi + "] ("
+                    + (unsigned ? "uint8" : "int8") + "), got " + zp);
+        }
+    }
+
+    private static void checkScale(String name, String what, float scale) {
+        if (!(scale > 0f) || scale == Float.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException(name + ": expected " + what + " > 0 and finite, got " + scale);
+        }
+    }
+
+    /** Checks a row-major {@code [rows, cols]} operand with leading dim {@code ld} at {@code off}. */
+    private static void checkMatrix(String name, String what, int length, int off, int ld, int rows, int cols) {
+        if (off < 0) {
+            throw new IllegalArgumentException(name + ": expected " + what + " offset >= 0, got " + off);
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException(name + ": expected ld" + what + " >= " + cols + " (row length of "
+                    + what + "), got " + ld);
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long need = (rows - 1L) * ld + cols;
+        if (need > (long) length - off) {
+            throw new IllegalArgumentException(name + ": " + what + " too small: need " + need
+                    + " elements from offset " + off + ", has " + length);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.kiln.kernels.cpu;
+
+/**
+ * Per-thread scratch of the quantized GEMM, grown on demand and reused across calls, so that no
+ * call allocates once a thread has seen its largest shape.
+ */
+final class QGemmBuffers {
+    private static final ThreadLocal<QGemmBuffers> LOCAL = ThreadLocal.withInitial(QGemmBuffers::new);
+
+    private int[] packedA = new int[0];
+    private int[] widened = new int[0];
+    private int[] packedB = new int[0];
+    private int[] colTile = new int[0];
+    private int[] rowTile = new int[0];
+    private int[] rowTerm = new int[0];
+    private int[] colTerm = new int[0];
+    private float[] colScale = new float[0];
+    private float[] colBias = new float[0];
+    private short[] shortA = new short[0];
+    private byte[] scratchB = new byte[0];
+
+    private QGemmBuffers() {
+    }
+
+    static QGemmBuffers get() {
+        return LOCAL.get();
+    }
+
+    /** Transposed, widened block of A ({@link QGemmColumns}). */
+    int[] packedA(int size) {
+        if (packedA.length < size) {
+            packedA = new int[size];
+        }
+        return packedA;
+    }
+
+    /** Rows widened before they are transposed. */
+    int[] widened(int size) {
+        if (widened.length < size) {
+            widened = new int[size];
+        }
+        return widened;
+    }
+
+    /** Widened rows of B for one column tile. */
+    int[] packedB(int size) {
+        if (packedB.length < size) {
+            packedB = new int[size];
+        }
+        return packedB;
+    }
+
+    /** Column-major accumulator tile. */
+    int[] colTile(int size) {
+        if (colTile.length < size) {
+            colTile = new int[size];
+        }
+        return colTile;
+    }
+
+    /** Row-major accumulator tile, the epilogue's input. */
+    int[] rowTile(int size) {
+        if (rowTile.length < size) {
+            rowTile = new int[size];
+        }
+        return rowTile;
+    }
+
+    /** Per-row correction terms. */
+    int[] rowTerm(int size) {
+        if (rowTerm.length < size) {
+            rowTerm = new int[size];
+        }
+        return rowTerm;
+    }
+
+    /** Per-column correction terms. */
+    int[] colTerm(int size) {
+        if (colTerm.length < size) {
+            colTerm = new int[size];
+        }
+        return colTerm;
+    }
+
+    /** Per-column combined scales of the epilogue. */
+    float[] colScale(int size) {
+        if (colScale.length < size) {
+            colScale = new float[size];
+        }
+        return colScale;
+    }
+
+    /** Per-column biases of the epilogue. */
+    float[] colBias(int size) {
+        if (colBias.length < size) {
+            colBias = new float[size];
+        }
+        return colBias;
+    }
+
+    /** A widened to unsigned shorts ({@link QGemmDot}). */
+    short[] shortA(int size) {
+        if (shortA.length < size) {
+            shortA = new short[size];
+        }
+        return shortA;
+    }
+
+    /** Zero-padded copies of the last rows of B ({@link QGemmDot}). */
+    byte[] scratchB(int size) {
+        if (scratchB.length < size) {
+            scratchB = new byte[size];
+        }
+        return scratchB;
+    }
+}

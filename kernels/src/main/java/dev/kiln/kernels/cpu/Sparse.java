@@ -1,0 +1,368 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.SparseCsrLoops.TILE;
+
+import dev.kiln.kernels.BlockSparse;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.SparseCsr;
+import java.util.Objects;
+
+/**
+ * Sparse weight times dense activations, for pruned layers: a {@link SparseCsr} (unstructured) or
+ * {@link BlockSparse} weight {@code W[rows, cols]} against a dense row-major operand.
+ *
+ * <ul>
+ *   <li>Linear layout ({@link #spmmCsr}, {@link #spmmBlock}): {@code y[batch, rows] (=|+=)
+ *       x[batch, cols] * W^T}, W being a Linear weight {@code [out, in]}.</li>
+ *   <li>Left layout ({@link #spmmCsrLeft}, {@link #spmmBlockLeft}): {@code C[rows, n] (=|+=)
+ *       W[rows, cols] * B[cols, n]}, a convolution weight {@code [outC, inC*kh*kw]} against its
+ *       im2col columns.</li>
+ * </ul>
+ *
+ * <p>Each stored weight is broadcast and multiplied into a row of the dense operand laid out
+ * {@code [cols, lanes]}, so the vectors run along the batch (or the pixels) and need no gathers.
+ * Each thread works through tiles of 64 lanes: in the Linear layout it packs the tile of x
+ * transposed into a per-thread panel, computes strips of 16 output rows into a small buffer and
+ * stores them transposed into y; in the Left layout B already has that shape and is copied into
+ * the panel only when its rows are reused often enough to pay for it. The panels start on a
+ * 64-byte line ({@link SparseAlign}), which makes the kernels a third faster. Threads take
+ * disjoint ranges of output rows balanced by stored elements (or, in the Left layout with few
+ * rows, ranges of tiles); a result does not depend on the number of threads. Pruned weights
+ * contribute nothing, not even a NaN or infinity of the dense operand at their position. Outputs
+ * must not overlap inputs.
+ *
+ * <pre>{@code
+ * SparseCsr w = SparseCsr.fromDense(weight, 0, out, in, 0f);
+ * Sparse.spmmCsr(y, 0, out, w, x, 0, in, batch, false);   // y[batch,out] = x[batch,in] * w^T
+ * }</pre>
+ */
+public final class Sparse {
+    /** Output rows computed per strip in the Linear layout. */
+    private static final int STRIP_ROWS = 16;
+    /** Columns of x transposed per sweep over the batch. */
+    private static final int TRANSPOSE_COLS = 16;
+    /** The Left layout packs B when its rows are used this many times on average. */
+    private static final int PACK_MIN_USES = 4;
+
+    private Sparse() {
+    }
+
+    /** A product over the units (rows or block rows) {@code [u0, u1)} and lanes {@code [j0, j1)}. */
+    @FunctionalInterface
+    private interface Rows {
+        void run(float[] c, int cOff, int ldc, boolean load, int u0, int u1, float[] b, int bOff, int ldb,
+                 int j0, int j1);
+    }
+
+    /**
+     * {@code y[t, r] = sum_c x[t, c] * W[r, c]} for {@code t < batch}, {@code r < w.rows()}, or
+     * {@code +=} when {@code accumulate}: element {@code (t, r)} of y at {@code y[yOff + t*ldy + r]},
+     * {@code (t, c)} of x at {@code x[xOff + t*ldx + c]}. Without {@code accumulate} y is only
+     * written (rows of W with no stored element give 0).
+     *
+     * @throws IllegalArgumentException on a negative batch or offset, {@code ldy < rows},
+     *                                  {@code ldx < cols}, or a buffer too small
+     */
+    public static void spmmCsr(float[] y, int yOff, int ldy, SparseCsr w, float[] x, int xOff, int ldx, int batch,
+                               boolean accumulate) {
+        Objects.requireNonNull(w, "spmmCsr: w is null");
+        checkLinear("spmmCsr", y, yOff, ldy, w.rows(), w.cols(), x, xOff, ldx, batch);
+        linear(y, yOff, ldy, x, xOff, ldx, batch, accumulate, w.rows(), w.cols(), 1, w.rowPtr(), 1, csr(w));
+    }
+
+    /**
+     * {@link #spmmCsr} for a block-sparse weight: {@code y[batch, rows] (=|+=) x[batch, cols] * W^T},
+     * stored blocks multiplied whole (their zeros included).
+     *
+     * @throws IllegalArgumentException as {@link #spmmCsr}
+     */
+    public static void spmmBlock(float[] y, int yOff, int ldy, BlockSparse w, float[] x, int xOff, int ldx, int batch,
+                                 boolean accumulate) {
+        Objects.requireNonNull(w, "spmmBlock: w is null");
+        checkLinear("spmmBlock", y, yOff, ldy, w.rows(), w.cols(), x, xOff, ldx, batch);
+        linear(y, yOff, ldy, x, xOff, ldx, batch, accumulate, w.rows(), w.cols(), w.blockRows(), w.blockRowPtr(),
+                w.blockRows() * w.blockCols(), block(w));
+    }
+
+    /**
+     * {@code C[r, j] = sum_q W[r, q] * B[q, j]} for {@code r < w.rows()}, {@code j < n}, or {@code +=}
+     * when {@code accumulate}: element {@code (r, j)} of C at {@code c[cOff + r*ldc + j]},
+     * {@code (q, j)} of B at {@code b[bOff + q*ldb + j]}. Without {@code accumulate} C is only
+     * written (rows of W with no stored element give 0).
+     *
+     * @throws IllegalArgumentException on a negative n or offset, {@code ldc < n}, {@code ldb < n},
+     *                                  or a buffer too small
+     */
+    public static void spmmCsrLeft(float[] c, int cOff, int ldc, SparseCsr w, float[] b, int bOff, int ldb, int n,
+                                   boolean accumulate) {
+        Objects.requireNonNull(w, "spmmCsrLeft: w is null");
+        checkLeft("spmmCsrLeft", c, cOff, ldc, w.rows(), w.cols(), b, bOff, ldb, n);
+        left(c, cOff, ldc, b, bOff, ldb, n, accumulate, w.rows(), w.cols(), 1, w.rowPtr(), 1, csr(w));
+    }
+
+    /**
+     * {@link #spmmCsrLeft} for a block-sparse weight: {@code C[rows, n] (=|+=) W[rows, cols] * B[cols, n]},
+     * stored blocks multiplied whole (their zeros included).
+     *
+     * @throws IllegalArgumentException as {@link #spmmCsrLeft}
+     */
+    public static void spmmBlockLeft(float[] c, int cOff, int ldc, BlockSparse w, float[] b, int bOff, int ldb, int n,
+                                     boolean accumulate) {
+        Objects.requireNonNull(w, "spmmBlockLeft: w is null");
+        checkLeft("spmmBlockLeft", c, cOff, ldc, w.rows(), w.cols(), b, bOff, ldb, n);
+        left(c, cOff, ldc, b, bOff, ldb, n, accumulate, w.rows(), w.cols(), w.blockRows(), w.blockRowPtr(),
+                w.blockRows() * w.blockCols(), block(w));
+    }
+
+    private static Rows csr(SparseCsr w) {
+        int[] rowPtr = w.rowPtr();
+        int[] idx = w.colIdx();
+        float[] val = w.values();
+        return (c, cOff, ldc, load, u0, u1, b, bOff, ldb, j0, j1) ->
+                SparseCsrLoops.rows(c, cOff, ldc, load, rowPtr, idx, val, u0, u1, b, bOff, ldb, j0, j1);
+    }
+
+    private static Rows block(BlockSparse w) {
+        return (c, cOff, ldc, load, u0, u1, b, bOff, ldb, j0, j1) ->
+                SparseBlockLoops.rows(c, cOff, ldc, load, w, u0, u1, b, bOff, ldb, j0, j1);
+    }
+
+    /**
+     * The Linear layout over {@code units = ptr.length - 1} units of {@code unitRows} rows; unit
+     * {@code u} holds {@code ptr[u+1] - ptr[u]} entries of {@code perEntry} values each. Each thread
+     * packs a tile of 64 batch rows of x transposed into an aligned panel (all of it: threads split
+     * the rows of W, and a shared panel would cost a second hand-off for the same wall time),
+     * computes strips of output rows from it and stores them transposed into y.
+     */
+    private static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int batch, boolean acc,
+                               int rows, int cols, int unitRows, int[] ptr, int perEntry, Rows kernel) {
+        if (batch == 0 || rows == 0) {
+            return;
+        }
+        int units = ptr.length - 1;
+        int parts = parts((long) ptr[units] * perEntry * batch, units);
+        if (batch == 1) {
+            forParts(parts, ptr, perEntry, unitRows, (u0, u1) ->
+                    kernel.run(y, yOff + u0 * unitRows, 1, acc, u0, u1, x, xOff, 1, 0, 1));
+            return;
+        }
+        int stripUnits = Math.max(1, STRIP_ROWS / unitRows);
+        forParts(parts, ptr, perEntry, unitRows, (u0, u1) -> {
+            Scratch scratch = Scratch.get();
+            float[] panel = scratch.panel(cols * TILE);
+            float[] strip = scratch.strip(stripUnits * unitRows * TILE);
+            int pb = SparseAlign.firstAligned(panel);
+            int sb = SparseAlign.firstAligned(strip);
+            for (int j0 = 0; j0 < batch; j0 += TILE) {
+                int jn = Math.min(TILE, batch - j0);
+                packTransposed(panel, pb, x, xOff + j0 * ldx, ldx, jn, cols);
+                for (int u = u0; u < u1; u += stripUnits) {
+                    int ue = Math.min(u1, u + stripUnits);
+                    int r0 = u * unitRows;
+                    int nr = Math.min(rows, ue * unitRows) - r0;
+                    kernel.run(strip, sb, TILE, false, u, ue, panel, pb, TILE, 0, jn);
+                    for (int t = 0; t < jn; t++) {
+                        int yi = yOff + (j0 + t) * ldy + r0;
+                        if (acc) {
+                            for (int r = 0, si = sb + t; r < nr; r++, si += TILE) {
+                                y[yi + r] += strip[si];
+                            }
+                        } else {
+                            for (int r = 0, si = sb + t; r < nr; r++, si += TILE) {
+                                y[yi + r] = strip[si];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * The Left layout; units as in {@link #linear}. When the rows of B are reused often enough
+     * ({@link #PACK_MIN_USES}), each thread copies tiles of 64 columns of B into an aligned panel
+     * first; otherwise it reads B in place.
+     */
+    private static void left(float[] c, int cOff, int ldc, float[] b, int bOff, int ldb, int n, boolean acc,
+                             int rows, int cols, int unitRows, int[] ptr, int perEntry, Rows kernel) {
+        if (n == 0 || rows == 0) {
+            return;
+        }
+        int units = ptr.length - 1;
+        int tiles = (n + TILE - 1) / TILE;
+        long entries = (long) ptr[units] * perEntry;
+        int parts = parts(entries * n, Math.max(units, tiles));
+        boolean pack = n >= TILE / 4 && entries >= (long) PACK_MIN_USES * cols;
+        if (units >= 4 * parts || tiles < parts) {
+            forParts(parts, ptr, perEntry, unitRows, (u0, u1) ->
+                    leftTiles(c, cOff + u0 * unitRows * ldc, ldc, b, bOff, ldb, n, acc, cols, pack, u0, u1, 0, tiles,
+                            kernel));
+        } else {
+            Parallel.forRange(parts, 1, (lo, hi) -> {
+                for (int p = lo; p < hi; p++) {
+                    leftTiles(c, cOff, ldc, b, bOff, ldb, n, acc, cols, pack, 0, units,
+                            (int) ((long) tiles * p / parts), (int) ((long) tiles * (p + 1) / parts), kernel);
+                }
+            });
+        }
+    }
+
+    /** Units {@code [u0, u1)} (C starting at {@code cOff}) times tiles {@code [t0, t1)} of 64 columns. */
+    private static void leftTiles(float[] c, int cOff, int ldc, float[] b, int bOff, int ldb, int n, boolean acc,
+                                  int cols, boolean pack, int u0, int u1, int t0, int t1, Rows kernel) {
+        float[] panel = pack ? Scratch.get().panel(cols * TILE) : null;
+        int pb = pack ? SparseAlign.firstAligned(panel) : 0;
+        for (int t = t0; t < t1; t++) {
+            int j0 = t * TILE;
+            int j1 = Math.min(n, j0 + TILE);
+            if (pack) {
+                for (int q = 0; q < cols; q++) {
+                    System.arraycopy(b, bOff + q * ldb + j0, panel, pb + q * TILE, j1 - j0);
+                }
+                kernel.run(c, cOff + j0, ldc, acc, u0, u1, panel, pb, TILE, 0, j1 - j0);
+            } else {
+                kernel.run(c, cOff + j0, ldc, acc, u0, u1, b, bOff + j0, ldb, 0, j1 - j0);
+            }
+        }
+    }
+
+    /** Threads for {@code work} multiply-adds spread over at most {@code units} pieces. */
+    private static int parts(long work, int units) {
+        int threads = Parallel.threads();
+        if (threads == 1 || work < Gemm.PARALLEL_MIN_WORK) {
+            return 1;
+        }
+        return (int) Math.max(1, Math.min(Math.min(threads, units), work / Gemm.PARALLEL_CHUNK_WORK));
+    }
+
+    /** A body over the units {@code [u0, u1)}. */
+    @FunctionalInterface
+    private interface UnitBody {
+        void run(int u0, int u1);
+    }
+
+    /**
+     * Runs {@code body} on {@code parts} contiguous ranges of units with about equal cost, a unit
+     * costing its entries times {@code perEntry} plus its {@code unitRows} rows.
+     */
+    private static void forParts(int parts, int[] ptr, int perEntry, int unitRows, UnitBody body) {
+        int units = ptr.length - 1;
+        if (parts == 1) {
+            body.run(0, units);
+            return;
+        }
+        long total = cost(ptr, units, perEntry, unitRows);
+        Parallel.forRange(parts, 1, (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int u0 = firstUnit(ptr, perEntry, unitRows, total * p / parts);
+                int u1 = p + 1 == parts ? units : firstUnit(ptr, perEntry, unitRows, total * (p + 1) / parts);
+                if (u0 < u1) {
+                    body.run(u0, u1);
+                }
+            }
+        });
+    }
+
+    private static long cost(int[] ptr, int u, int perEntry, int unitRows) {
+        return (long) ptr[u] * perEntry + (long) u * unitRows;
+    }
+
+    /** The smallest unit {@code u} whose cost before it is at least {@code target}. */
+    private static int firstUnit(int[] ptr, int perEntry, int unitRows, long target) {
+        int lo = 0;
+        int hi = ptr.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cost(ptr, mid, perEntry, unitRows) < target) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /**
+     * {@code panel[pb + c*TILE + t] = x[xOff + t*ldx + c]} for {@code t < rows}, {@code c < cols}:
+     * reads along rows of x, writing {@link #TRANSPOSE_COLS} rows of the panel at a time (rows of x
+     * often lie a power of two apart, so reading down a column of x would keep hitting one cache set).
+     */
+    private static void packTransposed(float[] panel, int pb, float[] x, int xOff, int ldx, int rows, int cols) {
+        for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_COLS) {
+            int cn = Math.min(TRANSPOSE_COLS, cols - c0);
+            for (int t = 0; t < rows; t++) {
+                for (int c = 0, xi = xOff + t * ldx + c0, pi = pb + c0 * TILE + t; c < cn; c++, xi++, pi += TILE) {
+                    panel[pi] = x[xi];
+                }
+            }
+        }
+    }
+
+    /** Per-thread buffers, grown on demand and reused across calls. */
+    private static final class Scratch {
+        private static final int ALIGN_SLACK = 16;
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        private float[] panel = new float[0];
+        private float[] strip = new float[0];
+
+        static Scratch get() {
+            return LOCAL.get();
+        }
+
+        /** At least {@code size} floats past the first 64-byte aligned element. */
+        float[] panel(int size) {
+            if (panel.length < size + ALIGN_SLACK) {
+                panel = new float[size + ALIGN_SLACK];
+            }
+            return panel;
+        }
+
+        /** At least {@code size} floats past the first 64-byte aligned element. */
+        float[] strip(int size) {
+            if (strip.length < size + ALIGN_SLACK) {
+                strip = new float[size + ALIGN_SLACK];
+            }
+            return strip;
+        }
+    }
+
+    private static void checkLinear(String name, float[] y, int yOff, int ldy, int rows, int cols, float[] x, int xOff,
+                                    int ldx, int batch) {
+        Objects.requireNonNull(y, name + ": y is null");
+        Objects.requireNonNull(x, name + ": x is null");
+        if (batch < 0) {
+            throw new IllegalArgumentException(name + ": expected batch >= 0, got " + batch);
+        }
+        checkOperand(name, "y", y.length, yOff, ldy, batch, rows);
+        checkOperand(name, "x", x.length, xOff, ldx, batch, cols);
+    }
+
+    private static void checkLeft(String name, float[] c, int cOff, int ldc, int rows, int cols, float[] b, int bOff,
+                                  int ldb, int n) {
+        Objects.requireNonNull(c, name + ": c is null");
+        Objects.requireNonNull(b, name + ": b is null");
+        if (n < 0) {
+            throw new IllegalArgumentException(name + ": expected n >= 0, got " + n);
+        }
+        checkOperand(name, "c", c.length, cOff, ldc, rows, n);
+        checkOperand(name, "b", b.length, bOff, ldb, cols, n);
+    }
+
+    private static void checkOperand(String name, String what, int length, int off, int ld, int rows, int cols) {
+        if (off < 0) {
+            throw new IllegalArgumentException(name + ": expected " + what + " offset >= 0, got " + off);
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException(name + ": expected ld" + what + " >= " + cols + " (row length of "
+                    + what + "), got " + ld);
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long need = (rows - 1L) * ld + cols;
+        if (need > (long) length - off) {
+            throw new IllegalArgumentException(name + ": " + what + " too small: need " + need + " floats from offset "
+                    + off + ", has " + length);
+        }
+    }
+}
