@@ -1,7 +1,5 @@
 package dev.kiln.kernels.cpu;
 
-import static jdk.incubator.vector.VectorOperators.POW;
-
 import dev.kiln.kernels.BinaryOp;
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
@@ -12,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code VV}, strides 1 and 1), vector-scalar ({@code VS}, strides 1 and 0) and scalar-vector
  * ({@code SV}, strides 0 and 1; commutative ops swap to VS). A broadcast operand is read once, before
  * anything is written, so it may live inside the output. MAX and MIN are {@link Math#max} /
- * {@link Math#min} (NaN wins, +0 above -0); POW is lanewise POW, which follows {@link Math#pow}
+ * {@link Math#min} (NaN wins, +0 above -0); POW is {@link VMathD#pow}, which follows {@link Math#pow}
  * (negative bases with integer exponents included). Arguments are checked by the caller.
  */
 final class BinaryLoops {
@@ -31,7 +29,7 @@ final class BinaryLoops {
             case DIV -> a / b;
             case MAX -> Math.max(a, b);
             case MIN -> Math.min(a, b);
-            case POW -> (float) Math.pow(a, b);
+            case POW -> VMathD.pow(a, b);
         };
     }
 
@@ -44,7 +42,7 @@ final class BinaryLoops {
             case DIV -> divVV(o, oo, a, ao, b, bo, n);
             case MAX -> maxVV(o, oo, a, ao, b, bo, n);
             case MIN -> minVV(o, oo, a, ao, b, bo, n);
-            case POW -> powVV(o, oo, a, ao, b, bo, n);
+            case POW -> VMathD.pow(o, oo, a, ao, 1, b, bo, 1, n);
         }
     }
 
@@ -57,7 +55,7 @@ final class BinaryLoops {
             case DIV -> divVS(o, oo, a, ao, b, n);
             case MAX -> maxVS(o, oo, a, ao, b, n);
             case MIN -> minVS(o, oo, a, ao, b, n);
-            case POW -> powVS(o, oo, a, ao, b, n);
+            case POW -> VMathD.pow(o, oo, a, ao, 1, new float[] {b}, 0, 0, n);
         }
     }
 
@@ -70,7 +68,7 @@ final class BinaryLoops {
             case DIV -> divSV(o, oo, a, b, bo, n);
             case MAX -> maxVS(o, oo, b, bo, a, n);
             case MIN -> minVS(o, oo, b, bo, a, n);
-            case POW -> powSV(o, oo, a, b, bo, n);
+            case POW -> VMathD.pow(o, oo, new float[] {a}, 0, 0, b, bo, 1, n);
         }
     }
 
@@ -223,38 +221,6 @@ final class BinaryLoops {
         }
         for (; i < n; i++) {
             o[oo + i] = Math.min(a[ao + i], b);
-        }
-    }
-
-    private static void powVV(float[] o, int oo, float[] a, int ao, float[] b, int bo, int n) {
-        int i = 0;
-        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            load(a, ao + i).lanewise(POW, load(b, bo + i)).intoArray(o, oo + i);
-        }
-        for (; i < n; i++) {
-            o[oo + i] = (float) Math.pow(a[ao + i], b[bo + i]);
-        }
-    }
-
-    private static void powVS(float[] o, int oo, float[] a, int ao, float b, int n) {
-        FloatVector bv = FloatVector.broadcast(F, b);
-        int i = 0;
-        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            load(a, ao + i).lanewise(POW, bv).intoArray(o, oo + i);
-        }
-        for (; i < n; i++) {
-            o[oo + i] = (float) Math.pow(a[ao + i], b);
-        }
-    }
-
-    private static void powSV(float[] o, int oo, float a, float[] b, int bo, int n) {
-        FloatVector av = FloatVector.broadcast(F, a);
-        int i = 0;
-        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            av.lanewise(POW, load(b, bo + i)).intoArray(o, oo + i);
-        }
-        for (; i < n; i++) {
-            o[oo + i] = (float) Math.pow(a, b[bo + i]);
         }
     }
 }

@@ -29,9 +29,11 @@ public final class Elementwise {
 
     /**
      * {@code out[outOff + i] = f(x[xOff + i])} for {@code i < n}. GELU is the exact form
-     * {@code x * Phi(x)}, GELU_GRAD its derivative {@code Phi(x) + x * phi(x)}; SIGMOID gives 0 or 1
-     * (never NaN) for large |x|; SIGN follows {@link Math#signum} (0 stays 0, NaN stays NaN); RELU
-     * keeps NaN.
+     * {@code x * Phi(x)}, GELU_GRAD its derivative {@code Phi(x) + x * phi(x)}; SIGMOID is
+     * {@code e^x / (1 + e^x)} below 0, so it never overflows and tends to 0 with a small relative error;
+     * SIGN follows {@link Math#signum} (0 stays 0, NaN stays NaN); RELU keeps NaN. EXP, LOG, TANH,
+     * SIGMOID and the GELUs are within 1-2 ulp of the exact values and give the same bits on every call,
+     * interpreted or JIT-compiled.
      */
     public static void unary(UnaryOp op, float[] out, int outOff, float[] x, int xOff, int n) {
         SliceArgs.count("unary", "n", n);
@@ -44,7 +46,8 @@ public final class Elementwise {
      * {@code out[outOff + i] = x[xOff + i] ^ p} for {@code i < n}, with {@link Math#pow} semantics
      * (negative bases give a result for integer p and NaN otherwise), except that, as in PyTorch,
      * {@code p = 0.5} is {@code sqrt(x)} and {@code p = -0.5} is {@code 1 / sqrt(x)} (they differ from
-     * Math.pow only at -0 and -inf). p = 0, 1, 2, 3, -1, -2 take fast paths too.
+     * Math.pow only at -0 and -inf). p = 0, 1, 2, 3, -1, -2 take fast paths too; other exponents go
+     * through log and exp in double, rounded to float once (within half an ulp but for near-ties).
      */
     public static void powScalar(float[] out, int outOff, float[] x, int xOff, float p, int n) {
         SliceArgs.count("powScalar", "n", n);
@@ -74,7 +77,7 @@ public final class Elementwise {
     /**
      * {@code out[outOff + i] = a[aOff + i*aStride] op b[bOff + i*bStride]} for {@code i < n}; each
      * stride is 0 or 1. MAX and MIN follow {@link Math#max} / {@link Math#min} (NaN wins, +0 &gt; -0),
-     * POW follows {@link Math#pow}.
+     * POW follows {@link Math#pow}, computed as in {@link #powScalar}.
      */
     public static void binary(BinaryOp op, float[] out, int outOff, float[] a, int aOff, int aStride,
                               float[] b, int bOff, int bStride, int n) {

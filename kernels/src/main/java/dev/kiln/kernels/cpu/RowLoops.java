@@ -1,8 +1,6 @@
 package dev.kiln.kernels.cpu;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.EQ;
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.F2D;
 import static jdk.incubator.vector.VectorOperators.IS_NAN;
 import static jdk.incubator.vector.VectorOperators.MAX;
@@ -18,7 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector loops over one contiguous row {@code x[off .. off + n)}, shared by {@link Reduce} and
  * {@link Softmax}. Sums accumulate in double vectors (each float vector widened to two), about as
  * fast as float accumulation and accurate for rows of millions. Max and min follow {@link Math#max} /
- * {@link Math#min}: a NaN anywhere gives NaN. Arguments are checked by the callers.
+ * {@link Math#min}: a NaN anywhere gives NaN. Sum lanes are combined one by one in lane order, not
+ * by {@code reduceLanes(ADD)}, which adds them in sequence when interpreted and in another order
+ * once C2 compiles it; {@code reduceLanes(MAX / MIN)} is kept, as its result does not depend on the
+ * order. Exponentials come from {@link VMath}. So results keep their bits when the JIT compiles
+ * these loops. Arguments are checked by the callers.
  */
 final class RowLoops {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -32,14 +34,6 @@ final class RowLoops {
         return FloatVector.fromArray(F, x, i);
     }
 
-    private static DoubleVector lo(FloatVector v) {
-        return (DoubleVector) v.convertShape(F2D, D, 0);
-    }
-
-    private static DoubleVector hi(FloatVector v) {
-        return (DoubleVector) v.convertShape(F2D, D, 1);
-    }
-
     /** sum of the row, in double. */
     static double sum(float[] x, int off, int n) {
         DoubleVector a0 = DoubleVector.zero(D);
@@ -51,17 +45,21 @@ final class RowLoops {
         for (int ub2 = ub - ub % (2 * L); i < ub2; i += 2 * L) {
             FloatVector v = load(x, off + i);
             FloatVector w = load(x, off + i + L);
-            a0 = a0.add(lo(v));
-            a1 = a1.add(hi(v));
-            a2 = a2.add(lo(w));
-            a3 = a3.add(hi(w));
+            a0 = a0.add((DoubleVector) v.convertShape(F2D, D, 0));
+            a1 = a1.add((DoubleVector) v.convertShape(F2D, D, 1));
+            a2 = a2.add((DoubleVector) w.convertShape(F2D, D, 0));
+            a3 = a3.add((DoubleVector) w.convertShape(F2D, D, 1));
         }
         for (; i < ub; i += L) {
             FloatVector v = load(x, off + i);
-            a0 = a0.add(lo(v));
-            a1 = a1.add(hi(v));
+            a0 = a0.add((DoubleVector) v.convertShape(F2D, D, 0));
+            a1 = a1.add((DoubleVector) v.convertShape(F2D, D, 1));
         }
-        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
+        DoubleVector acc = a0.add(a1).add(a2.add(a3));
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -76,10 +74,14 @@ final class RowLoops {
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
             FloatVector u = load(a, ao + i);
             FloatVector v = load(b, bo + i);
-            a0 = lo(u).fma(lo(v), a0);
-            a1 = hi(u).fma(hi(v), a1);
+            a0 = ((DoubleVector) u.convertShape(F2D, D, 0)).fma((DoubleVector) v.convertShape(F2D, D, 0), a0);
+            a1 = ((DoubleVector) u.convertShape(F2D, D, 1)).fma((DoubleVector) v.convertShape(F2D, D, 1), a1);
         }
-        double s = a0.add(a1).reduceLanes(ADD);
+        DoubleVector acc = a0.add(a1);
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
         for (; i < n; i++) {
             s += (double) a[ao + i] * b[bo + i];
         }
@@ -161,14 +163,18 @@ final class RowLoops {
         DoubleVector a1 = a0;
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector e = load(x, xo + i).sub(m).lanewise(EXP);
+            FloatVector e = VMath.exp(load(x, xo + i).sub(m));
             e.intoArray(out, oo + i);
-            a0 = a0.add(lo(e));
-            a1 = a1.add(hi(e));
+            a0 = a0.add((DoubleVector) e.convertShape(F2D, D, 0));
+            a1 = a1.add((DoubleVector) e.convertShape(F2D, D, 1));
         }
-        double s = a0.add(a1).reduceLanes(ADD);
+        DoubleVector acc = a0.add(a1);
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - m);
+            float e = VMath.exp(x[xo + i] - m);
             out[oo + i] = e;
             s += e;
         }
@@ -181,13 +187,17 @@ final class RowLoops {
         DoubleVector a1 = a0;
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector e = load(x, xo + i).sub(m).lanewise(EXP);
-            a0 = a0.add(lo(e));
-            a1 = a1.add(hi(e));
+            FloatVector e = VMath.exp(load(x, xo + i).sub(m));
+            a0 = a0.add((DoubleVector) e.convertShape(F2D, D, 0));
+            a1 = a1.add((DoubleVector) e.convertShape(F2D, D, 1));
         }
-        double s = a0.add(a1).reduceLanes(ADD);
+        DoubleVector acc = a0.add(a1);
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
         for (; i < n; i++) {
-            s += (float) Math.exp(x[xo + i] - m);
+            s += VMath.exp(x[xo + i] - m);
         }
         return s;
     }

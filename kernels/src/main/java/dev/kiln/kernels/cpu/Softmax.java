@@ -1,7 +1,5 @@
 package dev.kiln.kernels.cpu;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
-
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
@@ -61,7 +59,7 @@ public final class Softmax {
                 for (int o = lo; o < hi; o++) {
                     int xo = xOff + o * n;
                     float m = RowLoops.max(x, xo, n);
-                    float logSum = (float) Math.log(RowLoops.sumExpShifted(x, xo, m, n));
+                    float logSum = (float) VMathD.log(RowLoops.sumExpShifted(x, xo, m, n));
                     shiftRow(out, outOff + o * n, x, xo, m, logSum, n);
                 }
             });
@@ -148,11 +146,11 @@ public final class Softmax {
         FloatVector negSum = FloatVector.broadcast(F, -sum);
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector e = FloatVector.fromArray(F, y, yo + i).lanewise(EXP);
+            FloatVector e = VMath.exp(FloatVector.fromArray(F, y, yo + i));
             e.fma(negSum, FloatVector.fromArray(F, gy, gyo + i)).intoArray(gx, go + i);
         }
         for (; i < n; i++) {
-            gx[go + i] = Math.fma((float) Math.exp(y[yo + i]), -sum, gy[gyo + i]);
+            gx[go + i] = Math.fma(VMath.exp(y[yo + i]), -sum, gy[gyo + i]);
         }
     }
 }

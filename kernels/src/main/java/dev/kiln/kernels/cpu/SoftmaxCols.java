@@ -1,7 +1,6 @@
 package dev.kiln.kernels.cpu;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
-import static jdk.incubator.vector.VectorOperators.LOG;
+import static jdk.incubator.vector.VectorOperators.F2D;
 
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.DoubleVector;
@@ -15,16 +14,17 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulate in double. Arguments are checked by the caller.
  */
 final class SoftmaxCols {
+    private static final VectorSpecies<Float> F = Simd.F;
     private static final VectorSpecies<Double> D = Simd.D;
-    private static final int L = Simd.F.length();
+    private static final int L = F.length();
 
     private SoftmaxCols() {
     }
 
     private static FloatVector colMax(float[] x, int xb, int n, int inner, int c) {
-        FloatVector m = ColLoops.load(x, xb + c);
+        FloatVector m = FloatVector.fromArray(F, x, xb + c);
         for (int j = 1, p = xb + inner + c; j < n; j++, p += inner) {
-            m = m.max(ColLoops.load(x, p));
+            m = m.max(FloatVector.fromArray(F, x, p));
         }
         return m;
     }
@@ -44,21 +44,21 @@ final class SoftmaxCols {
             DoubleVector s0 = DoubleVector.zero(D);
             DoubleVector s1 = s0;
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                FloatVector e = ColLoops.load(x, xb + p).sub(m).lanewise(EXP);
+                FloatVector e = VMath.exp(FloatVector.fromArray(F, x, xb + p).sub(m));
                 e.intoArray(out, ob + p);
-                s0 = s0.add(ColLoops.lo(e));
-                s1 = s1.add(ColLoops.hi(e));
+                s0 = s0.add((DoubleVector) e.convertShape(F2D, D, 0));
+                s1 = s1.add((DoubleVector) e.convertShape(F2D, D, 1));
             }
             FloatVector inv = ColLoops.narrow(s0.broadcast(1).div(s0), s1.broadcast(1).div(s1));
             for (int j = 0, p = ob + c; j < n; j++, p += inner) {
-                ColLoops.load(out, p).mul(inv).intoArray(out, p);
+                FloatVector.fromArray(F, out, p).mul(inv).intoArray(out, p);
             }
         }
         for (; c < c1; c++) {
             float m = colMaxScalar(x, xb, n, inner, c);
             double s = 0;
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                float e = (float) Math.exp(x[xb + p] - m);
+                float e = VMath.exp(x[xb + p] - m);
                 out[ob + p] = e;
                 s += e;
             }
@@ -76,22 +76,22 @@ final class SoftmaxCols {
             DoubleVector s0 = DoubleVector.zero(D);
             DoubleVector s1 = s0;
             for (int j = 0, p = xb + c; j < n; j++, p += inner) {
-                FloatVector e = ColLoops.load(x, p).sub(m).lanewise(EXP);
-                s0 = s0.add(ColLoops.lo(e));
-                s1 = s1.add(ColLoops.hi(e));
+                FloatVector e = VMath.exp(FloatVector.fromArray(F, x, p).sub(m));
+                s0 = s0.add((DoubleVector) e.convertShape(F2D, D, 0));
+                s1 = s1.add((DoubleVector) e.convertShape(F2D, D, 1));
             }
-            FloatVector logSum = ColLoops.narrow(s0.lanewise(LOG), s1.lanewise(LOG));
+            FloatVector logSum = ColLoops.narrow(VMathD.log(s0), VMathD.log(s1));
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                ColLoops.load(x, xb + p).sub(m).sub(logSum).intoArray(out, ob + p);
+                FloatVector.fromArray(F, x, xb + p).sub(m).sub(logSum).intoArray(out, ob + p);
             }
         }
         for (; c < c1; c++) {
             float m = colMaxScalar(x, xb, n, inner, c);
             double s = 0;
             for (int j = 0, p = xb + c; j < n; j++, p += inner) {
-                s += (float) Math.exp(x[p] - m);
+                s += VMath.exp(x[p] - m);
             }
-            float logSum = (float) Math.log(s);
+            float logSum = (float) VMathD.log(s);
             for (int j = 0, p = c; j < n; j++, p += inner) {
                 out[ob + p] = x[xb + p] - m - logSum;
             }
@@ -105,14 +105,15 @@ final class SoftmaxCols {
             DoubleVector d0 = DoubleVector.zero(D);
             DoubleVector d1 = d0;
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                FloatVector u = ColLoops.load(gy, gyb + p);
-                FloatVector v = ColLoops.load(y, yb + p);
-                d0 = ColLoops.lo(u).fma(ColLoops.lo(v), d0);
-                d1 = ColLoops.hi(u).fma(ColLoops.hi(v), d1);
+                FloatVector u = FloatVector.fromArray(F, gy, gyb + p);
+                FloatVector v = FloatVector.fromArray(F, y, yb + p);
+                d0 = ((DoubleVector) u.convertShape(F2D, D, 0)).fma((DoubleVector) v.convertShape(F2D, D, 0), d0);
+                d1 = ((DoubleVector) u.convertShape(F2D, D, 1)).fma((DoubleVector) v.convertShape(F2D, D, 1), d1);
             }
             FloatVector dot = ColLoops.narrow(d0, d1);
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                ColLoops.load(y, yb + p).mul(ColLoops.load(gy, gyb + p).sub(dot)).intoArray(gx, gb + p);
+                FloatVector.fromArray(F, y, yb + p).mul(FloatVector.fromArray(F, gy, gyb + p).sub(dot))
+                        .intoArray(gx, gb + p);
             }
         }
         for (; c < c1; c++) {
@@ -134,13 +135,13 @@ final class SoftmaxCols {
             DoubleVector s0 = DoubleVector.zero(D);
             DoubleVector s1 = s0;
             for (int j = 0, p = gyb + c; j < n; j++, p += inner) {
-                FloatVector u = ColLoops.load(gy, p);
-                s0 = s0.add(ColLoops.lo(u));
-                s1 = s1.add(ColLoops.hi(u));
+                FloatVector u = FloatVector.fromArray(F, gy, p);
+                s0 = s0.add((DoubleVector) u.convertShape(F2D, D, 0));
+                s1 = s1.add((DoubleVector) u.convertShape(F2D, D, 1));
             }
             FloatVector negSum = ColLoops.narrow(s0, s1).neg();
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                ColLoops.load(y, yb + p).lanewise(EXP).fma(negSum, ColLoops.load(gy, gyb + p))
+                VMath.exp(FloatVector.fromArray(F, y, yb + p)).fma(negSum, FloatVector.fromArray(F, gy, gyb + p))
                         .intoArray(gx, gb + p);
             }
         }
@@ -151,7 +152,7 @@ final class SoftmaxCols {
             }
             float negSum = (float) -s;
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                gx[gb + p] = Math.fma((float) Math.exp(y[yb + p]), negSum, gy[gyb + p]);
+                gx[gb + p] = Math.fma(VMath.exp(y[yb + p]), negSum, gy[gyb + p]);
             }
         }
     }

@@ -1,11 +1,7 @@
 package dev.kiln.kernels.cpu;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LOG;
 import static jdk.incubator.vector.VectorOperators.LT;
-import static jdk.incubator.vector.VectorOperators.POW;
-import static jdk.incubator.vector.VectorOperators.TANH;
 
 import dev.kiln.kernels.Simd;
 import dev.kiln.kernels.UnaryOp;
@@ -15,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * One loop per unary function for {@link Elementwise#unary} and {@link Elementwise#powScalar}:
  * {@code out[oo + i] = f(x[xo + i])} for {@code i < n}, vector main loop then scalar tail.
- * Arguments are checked by the caller.
+ * Transcendental functions come from {@link VMath} and {@link VMathD}, whose vector and scalar forms
+ * give the same bits, interpreted or compiled. Arguments are checked by the caller.
  */
 final class UnaryLoops {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -59,20 +56,20 @@ final class UnaryLoops {
     private static void exp(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            load(x, xo + i).lanewise(EXP).intoArray(out, oo + i);
+            VMath.exp(load(x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            out[oo + i] = (float) Math.exp(x[xo + i]);
+            out[oo + i] = VMath.exp(x[xo + i]);
         }
     }
 
     private static void log(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            load(x, xo + i).lanewise(LOG).intoArray(out, oo + i);
+            VMath.log(load(x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            out[oo + i] = (float) Math.log(x[xo + i]);
+            out[oo + i] = VMath.log(x[xo + i]);
         }
     }
 
@@ -89,22 +86,20 @@ final class UnaryLoops {
     private static void tanh(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            load(x, xo + i).lanewise(TANH).intoArray(out, oo + i);
+            VMath.tanh(load(x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            out[oo + i] = (float) Math.tanh(x[xo + i]);
+            out[oo + i] = VMath.tanh(x[xo + i]);
         }
     }
 
-    /** 1 / (1 + e^-x): e^-x may overflow to +inf for x below about -88, which gives the right 0. */
     private static void sigmoid(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector e = load(x, xo + i).neg().lanewise(EXP).add(1f);
-            e.broadcast(1f).div(e).intoArray(out, oo + i);
+            VMath.sigmoid(load(x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            out[oo + i] = 1f / (1f + (float) Math.exp(-x[xo + i]));
+            out[oo + i] = VMath.sigmoid(x[xo + i]);
         }
     }
 
@@ -124,24 +119,20 @@ final class UnaryLoops {
     private static void gelu(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector v = load(x, xo + i);
-            v.mul(Gauss.cdf(v)).intoArray(out, oo + i);
+            Gauss.gelu(load(x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            float v = x[xo + i];
-            out[oo + i] = v * Gauss.cdf(v);
+            out[oo + i] = Gauss.gelu(x[xo + i]);
         }
     }
 
     private static void geluGrad(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector v = load(x, xo + i);
-            v.fma(Gauss.pdf(v), Gauss.cdf(v)).intoArray(out, oo + i);
+            Gauss.geluGrad(load(x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) {
-            float v = x[xo + i];
-            out[oo + i] = Math.fma(v, Gauss.pdf(v), Gauss.cdf(v));
+            out[oo + i] = Gauss.geluGrad(x[xo + i]);
         }
     }
 
@@ -190,15 +181,9 @@ final class UnaryLoops {
         }
     }
 
-    /** out = x^p for a p with no fast path: lanewise POW (Math.pow semantics, negative bases included). */
+    /** out = x^p for a p with no fast path ({@link Math#pow} semantics, negative bases included). */
     static void pow(float[] out, int oo, float[] x, int xo, float p, int n) {
-        int i = 0;
-        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            load(x, xo + i).lanewise(POW, p).intoArray(out, oo + i);
-        }
-        for (; i < n; i++) {
-            out[oo + i] = (float) Math.pow(x[xo + i], p);
-        }
+        VMathD.pow(out, oo, x, xo, 1, new float[] {p}, 0, 0, n);
     }
 
     /** out = x^3. */
