@@ -107,7 +107,7 @@ public final class Gemm {
         }
         if (Simd.SCALAR) {
             GemmScalar.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
-        } else if (GemmSmall.suits(transB, m, n, k)) {
+        } else if (GemmSmall.suits(transA, m, n)) {
             GemmSmall.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
         } else {
             GemmPacked.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);

@@ -58,12 +58,11 @@ final class GemmPacked {
         int kcMax = Math.min(KC, k);
         float[] bp = buf.b(kcMax * roundUp(Math.min(NC, n), NR));
         float[] ap = buf.a(kcMax * roundUp(Math.min(MC, m), MR));
-        int[] rows = transB ? GemmPack.rowOffsets(ldb) : null;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                GemmPack.packB(bp, transB, b, bOff, ldb, pc, jc, kc, nc, rows);
+                GemmPack.packB(bp, transB, b, bOff, ldb, pc, jc, kc, nc);
                 boolean load = acc || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);

@@ -14,12 +14,8 @@ import dev.kiln.kernels.Parallel;
 final class GemmSmall {
     /** Up to this many rows take the direct path (packing B would not pay off). */
     static final int SMALL_M = 8;
-    /** Up to this many columns take the direct path (packing A would not pay off). */
+    /** Up to this many columns take the direct path when A is transposed (packing A would not pay off). */
     static final int SMALL_N = 32;
-    /** With {@code transB}, dot products beat packing up to this many rows ... */
-    static final int DOT_M = 64;
-    /** ... as long as B (this many floats at most) stays in L2 across the passes over it. */
-    static final long DOT_B_FLOATS = 1L << 18;
     /** Columns of A swept per block in {@link #fewColumns}: about this many floats of A ... */
     private static final int SWEEP_FLOATS = 1 << 16;
     /** ... and at most this many columns (the scratch buffer holds four such rows). */
@@ -29,11 +25,13 @@ final class GemmSmall {
     }
 
     /**
-     * Whether the direct path should take this shape (measured on Zen 5 with {@code k = 784}:
-     * {@code m <= 8} or {@code n <= 32} for any transposition, {@code m <= 64} with {@code transB}).
+     * Whether the direct path should take this shape: {@code m <= 8}, or {@code n <= 32} with A
+     * transposed. Measured on Zen 5 (k from 84 to 1024): with more rows, or few columns of an
+     * untransposed A, the packed path is faster, up to three times (its transposed packing of B
+     * costs about as much as the plain copy).
      */
-    static boolean suits(boolean transB, int m, int n, int k) {
-        return m <= SMALL_M || n <= SMALL_N || transB && m <= DOT_M && (long) n * k <= DOT_B_FLOATS;
+    static boolean suits(boolean transA, int m, int n) {
+        return m <= SMALL_M || transA && n <= SMALL_N;
     }
 
     /** Validated GEMM with {@code m, n, k > 0} that {@link #suits} this path. */

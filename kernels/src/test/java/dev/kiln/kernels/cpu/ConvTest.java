@@ -167,6 +167,61 @@ class ConvTest {
         }
     }
 
+    /**
+     * Batches that {@link ConvGemm} cuts into runs of several images sharing one GEMM (runs of
+     * uneven size, uneven shares per thread): all three kernels match the reference, and forward
+     * and input gradient are bitwise the same for any thread count.
+     */
+    @Test
+    void multiImageRunsMatchReferenceForAnyThreadCount() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        ConvGeom[] gs = {
+                geom(25, 3, 10, 10, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(13, 2, 9, 11, 9, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(11, 4, 8, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2),
+                geom(9, 6, 7, 7, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1)};
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                assertTrue(ConvGemm.imagesPerRun(g) > 1, "several images per GEMM for " + g);
+                float[] x = randomFloats(rnd, size(g.xSize()));
+                float[] w = randomFloats(rnd, size(g.wSize()));
+                float[] bias = randomFloats(rnd, g.oc());
+                float[] gy = randomFloats(rnd, size(g.ySize()));
+                double[] yr = new double[size(g.ySize())];
+                RefConv.conv2d(yr, toDouble(x), toDouble(w), toDouble(bias), g);
+                double[] gxr = new double[size(g.xSize())];
+                RefConv.conv2dBackwardInput(gxr, toDouble(gy), toDouble(w), g);
+                double[] gwr = new double[size(g.wSize())];
+                RefConv.conv2dBackwardWeight(gwr, null, toDouble(x), toDouble(gy), g);
+                float[] y1 = null;
+                float[] gx1 = null;
+                for (int t : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] y = new float[yr.length];
+                    float[] gx = new float[gxr.length];
+                    float[] gw = new float[gwr.length];
+                    Arrays.fill(gx, Float.NaN);
+                    Conv.conv2d(y, x, w, bias, g);
+                    Conv.conv2dBackwardInput(gx, gy, w, g);
+                    Conv.conv2dBackwardWeight(gw, null, x, gy, g);
+                    assertClose("conv2d " + g + " threads " + t, y, yr, ATOL, RTOL);
+                    assertClose("conv2dBackwardInput " + g + " threads " + t, gx, gxr, ATOL, RTOL);
+                    assertClose("conv2dBackwardWeight " + g + " threads " + t, gw, gwr, ATOL, RTOL);
+                    if (y1 == null) {
+                        y1 = y;
+                        gx1 = gx;
+                    } else {
+                        assertArrayEquals(y1, y, "conv2d with " + t + " threads vs 1: " + g);
+                        assertArrayEquals(gx1, gx, "conv2dBackwardInput with " + t + " threads vs 1: " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void im2colAndCol2imMatchReferenceAndAreAdjoint() {
         SplittableRandom rnd = new SplittableRandom(11);

@@ -98,11 +98,32 @@ class GemmTest {
         int mc = GemmPacked.MC;
         int nc = GemmPacked.NC;
         int n = GemmSmall.SMALL_N + 1;
-        assertTrue(!GemmSmall.suits(false, mc + 1, n, 7) && !GemmSmall.suits(true, MR + 1, nc + NR + 3, 70));
+        assertTrue(!GemmSmall.suits(false, mc + 1, n) && !GemmSmall.suits(true, MR + 1, nc + NR + 3));
         check(false, false, false, mc + 1, n, 7, 1, 3);
         check(true, true, true, 2 * mc + MR - 1, n + 4, 5, 0, 0);
         check(false, false, true, MR + 1, nc + NR + 3, 70, 2, 1);
         check(true, true, false, MR + 1, nc + 1, KC + 2, 0, 2);
+    }
+
+    /**
+     * The packed path where packing transposes (A untransposed, B transposed): 8 x 8 register
+     * transposes over full groups of 8 rows and columns, element copies for the rest of a strip.
+     */
+    @Test
+    void transposingPacksWithTails() {
+        int[] ms = {MR + 1, 2 * MR, 3 * MR + 5, 64};
+        int[] ns = {8, 9, 2 * L, NR, NR + 8, NR + 13, 3 * NR - 1};
+        int[] ks = {7, 8, 9, 23, KC + 8, KC + 13};
+        int count = 0;
+        for (int m : ms) {
+            for (int n : ns) {
+                for (int k : ks) {
+                    check(count % 2 == 0, false, count % 3 != 0, m, n, k, count % 4 == 0 ? 0 : 5, count % 5);
+                    count++;
+                }
+            }
+        }
+        assertTrue(!GemmSmall.suits(false, MR + 1, 8));
     }
 
     @Test
