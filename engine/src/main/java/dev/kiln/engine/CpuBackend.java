@@ -6,6 +6,7 @@ import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.UnaryOp;
 import dev.kiln.kernels.cpu.Elementwise;
 import dev.kiln.kernels.ref.RefElementwise;
+import java.util.Arrays;
 
 /**
  * The CPU backend: heap arrays, fp32 through the Vector API kernels, F64 through the double
@@ -69,8 +70,26 @@ final class CpuBackend implements Backend {
         return INSTANCE.contiguous(t);
     }
 
+    /**
+     * A dense copy. A contiguous source is copied with {@code Arrays.copyOfRange}, which the JVM
+     * fills in one pass without zeroing the new array first (a Linear layer's weight gradient is
+     * copied this way on every step).
+     */
     @Override
     public Tensor contiguous(Tensor x) {
+        if (x.isContiguous()) {
+            int from = x.offset();
+            int to = from + x.numel();
+            Object copy = switch (heap(x).array()) {
+                case float[] a -> Arrays.copyOfRange(a, from, to);
+                case double[] a -> Arrays.copyOfRange(a, from, to);
+                case int[] a -> Arrays.copyOfRange(a, from, to);
+                case long[] a -> Arrays.copyOfRange(a, from, to);
+                case byte[] a -> Arrays.copyOfRange(a, from, to);
+                default -> throw new IllegalStateException("contiguous: unexpected storage " + heap(x).array().getClass());
+            };
+            return Tensor.of(HeapStorage.wrap(x.dtype(), copy), x.shapeRef());
+        }
         Tensor out = zeros(x.dtype(), x.shapeRef());
         copy(out, x);
         return out;

@@ -82,7 +82,7 @@ final class ConvLowering {
                         int from = Math.max(ilo * ow, plane - shift);
                         int to = Math.min(ihi * ow, plane + h * w - shift);
                         if (from < to) {
-                            System.arraycopy(x, shift + from, col, row + from, to - from);
+                            copy(col, row + from, x, shift + from, to - from);
                         }
                         zeroEdges(col, row, ilo, ihi, lo, hi);
                         continue;
@@ -221,7 +221,10 @@ final class ConvLowering {
         }
     }
 
-    /** {@code dst[dOff + i] = src[sOff + i]} for {@code i < len}; vectors with a masked last one (rows here are short). */
+    /**
+     * {@code dst[dOff + i] = src[sOff + i]} for {@code i < len}: vectors with a masked last one,
+     * cheaper than an arraycopy call for the short rows and small planes copied here.
+     */
     private static void copy(float[] dst, int dOff, float[] src, int sOff, int len) {
         if (Simd.SCALAR) {
             System.arraycopy(src, sOff, dst, dOff, len);
