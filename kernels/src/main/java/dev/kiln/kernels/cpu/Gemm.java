@@ -126,39 +126,7 @@ public final class Gemm {
         Objects.requireNonNull(c, name + ": c is null");
         Objects.requireNonNull(a, name + ": a is null");
         Objects.requireNonNull(b, name + ": b is null");
-        if (m < 0 || n < 0 || k < 0 || batch < 0) {
-            throw new IllegalArgumentException(name + ": expected dims >= 0, got m=" + m + ", n=" + n + ", k=" + k
-                    + (batch == 1 ? "" : ", batch=" + batch));
-        }
-        checkOperand(name, "c", c.length, cOff, ldc, strideC, m, n, batch);
-        checkOperand(name, "a", a.length, aOff, lda, strideA, transA ? k : m, transA ? m : k, batch);
-        checkOperand(name, "b", b.length, bOff, ldb, strideB, transB ? n : k, transB ? k : n, batch);
-    }
-
-    private static void checkOperand(String name, String what, int length, int off, int ld, long stride,
-                                     int rows, int cols, int batch) {
-        if (off < 0) {
-            throw new IllegalArgumentException(name + ": expected " + what + " offset >= 0, got " + off);
-        }
-        if (ld < cols) {
-            throw new IllegalArgumentException(name + ": expected ld" + what + " >= " + cols + " (row length of "
-                    + what + "), got " + ld);
-        }
-        if (stride < 0) {
-            throw new IllegalArgumentException(name + ": expected stride of " + what + " >= 0, got " + stride);
-        }
-        if (batch == 0 || rows == 0 || cols == 0) {
-            return;
-        }
-        long need;
-        try {
-            need = Math.addExact(Math.multiplyExact(batch - 1L, stride), (rows - 1L) * ld + cols);
-        } catch (ArithmeticException e) {
-            need = Long.MAX_VALUE;
-        }
-        if (need > (long) length - off) {
-            throw new IllegalArgumentException(name + ": " + what + " too small: need " + need
-                    + " floats from offset " + off + ", has " + length);
-        }
+        GemmArgs.check(name, "floats", c.length, cOff, ldc, strideC, transA, a.length, aOff, lda, strideA,
+                transB, b.length, bOff, ldb, strideB, batch, m, n, k);
     }
 }
