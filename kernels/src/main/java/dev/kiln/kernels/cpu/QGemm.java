@@ -60,7 +60,7 @@ public final class QGemm {
                                byte[] b, int bOff, int ldb, int m, int n, int k) {
         Objects.requireNonNull(c, "gemmS32: c is null");
         checkInputs("gemmS32", a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
-        checkMatrix("gemmS32", "c", c.length, cOff, ldc, m, n);
+        QGemmArgs.checkMatrix("gemmS32", "c", c.length, cOff, ldc, m, n);
         run(QGemmEpilogue.s32(c, cOff, ldc), a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
     }
 
@@ -79,7 +79,7 @@ public final class QGemm {
         Objects.requireNonNull(y, "gemmDequant: y is null");
         checkInputs("gemmDequant", a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
         checkScales("gemmDequant", scaleB, bias, n);
-        checkMatrix("gemmDequant", "y", y.length, yOff, ldy, m, n);
+        QGemmArgs.checkMatrix("gemmDequant", "y", y.length, yOff, ldy, m, n);
         run(QGemmEpilogue.dequant(y, yOff, ldy, scaleA, scaleB, bias), a, aOff, lda, aUnsigned, zpA, b, bOff, ldb,
                 m, n, k);
     }
@@ -100,9 +100,9 @@ public final class QGemm {
         Objects.requireNonNull(y, "gemmRequant: y is null");
         checkInputs("gemmRequant", a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
         checkScales("gemmRequant", scaleB, bias, n);
-        checkZeroPoint("gemmRequant", "zpY", zpY, yUnsigned);
-        checkScale("gemmRequant", "scaleY", scaleY);
-        checkMatrix("gemmRequant", "y", y.length, yOff, ldy, m, n);
+        QGemmArgs.checkZeroPoint("gemmRequant", "zpY", zpY, yUnsigned);
+        QGemmArgs.checkScale("gemmRequant", "scaleY", scaleY);
+        QGemmArgs.checkMatrix("gemmRequant", "y", y.length, yOff, ldy, m, n);
         run(QGemmEpilogue.requant(y, yOff, ldy, yUnsigned, zpY, scaleY, scaleA, scaleB, bias, relu),
                 a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
     }
@@ -118,11 +118,11 @@ public final class QGemm {
                                          float scale, int zeroPoint) {
         Objects.requireNonNull(q, "quantizePerTensor: q is null");
         Objects.requireNonNull(x, "quantizePerTensor: x is null");
-        checkDims("quantizePerTensor", 1, n, 0);
-        checkScale("quantizePerTensor", "scale", scale);
-        checkZeroPoint("quantizePerTensor", "zeroPoint", zeroPoint, qUnsigned);
-        checkMatrix("quantizePerTensor", "x", x.length, xOff, n, 1, n);
-        checkMatrix("quantizePerTensor", "q", q.length, qOff, n, 1, n);
+        QGemmArgs.checkDims("quantizePerTensor", 1, n, 0);
+        QGemmArgs.checkScale("quantizePerTensor", "scale", scale);
+        QGemmArgs.checkZeroPoint("quantizePerTensor", "zeroPoint", zeroPoint, qUnsigned);
+        QGemmArgs.checkMatrix("quantizePerTensor", "x", x.length, xOff, n, 1, n);
+        QGemmArgs.checkMatrix("quantizePerTensor", "q", q.length, qOff, n, 1, n);
         QGemmQuant.quantize(q, qOff, qUnsigned, x, xOff, n, scale, zeroPoint);
     }
 
@@ -140,17 +140,17 @@ public final class QGemm {
         Objects.requireNonNull(q, "quantizeRows: q is null");
         Objects.requireNonNull(x, "quantizeRows: x is null");
         Objects.requireNonNull(scales, "quantizeRows: scales is null");
-        checkDims("quantizeRows", rows, cols, 0);
+        QGemmArgs.checkDims("quantizeRows", rows, cols, 0);
         if (scales.length < rows || zeroPoints != null && zeroPoints.length < rows) {
             throw new IllegalArgumentException("quantizeRows: expected " + rows + " scales and zero points, got "
                     + scales.length + " and " + (zeroPoints == null ? "null" : zeroPoints.length));
         }
         for (int r = 0; r < rows; r++) {
-            checkScale("quantizeRows", "scales[" + r + "]", scales[r]);
-            checkZeroPoint("quantizeRows", "zeroPoints[" + r + "]", zeroPoints == null ? 0 : zeroPoints[r], qUnsigned);
+            QGemmArgs.checkScale("quantizeRows", "scales[" + r + "]", scales[r]);
+            QGemmArgs.checkZeroPoint("quantizeRows", "zeroPoints[" + r + "]", zeroPoints == null ? 0 : zeroPoints[r], qUnsigned);
         }
-        checkMatrix("quantizeRows", "x", x.length, xOff, ldx, rows, cols);
-        checkMatrix("quantizeRows", "q", q.length, qOff, ldq, rows, cols);
+        QGemmArgs.checkMatrix("quantizeRows", "x", x.length, xOff, ldx, rows, cols);
+        QGemmArgs.checkMatrix("quantizeRows", "q", q.length, qOff, ldq, rows, cols);
         for (int r = 0; r < rows; r++) {
             QGemmQuant.quantize(q, qOff + r * ldq, qUnsigned, x, xOff + r * ldx, cols, scales[r],
                     zeroPoints == null ? 0 : zeroPoints[r]);
@@ -176,8 +176,8 @@ public final class QGemm {
      */
     public static QParams dynamicQParams(float[] x, int off, int n, boolean reduceRange) {
         Objects.requireNonNull(x, "dynamicQParams: x is null");
-        checkDims("dynamicQParams", 1, n, 0);
-        checkMatrix("dynamicQParams", "x", x.length, off, n, 1, n);
+        QGemmArgs.checkDims("dynamicQParams", 1, n, 0);
+        QGemmArgs.checkMatrix("dynamicQParams", "x", x.length, off, n, 1, n);
         return QGemmQuant.dynamicQParams(x, off, n, reduceRange);
     }
 
@@ -200,60 +200,14 @@ public final class QGemm {
                                     byte[] b, int bOff, int ldb, int m, int n, int k) {
         Objects.requireNonNull(a, name + ": a is null");
         Objects.requireNonNull(b, name + ": b is null");
-        checkDims(name, m, n, k);
-        checkZeroPoint(name, "zpA", zpA, aUnsigned);
-        checkMatrix(name, "a", a.length, aOff, lda, m, k);
-        checkMatrix(name, "b", b.length, bOff, ldb, n, k);
-    }
-
-    private static void checkDims(String name, int m, int n, int k) {
-        if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException(name + ": expected dims >= 0, got m=" + m + ", n=" + n + ", k=" + k);
-        }
+        QGemmArgs.checkDims(name, m, n, k);
+        QGemmArgs.checkZeroPoint(name, "zpA", zpA, aUnsigned);
+        QGemmArgs.checkMatrix(name, "a", a.length, aOff, lda, m, k);
+        QGemmArgs.checkMatrix(name, "b", b.length, bOff, ldb, n, k);
     }
 
     private static void checkScales(String name, float[] scaleB, float[] bias, int n) {
         Objects.requireNonNull(scaleB, name + ": scaleB is null");
-        if (scaleB.length != 1 && scaleB.length != n) {
-            throw new IllegalArgumentException(name + ": expected scaleB of length 1 or n=" + n + ", got "
-                    + scaleB.length);
-        }
-        if (bias != null && bias.length != n) {
-            throw new IllegalArgumentException(name + ": expected bias of length n=" + n + ", got " + bias.length);
-        }
-    }
-
-    private static void checkZeroPoint(String name, String what, int zp, boolean unsigned) {
-        int lo = unsigned ? 0 : -128;
-        int hi = unsigned ? 255 : 127;
-        if (zp < lo || zp > hi) {
-            throw new IllegalArgumentException(name + ": expected " + what + " in [" + lo + ", " + hi + "] ("
-                    + (unsigned ? "uint8" : "int8") + "), got " + zp);
-        }
-    }
-
-    private static void checkScale(String name, String what, float scale) {
-        if (!(scale > 0f) || scale == Float.POSITIVE_INFINITY) {
-            throw new IllegalArgumentException(name + ": expected " + what + " > 0 and finite, got " + scale);
-        }
-    }
-
-    /** Checks a row-major {@code [rows, cols]} operand with leading dim {@code ld} at {@code off}. */
-    private static void checkMatrix(String name, String what, int length, int off, int ld, int rows, int cols) {
-        if (off < 0) {
-            throw new IllegalArgumentException(name + ": expected " + what + " offset >= 0, got " + off);
-        }
-        if (ld < cols) {
-            throw new IllegalArgumentException(name + ": expected ld" + what + " >= " + cols + " (row length of "
-                    + what + "), got " + ld);
-        }
-        if (rows == 0 || cols == 0) {
-            return;
-        }
-        long need = (rows - 1L) * ld + cols;
-        if (need > (long) length - off) {
-            throw new IllegalArgumentException(name + ": " + what + " too small: need " + need
-                    + " elements from offset " + off + ", has " + length);
-        }
+        QGemmArgs.checkScales(name, scaleB.length, bias == null ? -1 : bias.length, n);
     }
 }
