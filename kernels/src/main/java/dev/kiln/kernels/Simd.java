@@ -4,6 +4,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -40,7 +41,19 @@ public final class Simd {
         F = FloatVector.SPECIES_PREFERRED.withShape(shape);
         D = DoubleVector.SPECIES_PREFERRED.withShape(shape);
         I = IntVector.SPECIES_PREFERRED.withShape(shape);
+        int lanes = F.length();
+        int steps = Integer.numberOfTrailingZeros(lanes);
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] xor = new VectorShuffle[steps];
+        for (int s = 0, d = lanes / 2; s < steps; s++, d /= 2) {
+            int dist = d;
+            xor[s] = VectorShuffle.fromOp(F, i -> i ^ dist);
+        }
+        XOR_F = xor;
     }
+
+    /** Butterfly shuffles for {@link #sumLanes}: lane i takes lane {@code i ^ L/2}, then {@code i ^ L/4}, ... */
+    private static final VectorShuffle<Float>[] XOR_F;
 
     private Simd() {
     }
@@ -66,6 +79,20 @@ public final class Simd {
     /** Index where the vector main loop over {@code n} doubles ends (0 in scalar mode). */
     public static int loopBoundD(int n) {
         return SCALAR ? 0 : D.loopBound(n);
+    }
+
+    /**
+     * The sum of all lanes of {@code v} in a fixed butterfly order (halves, then quarters, ...).
+     *
+     * <p>Unlike {@code reduceLanes(ADD)}, whose order differs between the interpreter and C2, every
+     * step here is a lane-wise add, so the result has the same bits at every JIT tier.
+     */
+    public static float sumLanes(FloatVector v) {
+        FloatVector s = v;
+        for (VectorShuffle<Float> x : XOR_F) {
+            s = s.add(s.rearrange(x));
+        }
+        return s.lane(0);
     }
 
     /** Float lanes per vector (1 in scalar mode). */

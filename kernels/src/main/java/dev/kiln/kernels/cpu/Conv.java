@@ -4,7 +4,6 @@ import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * fp32 2-d convolution over NCHW tensors, lowered to {@link Gemm#sgemm} through im2col.
@@ -152,7 +151,7 @@ public final class Conv {
             for (; i < bound; i += Simd.F.length()) {
                 acc = acc.add(FloatVector.fromArray(Simd.F, a, off + i));
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = Simd.sumLanes(acc);
         }
         for (; i < len; i++) {
             s += a[off + i];

@@ -2,8 +2,8 @@ package dev.kiln.kernels.cpu;
 
 import static dev.kiln.kernels.cpu.GemmMicro.F;
 import static dev.kiln.kernels.cpu.GemmMicro.L;
-import static jdk.incubator.vector.VectorOperators.ADD;
 
+import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -75,14 +75,14 @@ final class GemmDot {
             s32 = x3.fma(y2, s32);
             s33 = x3.fma(y3, s33);
         }
-        finish(acc, c, ci, 1, 4, s00.reduceLanes(ADD), s01.reduceLanes(ADD), s02.reduceLanes(ADD),
-                s03.reduceLanes(ADD), x, x0i, y, y0i, y1i, y2i, y3i, kb, k);
-        finish(acc, c, ci + ldc, 1, 4, s10.reduceLanes(ADD), s11.reduceLanes(ADD), s12.reduceLanes(ADD),
-                s13.reduceLanes(ADD), x, x1i, y, y0i, y1i, y2i, y3i, kb, k);
-        finish(acc, c, ci + 2 * ldc, 1, 4, s20.reduceLanes(ADD), s21.reduceLanes(ADD), s22.reduceLanes(ADD),
-                s23.reduceLanes(ADD), x, x2i, y, y0i, y1i, y2i, y3i, kb, k);
-        finish(acc, c, ci + 3 * ldc, 1, 4, s30.reduceLanes(ADD), s31.reduceLanes(ADD), s32.reduceLanes(ADD),
-                s33.reduceLanes(ADD), x, x3i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci, 1, 4, Simd.sumLanes(s00), Simd.sumLanes(s01), Simd.sumLanes(s02),
+                Simd.sumLanes(s03), x, x0i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci + ldc, 1, 4, Simd.sumLanes(s10), Simd.sumLanes(s11), Simd.sumLanes(s12),
+                Simd.sumLanes(s13), x, x1i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci + 2 * ldc, 1, 4, Simd.sumLanes(s20), Simd.sumLanes(s21), Simd.sumLanes(s22),
+                Simd.sumLanes(s23), x, x2i, y, y0i, y1i, y2i, y3i, kb, k);
+        finish(acc, c, ci + 3 * ldc, 1, 4, Simd.sumLanes(s30), Simd.sumLanes(s31), Simd.sumLanes(s32),
+                Simd.sumLanes(s33), x, x3i, y, y0i, y1i, y2i, y3i, kb, k);
     }
 
     /**
@@ -105,7 +105,7 @@ final class GemmDot {
             s2 = x0.fma(FloatVector.fromArray(F, y, y2i + p), s2);
             s3 = x0.fma(FloatVector.fromArray(F, y, y3i + p), s3);
         }
-        finish(acc, c, ci, cs, nj, s0.reduceLanes(ADD), s1.reduceLanes(ADD), s2.reduceLanes(ADD), s3.reduceLanes(ADD),
+        finish(acc, c, ci, cs, nj, Simd.sumLanes(s0), Simd.sumLanes(s1), Simd.sumLanes(s2), Simd.sumLanes(s3),
                 x, xi, y, y0i, y1i, y2i, y3i, kb, k);
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.kernels.BinaryOp;
+import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.UnaryOp;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -173,6 +174,42 @@ class DeterminismTest {
             for (int i = 0; i < rows; i++) {
                 r[rows + i] = at[i];
             }
+            return r;
+        });
+    }
+
+    @Test
+    void smallGemmWithTransposedOperandKeepsItsBits() {
+        // m <= 8 with B transposed takes the dot-product path (GemmDot), whose lane sums once used
+        // reduceLanes: 5 x 13 x 1027 has full 4 x 4 blocks, 1 x 4 edges and a k tail.
+        int m = 5;
+        int n = 13;
+        int k = 1027;
+        float[] a = uniform(60, m * k, -1, 1);
+        float[] b = uniform(61, n * k, -1, 1);
+        float[] c = new float[m * n];
+        assertStable("sgemm NT 5x13x1027", CALLS, () -> {
+            Gemm.sgemm(false, c, 0, n, false, a, 0, k, true, b, 0, k, m, n, k);
+            return c.clone();
+        });
+        float[] at = uniform(62, k * m, -1, 1);
+        assertStable("sgemm TT 5x13x1027", CALLS, () -> {
+            Gemm.sgemm(false, c, 0, n, true, at, 0, m, true, b, 0, k, m, n, k);
+            return c.clone();
+        });
+    }
+
+    @Test
+    void convBiasGradientKeepsItsBits() {
+        ConvGeom g = new ConvGeom(4, 3, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        float[] x = uniform(70, 4 * 3 * 12 * 12, -1, 1);
+        float[] gy = uniform(71, 4 * 5 * 12 * 12, -1, 1);
+        float[] gw = new float[5 * 3 * 3 * 3];
+        float[] gb = new float[5];
+        assertStable("conv2d weight and bias gradients", CALLS, () -> {
+            Conv.conv2dBackwardWeight(gw, gb, x, gy, g);
+            float[] r = Arrays.copyOf(gw, gw.length + gb.length);
+            System.arraycopy(gb, 0, r, gw.length, gb.length);
             return r;
         });
     }
