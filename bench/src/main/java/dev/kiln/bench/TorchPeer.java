@@ -45,6 +45,12 @@ final class TorchPeer implements AutoCloseable {
                 Files.write(script, s.readAllBytes());
             }
             ProcessBuilder pb = new ProcessBuilder(PYTHON, script.toString());
+            // The worker sets its threads per request (torch and OpenBLAS). Its OpenBLAS gets the
+            // kernels for this CPU (OPENBLAS_CORETYPE would force narrower ones), and OpenMP workers
+            // sleep between parallel regions instead of spinning against OpenBLAS's threads.
+            pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+            pb.environment().remove("OPENBLAS_CORETYPE");
+            pb.environment().remove("OPENBLAS_L2_SIZE");
             pb.redirectError(ProcessBuilder.Redirect.INHERIT);
             Process p = pb.start();
             BufferedWriter w = new BufferedWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));

@@ -81,7 +81,8 @@ final class CompareTorchCommand implements Callable<Integer> {
         TorchProcess torch = null;
         try {
             torch = TorchProcess.start(python, model, threads, batchSize, lr, momentum, seed);
-            w.printf("PyTorch %s (%s), torch.set_num_threads(%d)%n", torch.version(), python, threads);
+            w.printf("PyTorch %s (%s), torch.set_num_threads(%d), BLAS: %s, OMP_WAIT_POLICY=PASSIVE%n", torch.version(), python,
+                    threads, torch.blas());
         } catch (IOException e) {
             w.println("PyTorch: not measured: " + e.getMessage());
         }

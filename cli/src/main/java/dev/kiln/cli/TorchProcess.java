@@ -29,14 +29,16 @@ final class TorchProcess implements AutoCloseable {
     private final PrintWriter out;
     private final List<String> chatter = new ArrayList<>();
     private final String version;
+    private final String blas;
 
     private TorchProcess(Process process, Path script) throws IOException {
         this.process = process;
         this.script = script;
         this.in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         this.out = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
-        String[] ready = reply("ready").split(" ");
+        String[] ready = reply("ready").split(" ", 3);
         this.version = ready[0];
+        this.blas = ready.length > 2 ? ready[2] : "unknown BLAS";
     }
 
     /**
@@ -60,8 +62,16 @@ final class TorchProcess implements AutoCloseable {
                 "--lr", Double.toString(lr), "--momentum", Double.toString(momentum), "--seed", Long.toString(seed))
                 .redirectErrorStream(true);
         String n = Integer.toString(threads);
+        // PyTorch at its best on this machine: its BLAS (Debian's torch calls the system OpenBLAS) with
+        // the same thread count and the kernels for this CPU (OPENBLAS_CORETYPE would force narrower
+        // ones), and OpenMP workers that sleep between parallel regions instead of spinning against
+        // OpenBLAS's own threads (spinning halves PyTorch's 2-thread MLP rate on 2 cores).
         pb.environment().put("OMP_NUM_THREADS", n);
         pb.environment().put("MKL_NUM_THREADS", n);
+        pb.environment().put("OPENBLAS_NUM_THREADS", n);
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().remove("OPENBLAS_CORETYPE");
+        pb.environment().remove("OPENBLAS_L2_SIZE");
         Process process = null;
         try {
             process = pb.start();
@@ -78,6 +88,11 @@ final class TorchProcess implements AutoCloseable {
     /** The torch version the script reported. */
     String version() {
         return version;
+    }
+
+    /** The BLAS PyTorch calls, as the script reported it (e.g. "OpenBLAS Cooperlake, 1 thread"). */
+    String blas() {
+        return blas;
     }
 
     /** Runs {@code warmup} untimed steps and {@code iterations} timed ones in PyTorch; returns images per second. */

@@ -1,9 +1,10 @@
 # PyTorch's side of `kiln compare-torch` (written to a temporary file and run by Debian's python3).
 # Builds the same model as Kiln, SGD on one fixed synthetic batch, and answers on stdout:
-#   "kiln-compare ready <torch version> <threads>" once, then for each "run WARMUP ITERATIONS"
+#   "kiln-compare ready <torch version> <threads> <BLAS>" once, then for each "run WARMUP ITERATIONS"
 #   line read from stdin "kiln-compare result <images per second>"; "quit" ends it.
 # Without torch it prints "kiln-compare unavailable <reason>" and exits.
 import argparse
+import ctypes
 import sys
 import time
 
@@ -24,6 +25,21 @@ except ImportError as e:
     sys.exit(0)
 
 torch.set_num_threads(a.threads)
+
+
+def system_blas(threads):
+    """Debian's torch calls the system libblas.so.3; when that is OpenBLAS (package libopenblas0) its
+    thread pool ignores torch.set_num_threads, so it gets the same count here."""
+    try:
+        lib = ctypes.CDLL("libblas.so.3")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        lib.openblas_set_num_threads(threads)
+        return "OpenBLAS %s, %d thread%s" % (lib.openblas_get_corename().decode(), threads, "" if threads == 1 else "s")
+    except (OSError, AttributeError):
+        return "generic libblas.so.3 (install libopenblas0 for a fast PyTorch peer)"
+
+
+BLAS_NAME = system_blas(a.threads)
 torch.manual_seed(a.seed)
 
 
@@ -72,7 +88,7 @@ def step():
     opt.step()
 
 
-print("kiln-compare ready %s %d" % (torch.__version__, torch.get_num_threads()), flush=True)
+print("kiln-compare ready %s %d %s" % (torch.__version__, torch.get_num_threads(), BLAS_NAME), flush=True)
 for line in sys.stdin:
     parts = line.split()
     if not parts or parts[0] == "quit":
