@@ -15,9 +15,17 @@ import java.util.Map;
  * @param blas      factory of OpenBLAS's implementation, or null
  * @param torchOp   the torch worker's op name, or null
  * @param torchArgs the torch worker's parameters
+ * @param baseline  name of the case (in the same group, run before this one) whose Kiln rate this
+ *                  one's is divided by in the "vs base" column, or null (e.g. sparse vs dense)
  */
 record Case(String group, String name, double ops, String unit, Runnable kiln, BlasFactory blas, String torchOp,
-            Map<String, Object> torchArgs) {
+            Map<String, Object> torchArgs, String baseline) {
+
+    /** A case without a baseline. */
+    Case(String group, String name, double ops, String unit, Runnable kiln, BlasFactory blas, String torchOp,
+         Map<String, Object> torchArgs) {
+        this(group, name, ops, unit, kiln, blas, torchOp, torchArgs, null);
+    }
 
     /** Makes an OpenBLAS runner (allocating its off-heap buffers) for this case. */
     @FunctionalInterface

@@ -4,12 +4,19 @@ import dev.kiln.engine.Functional;
 import dev.kiln.engine.Generator;
 import dev.kiln.engine.Tensor;
 import dev.kiln.engine.Tensors;
+import dev.kiln.kernels.BlockSparse;
+import dev.kiln.kernels.SparseCsr;
 import dev.kiln.kernels.cpu.Gemm;
+import dev.kiln.kernels.cpu.QGemm;
+import dev.kiln.kernels.cpu.Sparse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The report's standard cases: square sgemm, Linear and conv2d forward+backward at batch 64. */
+/**
+ * The report's standard cases: square sgemm, Linear and conv2d forward+backward at batch 64, the
+ * int8 Linear against fp32, and pruned (sparse) Linear against dense.
+ */
 final class Cases {
     private Cases() {
     }
@@ -75,6 +82,127 @@ final class Cases {
             double fwd = 2.0 * n * oc * ohw * ohw * c * k * k;
             out.add(new Case("conv", "b" + n + " " + c + "->" + oc + " " + hw + "x" + hw + " k" + k + " fwd+bwd", 3 * fwd, "GFLOP/s",
                     kiln, null, "conv_fb", Map.of("n", n, "c", c, "h", hw, "w", hw, "oc", oc, "k", k, "stride", 1, "pad", pad)));
+        }
+        return out;
+    }
+
+    /**
+     * Linear forward {@code y = x W^T + b} at {@code batch} for an {@code in -> out} layer: fp32 (the
+     * baseline), int8 with x already quantized (the GEMM and its dequantize epilogue) and int8 with
+     * dynamic quantization of x on every call (PyTorch's {@code quantize_dynamic} Linear, the torch
+     * peer, whose quantized engine is oneDNN when it has one). Weights are int8 per output channel.
+     */
+    static List<Case> int8(int batch, int in, int out) {
+        float[] x = BenchData.random(batch * in, 5);
+        float[] w = BenchData.random(out * in, 6);
+        float[] bias = BenchData.random(out, 7);
+        float[] y = new float[batch * out];
+        float[] wScales = new float[out];
+        for (int r = 0; r < out; r++) {
+            float m = 0;
+            for (int i = 0; i < in; i++) {
+                m = Math.max(m, Math.abs(w[r * in + i]));
+            }
+            wScales[r] = m > 0 ? m / 127f : 1f;
+        }
+        byte[] wq = new byte[out * in];
+        QGemm.quantizeRows(wq, 0, in, false, w, 0, in, wScales, null, out, in);
+        byte[] xq = new byte[batch * in];
+        QGemm.QParams fixed = QGemm.dynamicQParams(x, 0, batch * in);
+        QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, fixed.scale(), fixed.zeroPoint());
+        double ops = 2.0 * batch * in * out;
+        String shape = "b" + batch + " " + in + "->" + out;
+        String fp32 = "fp32 linear " + shape;
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("int8", fp32, ops, "GFLOP/s", () -> {
+            Gemm.sgemm(false, y, 0, out, false, x, 0, in, true, w, 0, in, batch, out, in);
+            for (int t = 0; t < batch; t++) {
+                for (int j = 0; j < out; j++) {
+                    y[t * out + j] += bias[j];
+                }
+            }
+        }, () -> new OpenBlasPeer(batch, out, in, true, x, w), "sgemm",
+                Map.of("m", batch, "n", out, "k", in, "transB", true)));
+        cases.add(new Case("int8", "int8 gemm+dequant " + shape, ops, "GOP/s", () ->
+                QGemm.gemmDequant(y, 0, out, xq, 0, in, true, fixed.zeroPoint(), fixed.scale(), wq, 0, in, wScales, bias,
+                        batch, out, in), null, null, Map.of(), fp32));
+        cases.add(new Case("int8", "int8 dynamic linear " + shape, ops, "GOP/s", () -> {
+            QGemm.QParams q = QGemm.dynamicQParams(x, 0, batch * in);
+            QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, q.scale(), q.zeroPoint());
+            QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), wq, 0, in, wScales, bias,
+                    batch, out, in);
+        }, null, "qlinear", Map.of("batch", batch, "in", in, "out", out, "engine", "onednn"), fp32));
+        return cases;
+    }
+
+    /**
+     * Pruned Linear forward {@code y = x W^T} at {@code batch}, {@code n x n} weights: dense fp32 (the
+     * baseline), then CSR at each sparsity (magnitude pruning of a random weight) and 4x1 block-sparse
+     * (whole blocks pruned) at the same sparsity. Rates are dense-equivalent ({@code 2*batch*n*n} per
+     * call), so "vs base" is the speed-up over dense. The torch peer runs {@code torch.sparse.mm}
+     * on the same density.
+     */
+    static List<Case> sparse(int batch, int n, double[] sparsities) {
+        float[] x = BenchData.random(batch * n, 8);
+        float[] w = BenchData.random(n * n, 9);
+        float[] y = new float[batch * n];
+        double ops = 2.0 * batch * n * n;
+        String shape = "b" + batch + " " + n + "x" + n;
+        String dense = "dense " + shape;
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("sparse", dense, ops, "GFLOP/s",
+                () -> Gemm.sgemm(false, y, 0, n, false, x, 0, n, true, w, 0, n, batch, n, n),
+                () -> new OpenBlasPeer(batch, n, n, true, x, w), "sgemm", Map.of("m", batch, "n", n, "k", n, "transB", true)));
+        for (double sp : sparsities) {
+            String pct = Math.round(sp * 100) + "%";
+            SparseCsr csr = SparseCsr.fromDense(w, 0, n, n, magnitudeThreshold(w, sp));
+            cases.add(new Case("sparse", "csr " + pct + " " + shape, ops, "eff.GFLOP/s",
+                    () -> Sparse.spmmCsr(y, 0, n, csr, x, 0, n, batch, false), null, "spmm",
+                    Map.of("out", n, "in", n, "batch", batch, "density", 1 - sp), dense));
+        }
+        for (double sp : sparsities) {
+            String pct = Math.round(sp * 100) + "%";
+            float[] wb = blockPruned(w, n, n, 4, sp);
+            BlockSparse bs = BlockSparse.fromDense(wb, 0, n, n, 4, 1, 0f);
+            cases.add(new Case("sparse", "block4x1 " + pct + " " + shape, ops, "eff.GFLOP/s",
+                    () -> Sparse.spmmBlock(y, 0, n, bs, x, 0, n, batch, false), null, null, Map.of(), dense));
+        }
+        return cases;
+    }
+
+    /** The magnitude below which a fraction {@code sparsity} of {@code w} lies. */
+    private static float magnitudeThreshold(float[] w, double sparsity) {
+        float[] m = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            m[i] = Math.abs(w[i]);
+        }
+        java.util.Arrays.sort(m);
+        return m[(int) Math.min(m.length - 1, Math.round(sparsity * m.length) - 1)];
+    }
+
+    /** {@code w} with the {@code sparsity} fraction of its {@code br x 1} blocks of smallest L1 norm zeroed. */
+    private static float[] blockPruned(float[] w, int rows, int cols, int br, double sparsity) {
+        int blocks = rows / br * cols;
+        float[] norm = new float[blocks];
+        for (int b = 0; b < blocks; b++) {
+            int r0 = b / cols * br;
+            int c = b % cols;
+            for (int r = r0; r < r0 + br; r++) {
+                norm[b] += Math.abs(w[r * cols + c]);
+            }
+        }
+        float[] sorted = norm.clone();
+        java.util.Arrays.sort(sorted);
+        float cut = sorted[(int) Math.min(blocks - 1, Math.round(sparsity * blocks) - 1)];
+        float[] out = w.clone();
+        for (int b = 0; b < blocks; b++) {
+            if (norm[b] <= cut) {
+                int r0 = b / cols * br;
+                int c = b % cols;
+                for (int r = r0; r < r0 + br; r++) {
+                    out[r * cols + c] = 0f;
+                }
+            }
         }
         return out;
     }

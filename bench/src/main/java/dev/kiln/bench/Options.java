@@ -18,7 +18,9 @@ import java.util.Set;
  * @param torch   whether to start the PyTorch peer
  */
 record Options(int[] threads, Set<String> groups, int rounds, double seconds, double warmup, Path out, boolean quick, boolean torch) {
-    static final Set<String> GROUPS = Set.of("sgemm", "linear", "conv");
+    /** Every group, in the order they run (all of them when --groups is not given). */
+    static final Set<String> GROUPS = java.util.Collections.unmodifiableSet(
+            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "int8", "sparse")));
 
     static Options parse(String[] args) {
         int[] threads = {1, 2};

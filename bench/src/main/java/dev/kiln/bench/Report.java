@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -17,12 +19,13 @@ import java.util.Set;
  * ratio to each peer) and writes it as JSON and as a chart.
  *
  * <pre>
- * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv
+ * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,int8,sparse
  * </pre>
  */
 public final class Report {
     /** One measured row: median rates over the rounds (NaN where a peer has no counterpart). */
-    record Row(String group, String name, int threads, String unit, double kiln, double blas, double torch, double peak) {
+    record Row(String group, String name, int threads, String unit, double kiln, double blas, double torch, double peak,
+               String baseline, double base) {
     }
 
     private Report() {
@@ -42,12 +45,28 @@ public final class Report {
         List<Case> cases = cases(o.groups(), o.quick());
         List<Row> rows = new ArrayList<>();
         try {
+            boolean int8 = cases.stream().anyMatch(c -> c.unit().equals("GOP/s"));
             for (int t : o.threads()) {
                 double peak = Peak.fp32(t);
                 System.out.printf(Locale.ROOT, "measured fp32 peak at %d thread(s): %.1f GFLOP/s%n", t, peak);
+                double peak8 = Double.NaN;
+                if (int8) {
+                    peak8 = Peak.int8(t);
+                    System.out.printf(Locale.ROOT, "measured int8 peak at %d thread(s): %.1f GOP/s (16-bit multiply-add "
+                            + "chains: VNNI's vpdpbusd is not reachable from the Vector API)%n", t, peak8);
+                }
+                Map<String, Double> kilnRates = new HashMap<>();
                 for (Case c : cases) {
-                    rows.add(measure(c, t, peak, o, torch));
-                    System.out.println(Table.line(rows.getLast()));
+                    double p = switch (c.unit()) {
+                        case "GFLOP/s" -> peak;
+                        case "GOP/s" -> peak8;
+                        default -> Double.NaN;
+                    };
+                    Row r = measure(c, t, p, o, torch, c.baseline() == null ? Double.NaN
+                            : kilnRates.getOrDefault(c.group() + "/" + c.baseline(), Double.NaN));
+                    kilnRates.put(c.group() + "/" + c.name(), r.kiln());
+                    rows.add(r);
+                    System.out.println(Table.line(r));
                 }
             }
         } finally {
@@ -75,10 +94,16 @@ public final class Report {
             all.addAll(Cases.conv(64, new int[][] {{1, 6, 28, 5, 2}, {6, 16, 14, 5, 0}, {3, 32, 32, 3, 1}, {32, 64, 16, 3, 1},
                 {64, 128, 8, 3, 1}}));
         }
+        if (groups.contains("int8")) {
+            all.addAll(Cases.int8(64, 1024, 1024));
+        }
+        if (groups.contains("sparse")) {
+            all.addAll(Cases.sparse(64, 1024, new double[] {0.9, 0.95}));
+        }
         return all;
     }
 
-    private static Row measure(Case c, int threads, double peak, Options o, TorchPeer torch) {
+    private static Row measure(Case c, int threads, double peak, Options o, TorchPeer torch, double baseRate) {
         double[] kiln = new double[o.rounds()];
         double[] blas = new double[o.rounds()];
         double[] pt = new double[o.rounds()];
@@ -104,7 +129,8 @@ public final class Report {
                 peer.close();
             }
         }
-        return new Row(c.group(), c.name(), threads, c.unit(), median(kiln), median(blas), median(pt), peak);
+        double k = median(kiln);
+        return new Row(c.group(), c.name(), threads, c.unit(), k, median(blas), median(pt), peak, c.baseline(), k / baseRate);
     }
 
     private static java.util.Map<String, Object> withSeconds(Case c, double seconds) {

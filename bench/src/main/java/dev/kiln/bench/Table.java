@@ -5,8 +5,8 @@ import java.util.Locale;
 
 /** Text and JSON renderings of the report's rows. */
 final class Table {
-    private static final String HEADER = String.format(Locale.ROOT, "%-7s %-34s %3s %10s %7s %10s %8s %10s %8s",
-            "group", "case", "thr", "Kiln", "%peak", "OpenBLAS", "ratio", "PyTorch", "ratio");
+    private static final String HEADER = String.format(Locale.ROOT, "%-7s %-34s %3s %10s %7s %10s %8s %10s %8s %8s",
+            "group", "case", "thr", "Kiln", "%peak", "OpenBLAS", "ratio", "PyTorch", "ratio", "vs base");
 
     private Table() {
     }
@@ -20,13 +20,16 @@ final class Table {
     }
 
     static String line(Report.Row r) {
-        return String.format(Locale.ROOT, "%-7s %-34s %3d %10s %6.0f%% %10s %8s %10s %8s", r.group(), r.name(), r.threads(), num(r.kiln()),
-                100 * r.kiln() / r.peak(), num(r.blas()), ratio(r.kiln(), r.blas()), num(r.torch()), ratio(r.kiln(), r.torch()));
+        String pct = Double.isNaN(r.peak()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.kiln() / r.peak());
+        String base = Double.isNaN(r.base()) ? "-" : String.format(Locale.ROOT, "%.2fx", r.base());
+        return String.format(Locale.ROOT, "%-7s %-34s %3d %10s %7s %10s %8s %10s %8s %8s", r.group(), r.name(), r.threads(), num(r.kiln()),
+                pct, num(r.blas()), ratio(r.kiln(), r.blas()), num(r.torch()), ratio(r.kiln(), r.torch()), base);
     }
 
     static String format(List<Report.Row> rows) {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        sb.append("(rates in GFLOP/s; ratio = Kiln / peer, above 1 means Kiln is faster)\n");
+        sb.append("(rates in GFLOP/s, int8 in GOP/s, sparse in dense-equivalent GFLOP/s; ratio = Kiln / peer, above 1 means\n"
+                + " Kiln is faster; vs base = Kiln / Kiln's baseline case: int8 / fp32, sparse / dense)\n");
         for (Report.Row r : rows) {
             sb.append(line(r)).append('\n');
         }
@@ -41,9 +44,10 @@ final class Table {
         for (int i = 0; i < rows.size(); i++) {
             Report.Row r = rows.get(i);
             sb.append(String.format(Locale.ROOT,
-                    "    {\"group\": %s, \"case\": %s, \"threads\": %d, \"unit\": %s, \"kiln\": %s, \"openblas\": %s, \"torch\": %s, \"peak\": %s}",
+                    "    {\"group\": %s, \"case\": %s, \"threads\": %d, \"unit\": %s, \"kiln\": %s, \"openblas\": %s, \"torch\": %s, \"peak\": %s, "
+                            + "\"baseline\": %s, \"vs_baseline\": %s}",
                     Json.quote(r.group()), Json.quote(r.name()), r.threads(), Json.quote(r.unit()), js(r.kiln()), js(r.blas()),
-                    js(r.torch()), js(r.peak())));
+                    js(r.torch()), js(r.peak()), r.baseline() == null ? "null" : Json.quote(r.baseline()), js(r.base())));
             sb.append(i + 1 < rows.size() ? ",\n" : "\n");
         }
         return sb.append("  ]\n}\n").toString();
