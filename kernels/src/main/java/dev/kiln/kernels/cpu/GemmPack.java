@@ -148,7 +148,7 @@ final class GemmPack {
      * register transposes, the rest element by element. Returns how many rows it did (a multiple
      * of 8; 0 without 256-bit vectors).
      */
-    private static int transposeRows(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int kc) {
+    static int transposeRows(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int kc) {
         if (T8 == null) {
             return 0;
         }
