@@ -42,6 +42,11 @@ final class CompareTorchCommand implements Callable<Integer> {
             description = "untimed steps before each measurement; default ${DEFAULT-VALUE}")
     int warmup;
 
+    @Option(names = "--jit-warmup", defaultValue = "60", paramLabel = "SECONDS",
+            description = "most seconds Kiln trains before the first round, stopping once its rate has settled "
+                    + "(the JIT compiles Kiln's vector kernels during the first few thousand steps); default ${DEFAULT-VALUE}")
+    double jitWarmup;
+
     @Option(names = "--repeats", defaultValue = "5", paramLabel = "N",
             description = "measurements of each, taken in turns after one unreported round (JIT and cache warm-up); "
                     + "default ${DEFAULT-VALUE}")
@@ -67,6 +72,10 @@ final class CompareTorchCommand implements Callable<Integer> {
         Kiln.atLeast(spec, "--iterations", iterations, 1);
         Kiln.atLeast(spec, "--warmup", warmup, 0);
         Kiln.atLeast(spec, "--repeats", repeats, 1);
+        if (!(jitWarmup >= 0)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--jit-warmup: expected seconds >= 0, got " + jitWarmup);
+        }
         PrintWriter w = spec.commandLine().getOut();
         Parallel.setThreads(threads);
         w.printf(Locale.ROOT, "compare-torch: %s, batch %d, %d thread%s, SGD lr %s momentum %s, synthetic data; "
@@ -101,6 +110,10 @@ final class CompareTorchCommand implements Callable<Integer> {
         double[] k = new double[repeats];
         double[] t = new double[repeats];
         TextTable table = torch == null ? new TextTable("run", "kiln img/s") : new TextTable("run", "kiln img/s", "torch img/s");
+        double[] settled = kiln.warmUp(iterations, jitWarmup);
+        w.printf(Locale.ROOT, "Kiln warm-up (JIT): %.1f s, %,.0f steps, %s%n", settled[0], settled[1],
+                settled[2] > 0 ? "rate settled" : "stopped at --jit-warmup before the rate settled");
+        w.flush();
         kiln.measure(warmup, iterations);
         if (torch != null) {
             torch.measure(warmup, iterations);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class CompareTorchCommandTest {
     private static final String[] TINY = {"--model", "mlp", "--threads", "1", "--batch-size", "8", "--iterations", "2",
-        "--warmup", "1", "--repeats", "1"};
+        "--warmup", "1", "--repeats", "1", "--jit-warmup", "0"};
 
     private static String[] args(String python) {
         String[] a = new String[TINY.length + 3];
@@ -29,6 +29,7 @@ class CompareTorchCommandTest {
         assertTrue(r.out().contains("PyTorch: not measured: /no/such/python3 not found (install Debian's python3 and "
                 + "python3-torch)"), r.out());
         assertTrue(r.out().matches("(?s).*\\nrun +kiln img/s\\R1 +[\\d,]+\\Rmedian +[\\d,]+\\R"), r.out());
+        assertTrue(r.out().contains("Kiln warm-up (JIT): "), r.out());
     }
 
     @Test
@@ -40,6 +41,13 @@ class CompareTorchCommandTest {
         assertTrue(r.out().contains("torch.set_num_threads(1)"), r.out());
         assertTrue(r.out().matches("(?s).*\\nrun +kiln img/s +torch img/s\\R1 +[\\d,]+ +[\\d,]+\\Rmedian +[\\d,]+ +[\\d,]+\\R"
                 + "Kiln / PyTorch: \\d+\\.\\d\\dx \\(mlp, 1 thread, batch 8\\)\\R"), r.out());
+    }
+
+    @Test
+    void rejectsANegativeJitWarmup() {
+        KilnTest.Run r = KilnTest.run("compare-torch", "--jit-warmup", "-1");
+        assertTrue(r.code() != 0, r.out());
+        assertTrue(r.err().contains("--jit-warmup: expected seconds >= 0, got -1.0"), r.err());
     }
 
     @Test

@@ -17,11 +17,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * little serial work between calls took 81-85 us on 2 threads against 57 us on 1. Here the
  * workers are persistent; a call publishes its job in a volatile field, unparks the workers it
  * needs, runs the first chunk itself and spins until they have finished (one wake-up per call:
- * 48 us for that GEMM). Idle workers may also spin before they park (system property
- * {@code kiln.spin.micros}, default 0): spinning 200 us brings that GEMM to 35 us, but made
- * batch-64 MLP training 10-20% slower on 2 cores (the spinning worker competes with the JVM's
- * own threads), so it is off by default. One job runs at a time: a second thread calling while
- * the pool is busy runs its range serially rather than wait.
+ * 46-49 us for that GEMM). The spins read a volatile field without {@code Thread.onSpinWait()}:
+ * on the virtual machines Kiln was measured on, PAUSE loops made the hypervisor deschedule the
+ * spinning CPU (pause-loop exiting), and batch-64 MLP training on 2 threads ran 5-15% slower
+ * with them. Idle workers may also spin before they park (system property
+ * {@code kiln.spin.micros}, default 0): 200 us brings that GEMM to 35 us but takes a core from
+ * whatever else runs (the JVM's GC and JIT threads, other processes), so it is off by default.
+ * One job runs at a time: a second thread calling while the pool is busy runs its range serially
+ * rather than wait.
  *
  * <pre>{@code
  * Parallel.forRange(rows, 64, (lo, hi) -> { for (int r = lo; r < hi; r++) work(r); });
@@ -192,9 +195,7 @@ public final class Parallel {
                 INSIDE.set(Boolean.FALSE);
             }
             for (int spins = 0; job.pending.get() != 0; spins++) {
-                if (spins < 1 << 20) {
-                    Thread.onSpinWait();
-                } else {
+                if (spins >= 1 << 22) {
                     Thread.yield();
                 }
             }
@@ -250,7 +251,6 @@ public final class Parallel {
                     return j;
                 }
                 if ((spins & 63) != 63 || System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
                     continue;
                 }
                 setParked(id, true);
