@@ -151,6 +151,34 @@ public final class Functional {
         return Autograd.record("gather", y, g -> new Tensor[] {g.backend().scatterAdd(shape, d, index, g)}, x);
     }
 
+    /**
+     * Per-row cross-entropy {@code -log_softmax(x, 1)[r, index[r]]} of logits {@code x [M, C]} and
+     * class indices {@code index [M]} (I64 or I32, each in {@code [0, C)}): the loss of
+     * {@code F.cross_entropy(x, index, reduction='none')}. On the CPU it is one fused kernel (one
+     * pass per row forward; {@code softmax - onehot} backward) instead of log-softmax, gather and
+     * negate; on other devices it is composed from those ops. Differentiable in x.
+     *
+     * @throws IllegalArgumentException for a non-floating x, x not 2-D, an index of the wrong shape or
+     *                                  dtype, or a class index out of range
+     */
+    public static Tensor crossEntropyRows(Tensor x, Tensor index) {
+        String op = "crossEntropyRows";
+        MathOps.requireFloating(op, x);
+        requireIndex(op, index);
+        if (x.rank() != 2 || index.rank() != 1 || index.size(0) != x.size(0)) {
+            throw new IllegalArgumentException(op + ": expected logits [M, C] and indices [M], got " + Shape.str(x.shapeRef())
+                    + " and " + Shape.str(index.shapeRef()));
+        }
+        if (x.device().type() != Device.Type.CPU) {
+            return gather(logSoftmax(x, 1), 1, index.unsqueeze(1)).reshape(-1).neg();
+        }
+        long[] t = index.to(DType.I64).toLongArray();
+        Tensor xd = x.detach();
+        Tensor[] ls = CpuLoss.crossEntropy(xd, t);
+        Tensor stats = ls[1];
+        return Autograd.record(op, ls[0], g -> new Tensor[] {CpuLoss.crossEntropyBackward(xd, stats, t, g)}, x);
+    }
+
     private static void requireIndex(String op, Tensor index) {
         if (index.dtype() != DType.I64 && index.dtype() != DType.I32) {
             throw new IllegalArgumentException(op + ": expected an I64 or I32 index, got " + index.dtype());

@@ -239,6 +239,10 @@ class GradCheckTest {
         }
         check("softmax dim 1 of 3-D", in -> in[0].softmax(1), rand(g, -2, 2, 2, 3, 4));
         check("logSoftmax of a transposed view", in -> in[0].t().logSoftmax(1), rand(g, -2, 2, 3, 4));
+        Tensor labels = idx(s(3), 2, 0, 3);
+        check("crossEntropyRows", in -> Functional.crossEntropyRows(in[0], labels), rand(g, -3, 3, 3, 4));
+        check("crossEntropyRows of a transposed view, weighted", in -> Functional.crossEntropyRows(in[0].t(), labels)
+                .mul(Tensors.of(new double[] {0.5, -1, 2}, 3)), rand(g, -3, 3, 4, 3));
     }
 
     // ------------------------------------------------------------------ conv and pooling

@@ -596,4 +596,31 @@ class OpsForwardTest {
         x.fill(0);
         assertValues("sum over a size-1 dim keeps its values after the input changes", s0, s(3), d(1, 2, 3), 0);
     }
+
+    /** The fused per-row cross-entropy equals -logSoftmax gathered at the target, values and gradients, in F32. */
+    @Test
+    void crossEntropyRowsMatchesTheComposition() {
+        Generator g = new Generator(41);
+        Tensor x = Tensors.uniform(g, DType.F32, -8, 8, 37, 19);
+        long[] t = new long[37];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = g.nextInt(19);
+        }
+        Tensor index = Tensors.of(t, 37);
+        Tensor a = x.detach().requiresGrad(true);
+        Tensor b = x.detach().requiresGrad(true);
+        Tensor fused = Functional.crossEntropyRows(a, index);
+        Tensor composed = Functional.gather(b.logSoftmax(1), 1, index.unsqueeze(1)).reshape(-1).neg();
+        assertClose("loss", fused.toDoubleArray(), composed.toDoubleArray(), 1e-5, 1e-5);
+        Tensor w = Tensors.uniform(g, DType.F32, -1, 1, 37);
+        fused.mul(w).sum().backward();
+        composed.mul(w).sum().backward();
+        assertClose("gradient", a.grad().toDoubleArray(), b.grad().toDoubleArray(), 1e-6, 1e-5);
+        assertThrowsWith(IllegalArgumentException.class, () -> Functional.crossEntropyRows(x, Tensors.of(new long[] {1, 2}, 2)),
+                "crossEntropyRows: expected logits [M, C] and indices [M], got [37, 19] and [2]");
+        long[] bad = t.clone();
+        bad[5] = 19;
+        assertThrowsWith(IllegalArgumentException.class, () -> Functional.crossEntropyRows(x, Tensors.of(bad, 37)),
+                "expected target indices in [0, 19), got 19 in row 5");
+    }
 }

@@ -70,6 +70,29 @@ public final class SliceArgs {
         }
     }
 
+    /**
+     * The checks of the fused cross-entropy kernels ({@code Softmax}, {@code RefSoftmax}): rows and
+     * n {@code >= 1} unless there are no rows, the buffers hold their rows, and every target index
+     * lies in {@code [0, n)}.
+     */
+    public static void crossEntropy(String kernel, int rows, int n, int xLength, int xOff, long[] target, int tOff,
+                                    String rowBuffer, int rowLength, int rowOff) {
+        dims(kernel, rows, n, 1);
+        if (rows > 0 && n == 0) {
+            throw new IllegalArgumentException(kernel + ": expected n >= 1 classes for " + rows + " rows, got 0");
+        }
+        slab(kernel, "x", xLength, xOff, rows, n, 1);
+        slice(kernel, "target", target.length, tOff, rows);
+        slice(kernel, rowBuffer, rowLength, rowOff, rows);
+        for (int r = 0; r < rows; r++) {
+            long t = target[tOff + r];
+            if (t < 0 || t >= n) {
+                throw new IllegalArgumentException(kernel + ": expected target indices in [0, " + n + "), got " + t
+                        + " in row " + r);
+            }
+        }
+    }
+
     /** Throws unless the dims are {@code >= 0} and the buffer holds {@code outer*n*inner} elements from {@code off}. */
     public static void slab(String kernel, String buffer, int length, int off, int outer, int n, int inner) {
         dims(kernel, outer, n, inner);

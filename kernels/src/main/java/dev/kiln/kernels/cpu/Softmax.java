@@ -153,4 +153,63 @@ public final class Softmax {
             gx[go + i] = Math.fma(VMath.exp(y[yo + i]), -sum, gy[gyo + i]);
         }
     }
+
+    /**
+     * Fused cross-entropy of rows of logits {@code x [rows, n]} against class indices:
+     * {@code loss[r] = (m_r - x[r, target[r]]) + log sum_j exp(x[r, j] - m_r)}, {@code m_r} the row
+     * max (the sum in double), which is {@code -log_softmax(x)[r, target[r]]} rounded as PyTorch
+     * rounds it. {@code stats [rows, 2]} keeps {@code m_r} and the log-sum for the backward pass.
+     * One pass over each row instead of log-softmax, gather and negate.
+     *
+     * @throws IllegalArgumentException on negative dims, buffers too small, or a target outside {@code [0, n)}
+     */
+    public static void crossEntropy(float[] loss, int lossOff, float[] stats, int statsOff, float[] x, int xOff,
+                                    long[] target, int tOff, int rows, int n) {
+        SliceArgs.crossEntropy("crossEntropy", rows, n, x.length, xOff, target, tOff, "loss", loss.length, lossOff);
+        SliceArgs.slice("crossEntropy", "stats", stats.length, statsOff, 2L * rows);
+        SlabSplit.rows(rows, n, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int xo = xOff + r * n;
+                float m = RowLoops.max(x, xo, n);
+                float logSum = (float) VMathD.log(RowLoops.sumExpShifted(x, xo, m, n));
+                stats[statsOff + 2 * r] = m;
+                stats[statsOff + 2 * r + 1] = logSum;
+                loss[lossOff + r] = (m - x[xo + (int) target[tOff + r]]) + logSum;
+            }
+        });
+    }
+
+    /**
+     * Gradient of {@link #crossEntropy}: {@code gx[r, j] = g[r] * (softmax(x)[r, j] - [j == target[r]])}
+     * with {@code softmax(x)[r, j] = exp((x[r, j] - m_r) - logSum_r)} from {@code stats}.
+     *
+     * @throws IllegalArgumentException as {@link #crossEntropy}
+     */
+    public static void crossEntropyBackward(float[] gx, int gxOff, float[] x, int xOff, float[] stats, int statsOff,
+                                            long[] target, int tOff, float[] g, int gOff, int rows, int n) {
+        SliceArgs.crossEntropy("crossEntropyBackward", rows, n, x.length, xOff, target, tOff, "g", g.length, gOff);
+        SliceArgs.slab("crossEntropyBackward", "gx", gx.length, gxOff, rows, n, 1);
+        SliceArgs.slice("crossEntropyBackward", "stats", stats.length, statsOff, 2L * rows);
+        SlabSplit.rows(rows, n, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int xo = xOff + r * n;
+                int go = gxOff + r * n;
+                float gr = g[gOff + r];
+                float m = stats[statsOff + 2 * r];
+                float logSum = stats[statsOff + 2 * r + 1];
+                FloatVector scale = FloatVector.broadcast(F, gr);
+                FloatVector vm = FloatVector.broadcast(F, m);
+                FloatVector vl = FloatVector.broadcast(F, logSum);
+                int i = 0;
+                for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+                    VMath.exp(FloatVector.fromArray(F, x, xo + i).sub(vm).sub(vl)).mul(scale).intoArray(gx, go + i);
+                }
+                for (; i < n; i++) {
+                    gx[go + i] = VMath.exp(x[xo + i] - m - logSum) * gr;
+                }
+                int t = (int) target[tOff + r];
+                gx[go + t] = (VMath.exp(x[xo + t] - m - logSum) - 1f) * gr;
+            }
+        });
+    }
 }

@@ -92,4 +92,43 @@ public final class RefSoftmax {
             }
         }
     }
+
+    /** Double reference of {@link dev.kiln.kernels.cpu.Softmax#crossEntropy} (same stats layout). */
+    public static void crossEntropy(double[] loss, int lossOff, double[] stats, int statsOff, double[] x, int xOff,
+                                    long[] target, int tOff, int rows, int n) {
+        SliceArgs.crossEntropy("crossEntropy", rows, n, x.length, xOff, target, tOff, "loss", loss.length, lossOff);
+        SliceArgs.slice("crossEntropy", "stats", stats.length, statsOff, 2L * rows);
+        for (int r = 0; r < rows; r++) {
+            int xo = xOff + r * n;
+            double m = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                m = Math.max(m, x[xo + j]);
+            }
+            double s = 0;
+            for (int j = 0; j < n; j++) {
+                s += Math.exp(x[xo + j] - m);
+            }
+            double logSum = Math.log(s);
+            stats[statsOff + 2 * r] = m;
+            stats[statsOff + 2 * r + 1] = logSum;
+            loss[lossOff + r] = (m - x[xo + (int) target[tOff + r]]) + logSum;
+        }
+    }
+
+    /** Double reference of {@link dev.kiln.kernels.cpu.Softmax#crossEntropyBackward}. */
+    public static void crossEntropyBackward(double[] gx, int gxOff, double[] x, int xOff, double[] stats, int statsOff,
+                                            long[] target, int tOff, double[] g, int gOff, int rows, int n) {
+        SliceArgs.crossEntropy("crossEntropyBackward", rows, n, x.length, xOff, target, tOff, "g", g.length, gOff);
+        SliceArgs.slab("crossEntropyBackward", "gx", gx.length, gxOff, rows, n, 1);
+        SliceArgs.slice("crossEntropyBackward", "stats", stats.length, statsOff, 2L * rows);
+        for (int r = 0; r < rows; r++) {
+            int t = (int) target[tOff + r];
+            double m = stats[statsOff + 2 * r];
+            double logSum = stats[statsOff + 2 * r + 1];
+            for (int j = 0; j < n; j++) {
+                double p = Math.exp(x[xOff + r * n + j] - m - logSum);
+                gx[gxOff + r * n + j] = g[gOff + r] * (p - (j == t ? 1 : 0));
+            }
+        }
+    }
 }

@@ -147,4 +147,56 @@ class SoftmaxTest {
                 () -> RefSoftmax.logSoftmax(new double[8], 2, new double[8], 0, 2, 4, 1));
         assertEquals("logSoftmax: out too small: need 8 elements from offset 2, has 8", e.getMessage());
     }
+
+    /** Fused cross-entropy forward and backward against the double reference, at tail sizes, with offsets. */
+    @Test
+    void crossEntropyMatchesReference() {
+        SplittableRandom rnd = new SplittableRandom(77);
+        for (int rows : new int[] {1, 3, 64}) {
+            for (int n : new int[] {1, 2, 10, 15, 16, 17, 35, 1000}) {
+                float[] x = new float[X_OFF + rows * n];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextDouble(-30, 30);
+                }
+                long[] t = new long[2 + rows];
+                for (int r = 0; r < rows; r++) {
+                    t[2 + r] = rnd.nextInt(n);
+                }
+                float[] g = new float[G_OFF + rows];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = (float) rnd.nextDouble(-2, 2);
+                }
+                float[] loss = new float[OUT_OFF + rows];
+                float[] stats = new float[2 * rows];
+                Softmax.crossEntropy(loss, OUT_OFF, stats, 0, x, X_OFF, t, 2, rows, n);
+                double[] xd = TestArrays.toDouble(x);
+                double[] lossD = new double[OUT_OFF + rows];
+                double[] statsD = new double[2 * rows];
+                RefSoftmax.crossEntropy(lossD, OUT_OFF, statsD, 0, xd, X_OFF, t, 2, rows, n);
+                String what = "crossEntropy rows " + rows + ", n " + n;
+                TestArrays.assertClose(what, loss, lossD, 1e-5, 1e-5);
+                float[] gx = guardedFlat(OUT_OFF + rows * n);
+                Softmax.crossEntropyBackward(gx, OUT_OFF, x, X_OFF, stats, 0, t, 2, g, G_OFF, rows, n);
+                double[] gxD = new double[OUT_OFF + rows * n];
+                Arrays.fill(gxD, GUARD);
+                RefSoftmax.crossEntropyBackward(gxD, OUT_OFF, xd, X_OFF, statsD, 0, t, 2, TestArrays.toDouble(g), G_OFF,
+                        rows, n);
+                TestArrays.assertClose(what + " backward", gx, gxD, 1e-6, 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void crossEntropyRejectsATargetOutOfRange() {
+        float[] x = new float[6];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                Softmax.crossEntropy(new float[2], 0, new float[4], 0, x, 0, new long[] {1, 3}, 0, 2, 3));
+        assertEquals("crossEntropy: expected target indices in [0, 3), got 3 in row 1", e.getMessage());
+    }
+
+    private static float[] guardedFlat(int length) {
+        float[] a = new float[length];
+        Arrays.fill(a, GUARD);
+        return a;
+    }
 }

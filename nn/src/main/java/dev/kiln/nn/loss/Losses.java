@@ -45,7 +45,12 @@ public final class Losses {
         }
         requireNotBatchMean(op, reduction);
         ClassTargets t = ClassTargets.of(op, logits, target, classWeights, ignoreIndex);
-        return classification(t, t.rows().logSoftmax(1), classWeights, labelSmoothing, reduction);
+        if (labelSmoothing == 0) {
+            // the fused kernel: one pass per row instead of log-softmax, gather and negate
+            return classification(t, Functional.crossEntropyRows(t.rows(), t.index()), null, null, 0, reduction);
+        }
+        Tensor logp = t.rows().logSoftmax(1);
+        return classification(t, nllRows(logp, t), logp, classWeights, labelSmoothing, reduction);
     }
 
     /** Negative log-likelihood of log-probabilities {@code [N, C]} and class indices {@code [N]}, averaged. */
@@ -60,11 +65,21 @@ public final class Losses {
     public static Tensor nll(Tensor logProbs, Tensor target, Tensor classWeights, long ignoreIndex, Reduction reduction) {
         requireNotBatchMean("nll", reduction);
         ClassTargets t = ClassTargets.of("nll", logProbs, target, classWeights, ignoreIndex);
-        return classification(t, t.rows(), classWeights, 0, reduction);
+        return classification(t, nllRows(t.rows(), t), null, null, 0, reduction);
     }
 
-    private static Tensor classification(ClassTargets t, Tensor logp, Tensor classWeights, double eps, Reduction reduction) {
-        Tensor loss = Functional.gather(logp, 1, t.index().unsqueeze(1)).reshape(-1).neg();
+    /** {@code -logp[r, index[r]]} per row. */
+    private static Tensor nllRows(Tensor logp, ClassTargets t) {
+        return Functional.gather(logp, 1, t.index().unsqueeze(1)).reshape(-1).neg();
+    }
+
+    /**
+     * Weighs, smooths (with {@code eps > 0}, from {@code logp}) and reduces the per-row losses
+     * {@code nll} (ignored rows carry weight 0 in {@code t.rowWeights()}).
+     */
+    private static Tensor classification(ClassTargets t, Tensor nll, Tensor logp, Tensor classWeights, double eps,
+                                         Reduction reduction) {
+        Tensor loss = nll;
         if (t.rowWeights() != null) {
             loss = loss.mul(t.rowWeights());
         }
