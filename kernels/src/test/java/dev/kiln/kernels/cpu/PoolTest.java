@@ -35,7 +35,48 @@ class PoolTest {
         for (int w : new int[]{1, Math.max(1, l - 1), l, l + 1, 2 * l + 3}) {
             cases.add(new int[]{2, 3, w, 2, 2, 1, 2, 1, 1, 1, 1, 1});
         }
+        // the vectorized 2x2 stride-2 path: whole vectors of outputs, tails, odd sizes, ceil mode
+        for (int w : new int[]{2 * l, 2 * l + 1, 2 * l + 2, 4 * l + 6, 28}) {
+            cases.add(new int[]{3, 5, w, 2, 2, 2, 2, 0, 0, 1, 1, 0});
+            cases.add(new int[]{2, 5, w, 2, 2, 2, 2, 0, 0, 1, 1, 1});
+        }
         return cases;
+    }
+
+    /** Ties keep the first position, a NaN wins (the last one), -inf everywhere gives index -1, on both paths. */
+    @Test
+    void maxPool2x2SpecialValuesMatchTheReference() {
+        int l = Simd.lanesF();
+        int h = 4;
+        int w = 2 * l + 6;
+        float[] x = new float[2 * h * w];
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int i = 0; i < x.length; i++) {
+            int kind = rnd.nextInt(6);
+            x[i] = switch (kind) {
+                case 0 -> Float.NaN;
+                case 1 -> Float.NEGATIVE_INFINITY;
+                case 2, 3 -> 1f;
+                default -> (float) rnd.nextInt(3);
+            };
+        }
+        for (int i = 0; i < 4; i++) {
+            x[i] = Float.NEGATIVE_INFINITY;
+            x[w + i] = Float.NEGATIVE_INFINITY;
+        }
+        int oh = h / 2;
+        int ow = w / 2;
+        float[] y = new float[2 * oh * ow];
+        int[] idx = new int[y.length];
+        Pool.maxPool2d(y, idx, x, 2, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);
+        double[] yr = new double[y.length];
+        int[] idxr = new int[y.length];
+        RefPool.maxPool2d(yr, idxr, toDouble(x), 2, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);
+        assertArrayEquals(idxr, idx, "argmax");
+        assertEquals(-1, idx[0], "a window of -inf only");
+        for (int i = 0; i < y.length; i++) {
+            assertEquals(yr[i], y[i], 0.0, "max at " + i);
+        }
     }
 
     /** PyTorch's pooling output size, ceil mode included. */
