@@ -91,73 +91,64 @@ public final class Pool {
     /**
      * {@link #maxPool2d} for 2x2 windows, stride 2, no padding, no dilation and windows inside the
      * input (LeNet's and VGG's pooling): the scalar loop's compare-and-branch mispredicts on half of
-     * random inputs, which made it a quarter of LeNet-5's training step. Here L outputs at a time:
+     * random inputs (15 ns per output), which made it a quarter of LeNet-5's training step. Here L
+     * outputs at a time:
      * the two input rows are split into even and odd columns by two-vector shuffles and the four
      * candidates go through the scalar loop's exact rule ({@code v > m || v is NaN}, in window order)
      * with masked blends, so values and argmax indices equal the scalar path's.
      */
     private static void maxPool2x2(float[] y, int[] argmax, float[] x, int planes, int h, int w, int oh, int ow) {
-        int jv = ow - ow % L;
         Parallel.forRange(planes, grain((long) oh * ow * 4), (lo, hi) -> {
-            FloatVector ninf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            IntVector none = IntVector.broadcast(I, -1);
             for (int p = lo; p < hi; p++) {
-                int xp = p * h * w;
-                int yp = p * oh * ow;
                 for (int i = 0; i < oh; i++) {
-                    int a = xp + 2 * i * w;
-                    int b = a + w;
-                    int yo = yp + i * ow;
-                    int pa = 2 * i * w;
-                    for (int j = 0; j < jv; j += L) {
-                        FloatVector a0 = FloatVector.fromArray(F, x, a + 2 * j);
-                        FloatVector a1 = FloatVector.fromArray(F, x, a + 2 * j + L);
-                        FloatVector b0 = FloatVector.fromArray(F, x, b + 2 * j);
-                        FloatVector b1 = FloatVector.fromArray(F, x, b + 2 * j + L);
-                        IntVector pos = TWICE_IOTA.add(pa + 2 * j);
-                        FloatVector m = ninf;
-                        IntVector idx = none;
-                        FloatVector v = a0.rearrange(EVEN, a1);
-                        VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-                        m = m.blend(v, take);
-                        idx = idx.blend(pos, take.cast(I));
-                        v = a0.rearrange(ODD, a1);
-                        take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-                        m = m.blend(v, take);
-                        idx = idx.blend(pos.add(1), take.cast(I));
-                        v = b0.rearrange(EVEN, b1);
-                        take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-                        m = m.blend(v, take);
-                        idx = idx.blend(pos.add(w), take.cast(I));
-                        v = b0.rearrange(ODD, b1);
-                        take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-                        m = m.blend(v, take);
-                        idx = idx.blend(pos.add(w + 1), take.cast(I));
-                        m.intoArray(y, yo + j);
-                        if (argmax != null) {
-                            idx.intoArray(argmax, yo + j);
-                        }
-                    }
-                    for (int j = jv; j < ow; j++) {
-                        float m = Float.NEGATIVE_INFINITY;
-                        int idx = -1;
-                        for (int r = 0; r < 2; r++) {
-                            for (int c = 0; c < 2; c++) {
-                                float v = x[a + r * w + 2 * j + c];
-                                if (v > m || v != v) {
-                                    m = v;
-                                    idx = pa + r * w + 2 * j + c;
-                                }
-                            }
-                        }
-                        y[yo + j] = m;
-                        if (argmax != null) {
-                            argmax[yo + j] = idx;
-                        }
-                    }
+                    maxRow2x2(y, argmax, x, p * h * w + 2 * i * w, w, (p * oh + i) * ow, 2 * i * w, ow);
                 }
             }
         });
+    }
+
+    /**
+     * One output row of {@link #maxPool2x2}: input rows at {@code x[a ...]} and {@code x[a + w ...]},
+     * {@code ow} outputs at {@code y[yo ...]}, argmax positions counted from {@code pa}. L outputs
+     * per step, the last step masked (LeNet's rows are 14 and 5 wide: narrower than one vector).
+     * Kept out of the caller's lambda so that C2 compiles it as one small unit.
+     */
+    private static void maxRow2x2(float[] y, int[] argmax, float[] x, int a, int w, int yo, int pa, int ow) {
+        int b = a + w;
+        int cols = 2 * ow;
+        for (int j = 0; j < ow; j += L) {
+            int c = 2 * j;
+            VectorMask<Float> in0 = F.indexInRange(c, cols);
+            VectorMask<Float> in1 = F.indexInRange(c + L, cols);
+            VectorMask<Float> out = F.indexInRange(j, ow);
+            FloatVector a0 = FloatVector.fromArray(F, x, a + c, in0);
+            FloatVector a1 = FloatVector.fromArray(F, x, a + c + L, in1);
+            FloatVector b0 = FloatVector.fromArray(F, x, b + c, in0);
+            FloatVector b1 = FloatVector.fromArray(F, x, b + c + L, in1);
+            IntVector pos = TWICE_IOTA.add(pa + c);
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            IntVector idx = IntVector.broadcast(I, -1);
+            FloatVector v = a0.rearrange(EVEN, a1);
+            VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, take);
+            idx = idx.blend(pos, take.cast(I));
+            v = a0.rearrange(ODD, a1);
+            take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, take);
+            idx = idx.blend(pos.add(1), take.cast(I));
+            v = b0.rearrange(EVEN, b1);
+            take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, take);
+            idx = idx.blend(pos.add(w), take.cast(I));
+            v = b0.rearrange(ODD, b1);
+            take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, take);
+            idx = idx.blend(pos.add(w + 1), take.cast(I));
+            m.intoArray(y, yo + j, out);
+            if (argmax != null) {
+                idx.intoArray(argmax, yo + j, out.cast(I));
+            }
+        }
     }
 
     /**
