@@ -126,7 +126,11 @@ public final class Parallel {
             return;
         }
         try {
-            p.run(n, chunks, body);
+            if (p.stopped) {
+                body.run(0, n);
+            } else {
+                p.run(n, chunks, body);
+            }
         } finally {
             p.lock.unlock();
         }
@@ -225,7 +229,7 @@ public final class Parallel {
             Job seen = null;
             while (true) {
                 Job job = awaitNext(id, seen);
-                if (stopped) {
+                if (job == seen) {
                     return;
                 }
                 seen = job;
@@ -242,7 +246,10 @@ public final class Parallel {
             }
         }
 
-        /** Spins, then parks, until a job other than {@code seen} is published; returns it. */
+        /**
+         * Spins, then parks, until a job other than {@code seen} is published (returned) or the pool
+         * is stopped with none ({@code seen} returned): a job published before the stop still runs.
+         */
         private Job awaitNext(int id, Job seen) {
             long start = System.nanoTime();
             for (int spins = 0; ; spins++) {
@@ -262,8 +269,14 @@ public final class Parallel {
             }
         }
 
+        /** Stops the workers once the job in progress (if any) has finished; later calls run serially. */
         void shutdown() {
-            stopped = true;
+            lock.lock();
+            try {
+                stopped = true;
+            } finally {
+                lock.unlock();
+            }
             for (Thread w : workers) {
                 LockSupport.unpark(w);
             }

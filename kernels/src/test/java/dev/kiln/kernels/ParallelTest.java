@@ -140,6 +140,28 @@ class ParallelTest {
         assertEquals(200L * n, sums[1]);
     }
 
+    /** Changing the thread count while another thread runs parallel calls loses no chunk and never hangs. */
+    @Test
+    void setThreadsDuringCallsIsSafe() throws InterruptedException {
+        Parallel.setThreads(2);
+        AtomicInteger wrong = new AtomicInteger();
+        Thread caller = new Thread(() -> {
+            for (int call = 0; call < 3000; call++) {
+                AtomicInteger s = new AtomicInteger();
+                Parallel.forRange(1000, 1, (lo, hi) -> s.addAndGet(hi - lo));
+                if (s.get() != 1000) {
+                    wrong.incrementAndGet();
+                }
+            }
+        });
+        caller.start();
+        for (int i = 0; i < 300 && caller.isAlive(); i++) {
+            Parallel.setThreads(2 + i % 2);
+        }
+        caller.join();
+        assertEquals(0, wrong.get());
+    }
+
     @Test
     void rejectsABadThreadCount() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
