@@ -77,7 +77,11 @@ public final class Autograd {
                                 + Shape.str(gin.shape()) + ", expected " + Shape.str(in.shape()));
                     }
                     if (in.gradFn() == null) {
-                        accumulateLeaf(in, gin);
+                        if (in.grad() == null && gin.dtype() == in.dtype() && owned(gin, i, gi, g, inputs)) {
+                            in.setGrad(gin.detach());
+                        } else {
+                            accumulateLeaf(in, gin);
+                        }
                     } else {
                         Tensor prev = grads.get(in);
                         grads.put(in, prev == null ? gin : prev.add(gin));
@@ -96,6 +100,37 @@ public final class Autograd {
                 cur.addInPlace(g);
             }
         }
+    }
+
+    /**
+     * Whether {@code gi[i]} is a buffer that nothing else can see, so that a leaf may take it as its
+     * gradient instead of a copy: it covers a whole buffer contiguously, and that buffer is not the
+     * incoming gradient {@code g} (which the caller or another node may hold), not an input of the
+     * node, and not behind any other gradient the node returned (views of one result, or the same
+     * tensor for two inputs, as {@code add} returns). Backward functions return either such views
+     * or the results of new computations.
+     */
+    private static boolean owned(Tensor gin, int i, Tensor[] gi, Tensor g, Tensor[] inputs) {
+        Object buf = buffer(gin.storage());
+        if (gin.offset() != 0 || !gin.isContiguous() || gin.numel() != gin.storage().length() || buf == buffer(g.storage())) {
+            return false;
+        }
+        for (int j = 0; j < gi.length; j++) {
+            if (j != i && gi[j] != null && buffer(gi[j].storage()) == buf) {
+                return false;
+            }
+        }
+        for (Tensor in : inputs) {
+            if (in != null && buffer(in.storage()) == buf) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The identity of a buffer: the heap array itself (two storages may wrap one array), else the storage. */
+    private static Object buffer(Storage s) {
+        return s instanceof HeapStorage h ? h.array() : s;
     }
 
     /** Non-leaf tensors reachable from root, each after every tensor that consumes it. */
