@@ -52,7 +52,30 @@ public final class Gemm {
                              boolean transA, float[] a, int aOff, int lda,
                              boolean transB, float[] b, int bOff, int ldb, int m, int n, int k) {
         check("sgemm", c, cOff, ldc, 0, transA, a, aOff, lda, 0, transB, b, bOff, ldb, 0, 1, m, n, k);
-        run(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
+        run(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, null, 0, false, m, n, k);
+    }
+
+    /**
+     * {@code C[m,n] = act(op(A)[m,k] * op(B)[k,n] + bias[n])}: the bias {@code bias[biasOff + j]}
+     * is added to every row, then with {@code relu} negatives become zero ({@code v < 0 ? 0 : v},
+     * NaN kept), all in the store of the product (a Linear layer's forward in one pass over C).
+     * The result has exactly the bits of {@link #sgemm} followed by the bias add and the ReLU.
+     * Layouts as {@link #sgemm}; C is only written.
+     *
+     * @throws IllegalArgumentException as {@link #sgemm}, or when {@code bias} has fewer than
+     *                                  {@code n} floats from {@code biasOff}
+     */
+    public static void sgemmBias(boolean relu, float[] c, int cOff, int ldc,
+                                 boolean transA, float[] a, int aOff, int lda,
+                                 boolean transB, float[] b, int bOff, int ldb,
+                                 float[] bias, int biasOff, int m, int n, int k) {
+        check("sgemmBias", c, cOff, ldc, 0, transA, a, aOff, lda, 0, transB, b, bOff, ldb, 0, 1, m, n, k);
+        Objects.requireNonNull(bias, "sgemmBias: bias is null");
+        if (biasOff < 0 || (long) biasOff + n > bias.length) {
+            throw new IllegalArgumentException("sgemmBias: expected a bias of " + n + " floats from offset " + biasOff
+                    + ", got an array of " + bias.length);
+        }
+        run(false, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, biasOff, relu, m, n, k);
     }
 
     /**
@@ -79,21 +102,22 @@ public final class Gemm {
             Parallel.forRange(batch, 1, (lo, hi) -> {
                 for (int t = lo; t < hi; t++) {
                     run(accumulate, c, (int) (cOff + t * strideC), ldc, transA, a, (int) (aOff + t * strideA), lda,
-                            transB, b, (int) (bOff + t * strideB), ldb, m, n, k);
+                            transB, b, (int) (bOff + t * strideB), ldb, null, 0, false, m, n, k);
                 }
             });
         } else {
             for (int t = 0; t < batch; t++) {
                 run(accumulate, c, (int) (cOff + t * strideC), ldc, transA, a, (int) (aOff + t * strideA), lda,
-                        transB, b, (int) (bOff + t * strideB), ldb, m, n, k);
+                        transB, b, (int) (bOff + t * strideB), ldb, null, 0, false, m, n, k);
             }
         }
     }
 
-    /** One validated GEMM: picks the path (scalar, direct, packed). */
+    /** One validated GEMM: picks the path (scalar, direct, packed); bias and ReLU as {@link #sgemmBias}. */
     private static void run(boolean accumulate, float[] c, int cOff, int ldc,
                             boolean transA, float[] a, int aOff, int lda,
-                            boolean transB, float[] b, int bOff, int ldb, int m, int n, int k) {
+                            boolean transB, float[] b, int bOff, int ldb,
+                            float[] bias, int bo, boolean relu, int m, int n, int k) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -103,14 +127,18 @@ public final class Gemm {
                     Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
                 }
             }
+        } else if (!Simd.SCALAR && !GemmSmall.suits(transA, m, n)) {
+            GemmPacked.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu, m, n, k);
             return;
-        }
-        if (Simd.SCALAR) {
+        } else if (Simd.SCALAR) {
             GemmScalar.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
-        } else if (GemmSmall.suits(transA, m, n)) {
-            GemmSmall.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
         } else {
-            GemmPacked.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
+            GemmSmall.gemm(accumulate, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
+        }
+        if (bias != null || relu) {
+            for (int i = 0; i < m; i++) {
+                GemmEpilogue.biasRelu(c, cOff + i * ldc, bias, bo, relu, n);
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.kiln.kernels.cpu;
 
+import static jdk.incubator.vector.VectorOperators.LT;
+
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,9 +30,12 @@ final class GemmMicro {
      * {@code C[MR, NR] (=|+=) Ap * Bp} where {@code Ap} holds {@code kc} columns of {@code MR} floats
      * ({@code ap[ai + p*MR + i]}) and {@code Bp} holds {@code kc} rows of {@code NR} floats
      * ({@code bp[bi + p*NR + j]}); C row {@code i} starts at {@code c[ci + i*ldc]}. Reads C only when
-     * {@code load}.
+     * {@code load}. The epilogue then adds {@code bias[bo + j]} to column {@code j} when {@code bias}
+     * is not null and clamps negatives to zero when {@code relu} (as {@code v < 0 ? 0 : v}, NaN kept),
+     * in that order: the same float operations as the unfused product, bias add and ReLU.
      */
-    static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load) {
+    static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load,
+                       float[] bias, int bo, boolean relu) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -67,39 +72,141 @@ final class GemmMicro {
         int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         int r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         if (load) {
-            c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
-            c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
-            c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
-            c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
-            c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
-            c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
-            c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
-            c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
-            c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
-            c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
-            c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
-            c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
-            c60.add(FloatVector.fromArray(F, c, r6)).intoArray(c, r6);
-            c61.add(FloatVector.fromArray(F, c, r6 + L)).intoArray(c, r6 + L);
-            c70.add(FloatVector.fromArray(F, c, r7)).intoArray(c, r7);
-            c71.add(FloatVector.fromArray(F, c, r7 + L)).intoArray(c, r7 + L);
-        } else {
-            c00.intoArray(c, r0);
-            c01.intoArray(c, r0 + L);
-            c10.intoArray(c, r1);
-            c11.intoArray(c, r1 + L);
-            c20.intoArray(c, r2);
-            c21.intoArray(c, r2 + L);
-            c30.intoArray(c, r3);
-            c31.intoArray(c, r3 + L);
-            c40.intoArray(c, r4);
-            c41.intoArray(c, r4 + L);
-            c50.intoArray(c, r5);
-            c51.intoArray(c, r5 + L);
-            c60.intoArray(c, r6);
-            c61.intoArray(c, r6 + L);
-            c70.intoArray(c, r7);
-            c71.intoArray(c, r7 + L);
+            c00 = c00.add(FloatVector.fromArray(F, c, r0));
+            c01 = c01.add(FloatVector.fromArray(F, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(F, c, r1));
+            c11 = c11.add(FloatVector.fromArray(F, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(F, c, r2));
+            c21 = c21.add(FloatVector.fromArray(F, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(F, c, r3));
+            c31 = c31.add(FloatVector.fromArray(F, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, r4));
+            c41 = c41.add(FloatVector.fromArray(F, c, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(F, c, r5));
+            c51 = c51.add(FloatVector.fromArray(F, c, r5 + L));
+            c60 = c60.add(FloatVector.fromArray(F, c, r6));
+            c61 = c61.add(FloatVector.fromArray(F, c, r6 + L));
+            c70 = c70.add(FloatVector.fromArray(F, c, r7));
+            c71 = c71.add(FloatVector.fromArray(F, c, r7 + L));
         }
+        if (bias != null) {
+            FloatVector v0 = FloatVector.fromArray(F, bias, bo);
+            FloatVector v1 = FloatVector.fromArray(F, bias, bo + L);
+            c00 = c00.add(v0);
+            c01 = c01.add(v1);
+            c10 = c10.add(v0);
+            c11 = c11.add(v1);
+            c20 = c20.add(v0);
+            c21 = c21.add(v1);
+            c30 = c30.add(v0);
+            c31 = c31.add(v1);
+            c40 = c40.add(v0);
+            c41 = c41.add(v1);
+            c50 = c50.add(v0);
+            c51 = c51.add(v1);
+            c60 = c60.add(v0);
+            c61 = c61.add(v1);
+            c70 = c70.add(v0);
+            c71 = c71.add(v1);
+        }
+        if (relu) {
+            c00 = c00.blend(0f, c00.compare(LT, 0f));
+            c01 = c01.blend(0f, c01.compare(LT, 0f));
+            c10 = c10.blend(0f, c10.compare(LT, 0f));
+            c11 = c11.blend(0f, c11.compare(LT, 0f));
+            c20 = c20.blend(0f, c20.compare(LT, 0f));
+            c21 = c21.blend(0f, c21.compare(LT, 0f));
+            c30 = c30.blend(0f, c30.compare(LT, 0f));
+            c31 = c31.blend(0f, c31.compare(LT, 0f));
+            c40 = c40.blend(0f, c40.compare(LT, 0f));
+            c41 = c41.blend(0f, c41.compare(LT, 0f));
+            c50 = c50.blend(0f, c50.compare(LT, 0f));
+            c51 = c51.blend(0f, c51.compare(LT, 0f));
+            c60 = c60.blend(0f, c60.compare(LT, 0f));
+            c61 = c61.blend(0f, c61.compare(LT, 0f));
+            c70 = c70.blend(0f, c70.compare(LT, 0f));
+            c71 = c71.blend(0f, c71.compare(LT, 0f));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6);
+        c61.intoArray(c, r6 + L);
+        c70.intoArray(c, r7);
+        c71.intoArray(c, r7 + L);
+    }
+
+    /**
+     * As {@link #kernel} for a strip with at most {@code L} live columns: only the first vector
+     * of each packed B row ({@code bp[bi + p*NR + j]}, {@code j < L}) is read, and an
+     * {@code MR x L} tile is written (half the work of a full tile for the last, narrow strip).
+     */
+    static void half(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load,
+                     float[] bias, int bo, boolean relu) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c10 = z, c20 = z, c30 = z, c40 = z, c50 = z, c60 = z, c70 = z;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            c00 = FloatVector.broadcast(F, ap[ai]).fma(b0, c00);
+            c10 = FloatVector.broadcast(F, ap[ai + 1]).fma(b0, c10);
+            c20 = FloatVector.broadcast(F, ap[ai + 2]).fma(b0, c20);
+            c30 = FloatVector.broadcast(F, ap[ai + 3]).fma(b0, c30);
+            c40 = FloatVector.broadcast(F, ap[ai + 4]).fma(b0, c40);
+            c50 = FloatVector.broadcast(F, ap[ai + 5]).fma(b0, c50);
+            c60 = FloatVector.broadcast(F, ap[ai + 6]).fma(b0, c60);
+            c70 = FloatVector.broadcast(F, ap[ai + 7]).fma(b0, c70);
+            ai += MR;
+            bi += NR;
+        }
+        int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        int r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(F, c, r0));
+            c10 = c10.add(FloatVector.fromArray(F, c, r1));
+            c20 = c20.add(FloatVector.fromArray(F, c, r2));
+            c30 = c30.add(FloatVector.fromArray(F, c, r3));
+            c40 = c40.add(FloatVector.fromArray(F, c, r4));
+            c50 = c50.add(FloatVector.fromArray(F, c, r5));
+            c60 = c60.add(FloatVector.fromArray(F, c, r6));
+            c70 = c70.add(FloatVector.fromArray(F, c, r7));
+        }
+        if (bias != null) {
+            FloatVector v0 = FloatVector.fromArray(F, bias, bo);
+            c00 = c00.add(v0);
+            c10 = c10.add(v0);
+            c20 = c20.add(v0);
+            c30 = c30.add(v0);
+            c40 = c40.add(v0);
+            c50 = c50.add(v0);
+            c60 = c60.add(v0);
+            c70 = c70.add(v0);
+        }
+        if (relu) {
+            c00 = c00.blend(0f, c00.compare(LT, 0f));
+            c10 = c10.blend(0f, c10.compare(LT, 0f));
+            c20 = c20.blend(0f, c20.compare(LT, 0f));
+            c30 = c30.blend(0f, c30.compare(LT, 0f));
+            c40 = c40.blend(0f, c40.compare(LT, 0f));
+            c50 = c50.blend(0f, c50.compare(LT, 0f));
+            c60 = c60.blend(0f, c60.compare(LT, 0f));
+            c70 = c70.blend(0f, c70.compare(LT, 0f));
+        }
+        c00.intoArray(c, r0);
+        c10.intoArray(c, r1);
+        c20.intoArray(c, r2);
+        c30.intoArray(c, r3);
+        c40.intoArray(c, r4);
+        c50.intoArray(c, r5);
+        c60.intoArray(c, r6);
+        c70.intoArray(c, r7);
     }
 }

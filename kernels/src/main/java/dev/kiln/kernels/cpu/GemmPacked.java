@@ -1,5 +1,6 @@
 package dev.kiln.kernels.cpu;
 
+import static dev.kiln.kernels.cpu.GemmMicro.L;
 import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
 
@@ -12,24 +13,33 @@ import dev.kiln.kernels.Parallel;
  * Threads take disjoint column or row ranges of C, each with its own packing buffers.
  */
 final class GemmPacked {
-    /** Depth of a packed slice (B strip {@code KC x NR} should sit in L1). */
-    static final int KC = 256;
-    /** Rows of a packed A block (a multiple of {@code MR}; {@code MC x KC} sits in L2). */
-    static final int MC = 24 * MR;
-    /** Columns of a packed B panel (a multiple of {@code NR}). */
-    static final int NC = Math.max(NR, 4096 / NR * NR);
+    /**
+     * Depth of a packed slice. Deep slices pay on Zen 5: C is loaded and stored once per slice, and
+     * a Linear layer's whole k (up to 1024) takes one slice, so its bias and ReLU go in the one
+     * store. System property {@code kiln.gemm.kc} overrides it.
+     */
+    static final int KC = Math.max(1, Integer.getInteger("kiln.gemm.kc", 1024));
+    /** Rows of a packed A block ({@code MC x KC} sits in L2), a multiple of {@code MR}; {@code kiln.gemm.mc}. */
+    static final int MC = roundUp(Math.max(1, Integer.getInteger("kiln.gemm.mc", 96)), MR);
+    /** Columns of a packed B panel ({@code KC x NC} sits in L3), a multiple of {@code NR}; {@code kiln.gemm.nc}. */
+    static final int NC = roundUp(Math.max(1, Integer.getInteger("kiln.gemm.nc", 1024)), NR);
 
     private GemmPacked() {
     }
 
-    /** Validated GEMM with {@code m, n, k > 0}; split over threads when large enough. */
+    /**
+     * Validated GEMM with {@code m, n, k > 0}; split over threads when large enough. With a
+     * {@code bias}, {@code bias[bo + j]} is added to column {@code j} of the result; with
+     * {@code relu}, negatives are then set to zero (see {@link GemmMicro#kernel}).
+     */
     static void gemm(boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff, int lda,
-                     boolean transB, float[] b, int bOff, int ldb, int m, int n, int k) {
+                     boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
+                     int m, int n, int k) {
         int threads = Parallel.threads();
         int unitsM = (m + MR - 1) / MR;
         int unitsN = (n + NR - 1) / NR;
         if (threads == 1 || (long) m * n * k < Gemm.PARALLEL_MIN_WORK || Math.max(unitsM, unitsN) < 2) {
-            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, m, n, k);
+            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu, m, n, k);
             return;
         }
         // Each thread packs its own operands: splitting N repeats the packing of A in every thread,
@@ -40,20 +50,21 @@ final class GemmPacked {
                 int j0 = lo * NR;
                 int j1 = Math.min(n, hi * NR);
                 serial(acc, c, cOff + j0, ldc, transA, a, aOff, lda,
-                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, m, j1 - j0, k);
+                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, bias, bo + j0, relu, m, j1 - j0, k);
             });
         } else {
             Parallel.forRange(unitsM, Gemm.grain((long) MR * n * k), (lo, hi) -> {
                 int i0 = lo * MR;
                 int i1 = Math.min(m, hi * MR);
                 serial(acc, c, cOff + i0 * ldc, ldc, transA, a, transA ? aOff + i0 : aOff + i0 * lda, lda,
-                        transB, b, bOff, ldb, i1 - i0, n, k);
+                        transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k);
             });
         }
     }
 
     private static void serial(boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff, int lda,
-                               boolean transB, float[] b, int bOff, int ldb, int m, int n, int k) {
+                               boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
+                               int m, int n, int k) {
         GemmPack.Buffers buf = GemmPack.Buffers.get();
         int kcMax = Math.min(KC, k);
         float[] bp = buf.b(kcMax * roundUp(Math.min(NC, n), NR));
@@ -64,36 +75,58 @@ final class GemmPacked {
                 int kc = Math.min(KC, k - pc);
                 GemmPack.packB(bp, transB, b, bOff, ldb, pc, jc, kc, nc);
                 boolean load = acc || pc > 0;
+                boolean last = pc + kc == k;
+                Epilogue ep = new Epilogue(load, last ? bias : null, bo + jc, last && relu);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     GemmPack.packA(ap, transA, a, aOff, lda, ic, pc, mc, kc);
-                    macro(ap, bp, buf.tile, c, cOff + ic * ldc + jc, ldc, mc, nc, kc, load);
+                    macro(ap, bp, buf.tile, c, cOff + ic * ldc + jc, ldc, mc, nc, kc, ep);
                 }
             }
         }
     }
 
-    /** {@code C[mc, nc] (=|+=) Ap * Bp} over packed operands, tile by tile. */
+    /** What the store of a tile does: add the old C ({@code load}), then the bias (if any), then ReLU. */
+    private record Epilogue(boolean load, float[] bias, int bo, boolean relu) {
+        /** The stored value of column {@code j} given the product {@code v}. */
+        float apply(float v, float old, int j) {
+            float r = load ? v + old : v;
+            if (bias != null) {
+                r += bias[bo + j];
+            }
+            return relu && r < 0f ? 0f : r;
+        }
+    }
+
+    /**
+     * {@code C[mc, nc] (=|+=) Ap * Bp} over packed operands, tile by tile, with the epilogue; a last
+     * strip of at most {@code L} columns takes the half-width kernel.
+     */
     private static void macro(float[] ap, float[] bp, float[] tile, float[] c, int cOff, int ldc,
-                              int mc, int nc, int kc, boolean load) {
+                              int mc, int nc, int kc, Epilogue ep) {
+        boolean load = ep.load();
+        float[] bias = ep.bias();
+        boolean relu = ep.relu();
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
+            int bo = ep.bo() + jr;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int ci = cOff + ir * ldc + jr;
                 if (mr == MR && nr == NR) {
-                    GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, c, ci, ldc, load);
+                    GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, c, ci, ldc, load, bias, bo, relu);
+                } else if (mr == MR && nr == L) {
+                    GemmMicro.half(kc, ap, ir * kc, bp, jr * kc, c, ci, ldc, load, bias, bo, relu);
                 } else {
-                    GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false);
+                    if (nr <= L) {
+                        GemmMicro.half(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false, null, 0, false);
+                    } else {
+                        GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false, null, 0, false);
+                    }
                     for (int i = 0; i < mr; i++) {
                         int row = ci + i * ldc;
-                        int t = i * NR;
-                        if (load) {
-                            for (int j = 0; j < nr; j++) {
-                                c[row + j] += tile[t + j];
-                            }
-                        } else {
-                            System.arraycopy(tile, t, c, row, nr);
+                        for (int j = 0, t = i * NR; j < nr; j++) {
+                            c[row + j] = ep.apply(tile[t + j], c[row + j], jr + j);
                         }
                     }
                 }
