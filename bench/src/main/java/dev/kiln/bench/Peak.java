@@ -16,6 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * from the Vector API (16-bit multiplies of byte pairs with 32-bit accumulation, the scheme of
  * Kiln's int8 kernel, since C2 emits no VNNI or {@code vpmaddwd} for any Vector API expression).
  * "Percent of peak" in the report divides by these, so it stays honest on any machine.
+ *
+ * <p>{@link #int8AutoVec} measures the one route to VNNI that C2 has: its auto-vectorizer turns
+ * {@code out[i] += a[2i]*b[2i] + a[2i+1]*b[2i+1]} over {@code short[]} into {@code vpdpwssd} on
+ * AVX512_VNNI (see {@code QGemmKernel} for why a GEMM cannot be built on it).
  */
 public final class Peak {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -107,6 +111,44 @@ public final class Peak {
             System.out.print("");
         }
         return 6.0 * 2 * 2 * ispecies.length() * iterations / (t1 - t0);
+    }
+
+    /**
+     * GOP/s of one thread running C2's auto-vectorized multiply-add idiom ({@code MulAddS2I}, one
+     * {@code vpdpwssd} per 32 multiply-adds on AVX512_VNNI, {@code vpmaddwd} + {@code vpaddd}
+     * without) over L1-resident arrays: about {@code iterations} vector steps.
+     */
+    static double int8AutoVecThread(long iterations) {
+        int pairs = 1024;
+        short[] a = new short[2 * pairs];
+        short[] b = new short[2 * pairs];
+        int[] acc = new int[pairs];
+        for (int i = 0; i < 2 * pairs; i++) {
+            a[i] = (short) (i % 255);
+            b[i] = (short) (i % 127 - 63);
+        }
+        long calls = Math.max(1, iterations / (pairs / 16));
+        long t0 = System.nanoTime();
+        for (long c = 0; c < calls; c++) {
+            pairDots(acc, a, b, pairs);
+        }
+        long t1 = System.nanoTime();
+        if (acc[1] == 42) {
+            System.out.print("");
+        }
+        return 4.0 * pairs * calls / (t1 - t0);
+    }
+
+    /** The scalar shape C2 rewrites into {@code MulAddS2I} and vectorizes ({@code MulAddVS2VI}). */
+    static void pairDots(int[] acc, short[] a, short[] b, int pairs) {
+        for (int i = 0; i < pairs; i++) {
+            acc[i] += a[2 * i] * b[2 * i] + a[2 * i + 1] * b[2 * i + 1];
+        }
+    }
+
+    /** Aggregate GOP/s of {@link #int8AutoVecThread} on {@code threads} threads (best of 5). */
+    public static double int8AutoVec(int threads) {
+        return aggregate(threads, Peak::int8AutoVecThread);
     }
 
     /** Aggregate int8 GOP/s with {@code threads} threads running {@link #int8Thread} together (best of 5). */

@@ -25,7 +25,8 @@ import java.util.Objects;
  *       domain); a NaN gives {@code zpY}.</li>
  * </ul>
  *
- * <p>How it runs (Vector API; no VNNI instruction is reachable from Java): bytes are offset to
+ * <p>How it runs (Vector API; no VNNI instruction is reachable for a GEMM from Java, see
+ * {@code QGemmKernel} for what was tried, with numbers): bytes are offset to
  * unsigned (corrected with row and column sums) and widened to 16-bit lanes, two k-steps share one
  * 32-bit lane, one 16-bit multiply ({@code vpmullw}) forms both products and 3 more ops add the
  * pair into int32 accumulators ({@link QGemmKernel}). On 512-bit vectors, whole 32-row strips of

@@ -16,11 +16,36 @@ import jdk.incubator.vector.VectorSpecies;
  * factors are below 256 each 16-bit product {@code p0, p1} is exact and unsigned, so the 32-bit lane
  * reads {@code x = p0 + 65536 * p1}. The kernel accumulates {@code X += x} and {@code H += x >>> 16}
  * and recovers {@code sum (p0 + p1) = X - 65535 * H} (mod 2^32): 4 vector ops per 32
- * multiply-adds. (There is no Vector API operation that C2 turns into {@code vpmaddwd} or
- * {@code vpdpwssd}; the signed variant needs two more shifts to sign-extend {@code p0}.) On one
+ * multiply-adds (the signed variant would need two more shifts to sign-extend {@code p0}). On one
  * Zen 5 core {@link #tile} sustains about 185 GOP/s: 32 multiply-adds per cycle over the four
  * vector pipes, the rate of the fp32 micro-kernel's two FMA pipes, so int8 gains over fp32 come
  * from moving a quarter of the bytes, not from faster arithmetic.
+ *
+ * <p>Routes to VNNI-class arithmetic that were tried (JDK 25.0.3, C2, Zen 5 with AVX512_VNNI):
+ * <ul>
+ *   <li>Vector API: no operation, lanewise or conversion ({@code S2I} widening + {@code mul} +
+ *       {@code add}, {@code ShortVector.mul} + reinterpretation), is compiled to {@code vpmaddwd}
+ *       or {@code vpdp*}; C2 creates {@code MulAddVS2VI} only in its auto-vectorizer.</li>
+ *   <li>Auto-vectorization (SuperWord): {@code PhaseIdealLoop::convert_add_to_muladd} rewrites
+ *       {@code a[2i]*b[2i] + a[2i+1]*b[2i+1]} into {@code MulAddS2I} when all four factors are
+ *       {@code short[]} loads inside the counted loop, and SuperWord packs it into
+ *       {@code MulAddVS2VI}, which {@code AddVI} turns into {@code vpdpwssd zmm} (checked in the
+ *       disassembly: {@code out[i] += a[2i]*b[2i] + a[2i+1]*b[2i+1]} compiles to a zmm load of
+ *       {@code out}, two of the operands, {@code vpdpwssd} and a store). But only that
+ *       element-wise shape vectorizes: the reduction {@code s += a[2i]*b[2i] + ...} (a dot
+ *       product, which would keep accumulators in registers), two such statements in one loop,
+ *       two pair products summed into one statement from one array (and, outside OSR
+ *       compilations, from different arrays) and a broadcast operand (an index invariant in
+ *       {@code i} is hoisted, so the loads leave the loop and the rewrite does not fire) all
+ *       stay scalar. A GEMM on that shape needs its accumulators in memory and one operand
+ *       replicated across the lanes: four memory operations per {@code vpdpwssd}. Measured in
+ *       one process (2 shared cores): the element-wise idiom on L1-resident arrays 19-37 GOP/s
+ *       against 150-230 GOP/s for this kernel's register-blocked loop ({@code Peak.int8AutoVec}
+ *       and {@code Peak.int8} print both in every {@code kiln bench} run with the int8 group).</li>
+ * </ul>
+ * So the int8 kernel stays on 16-bit multiplies, and the issue's int8 targets (2x fp32, PyTorch's
+ * VNNI qlinear latency) are out of reach from Java on this JDK: they need {@code vpdpbusd}'s 64
+ * multiply-adds per instruction.
  *
  * <p>Everything is written out in the method bodies on purpose: a helper taking vectors that C2
  * declines to inline boxes them.
