@@ -50,7 +50,7 @@ final class Cases {
                 x.setGrad(null);
                 w.setGrad(null);
                 b.setGrad(null);
-                x.matmul(w.t()).add(b).backward(ones);
+                Functional.linear(x, w, b).backward(ones);
             };
             out.add(new Case("linear", "b" + batch + " " + in + "->" + o + " fwd+bwd", 3 * 2.0 * batch * in * o, "GFLOP/s",
                     kiln, null, "linear_fb", Map.of("batch", batch, "in", in, "out", o)));

@@ -61,6 +61,27 @@ public interface Backend {
      */
     Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB);
 
+    /**
+     * {@code act(op(a) op(b) + bias)} for 2-D {@code a [m, k]} and {@code b [k, n]} (given as
+     * {@code [k, m]} / {@code [n, k]} with the flags set) and {@code bias [n]} added to every row;
+     * {@code act} is ReLU when {@code relu}, else the identity: a Linear layer's forward. Must give
+     * the values of {@link #matmul}, then {@link #binary} ADD, then {@link #unary} RELU; the default
+     * does exactly that, a backend may fuse them.
+     */
+    default Tensor matmulBias(Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, boolean relu) {
+        Tensor p = matmul(a.unsqueeze(0), transA, b.unsqueeze(0), transB);
+        Tensor y = binary(BinaryOp.ADD, p.reshape(p.size(1), p.size(2)), bias);
+        return relu ? unary(UnaryOp.RELU, y) : y;
+    }
+
+    /**
+     * The gradient through a ReLU from its output: {@code y > 0 ? gy : 0} (same shapes). The
+     * default composes {@link #compare} and {@link #where}; a backend may fuse them.
+     */
+    default Tensor reluBackward(Tensor y, Tensor gy) {
+        return where(compare(CompareOp.GT, y, zeros(y.dtype(), new int[0])), gy, zeros(gy.dtype(), new int[0]));
+    }
+
     /** (log-)softmax over {@code dim}. */
     Tensor softmax(Tensor x, int dim, boolean log);
 

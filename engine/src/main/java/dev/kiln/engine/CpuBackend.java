@@ -340,6 +340,17 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor matmulBias(Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, boolean relu) {
+        return a.dtype() == DType.F32 ? CpuNn.matmulBias(a, transA, b, transB, bias, relu)
+                : Backend.super.matmulBias(a, transA, b, transB, bias, relu);
+    }
+
+    @Override
+    public Tensor reluBackward(Tensor y, Tensor gy) {
+        return y.dtype() == DType.F32 ? CpuNn.reluBackward(y, gy) : Backend.super.reluBackward(y, gy);
+    }
+
+    @Override
     public Tensor softmax(Tensor x, int dim, boolean log) {
         return CpuNn.softmax(x, dim, log);
     }

@@ -1,6 +1,7 @@
 package dev.kiln.engine;
 
 import dev.kiln.kernels.cpu.Gemm;
+import dev.kiln.kernels.cpu.GemmEpilogue;
 import dev.kiln.kernels.cpu.Reduce;
 import dev.kiln.kernels.cpu.Softmax;
 import dev.kiln.kernels.ref.RefGemm;
@@ -104,6 +105,30 @@ final class CpuNn {
                     pb.trans(), y, pb.off(), pb.ld(), pb.batchStride(), batch, m, n, k);
         }
         return out;
+    }
+
+    /** See {@link Backend#matmulBias}: one fused GEMM (F32). */
+    static Tensor matmulBias(Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, boolean relu) {
+        int m = transA ? a.size(1) : a.size(0);
+        int k = transA ? a.size(0) : a.size(1);
+        int n = transB ? b.size(0) : b.size(1);
+        Tensor out = CpuBackend.INSTANCE.zeros(a.dtype(), new int[] {m, n});
+        Operand pa = Operand.of(a.unsqueeze(0), transA);
+        Operand pb = Operand.of(b.unsqueeze(0), transB);
+        Tensor bc = contiguous(bias);
+        Gemm.sgemmBias(relu, CpuBackend.f32(out), 0, n, pa.trans(), CpuBackend.f32(pa.t()), pa.off(), pa.ld(),
+                pb.trans(), CpuBackend.f32(pb.t()), pb.off(), pb.ld(), CpuBackend.f32(bc), bc.offset(), m, n, k);
+        return out;
+    }
+
+    /** See {@link Backend#reluBackward} (F32). */
+    static Tensor reluBackward(Tensor y, Tensor gy) {
+        Tensor yc = contiguous(y);
+        Tensor gc = contiguous(gy);
+        Tensor gx = CpuBackend.INSTANCE.zeros(gc.dtype(), gc.shapeRef());
+        GemmEpilogue.reluBackward(CpuBackend.f32(gx), 0, CpuBackend.f32(gc), gc.offset(), CpuBackend.f32(yc), yc.offset(),
+                gx.numel());
+        return gx;
     }
 
     static Tensor softmax(Tensor x, int dim, boolean log) {

@@ -14,6 +14,27 @@ public final class Functional {
     private Functional() {
     }
 
+    /**
+     * Linear layer {@code x W^T + b}, as {@code torch.nn.functional.linear}: x {@code [..., in]},
+     * weight {@code [out, in]}, bias {@code [out]} or null; result {@code [..., out]}. The bias is
+     * added in the GEMM's store; same values and gradients as {@code x.matmul(w.t()).add(b)}.
+     *
+     * @throws IllegalArgumentException for mismatched shapes, dtypes or devices
+     */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return LinalgOps.linear(x, weight, bias, false);
+    }
+
+    /**
+     * {@code relu(x W^T + b)} in one fused op (bias and ReLU in the GEMM's store, the ReLU gradient
+     * taken from the output): same values and gradients as {@code linear(x, w, b).relu()}.
+     *
+     * @throws IllegalArgumentException as {@link #linear}
+     */
+    public static Tensor linearRelu(Tensor x, Tensor weight, Tensor bias) {
+        return LinalgOps.linear(x, weight, bias, true);
+    }
+
     /** 2-D convolution, x [N, C, H, W], w [OC, C/groups, KH, KW], bias [OC] or null. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
         return ConvOps.conv2d(x, w, bias, stride, padding, dilation, groups);

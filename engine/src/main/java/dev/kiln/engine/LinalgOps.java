@@ -94,4 +94,49 @@ final class LinalgOps {
         int[] sh = t.shapeRef();
         return sh[1] > 1 && sh[2] > 1 && st[1] == 1 && st[2] >= sh[1];
     }
+
+    /**
+     * {@code act(x W^T + b)}: x {@code [..., in]}, w {@code [out, in]}, b {@code [out]} or null,
+     * act ReLU when {@code relu}. One fused backend call forward ({@link Backend#matmulBias}) and one
+     * node backward: {@code gz = relu ? (y > 0 ? g : 0) : g}, {@code gx = gz W}, {@code gW = gz^T x}
+     * (laid out like W), {@code gb = sum_rows gz}. Values and gradients are those of the composition
+     * {@code x.matmul(w.t()).add(b)} (then {@code relu()}), bit for bit on the CPU.
+     */
+    static Tensor linear(Tensor x, Tensor w, Tensor b, boolean relu) {
+        String op = relu ? "linearRelu" : "linear";
+        MathOps.requireFloating(op, x);
+        MathOps.requireSame(op, x, w);
+        if (w.rank() != 2 || x.rank() < 1 || x.size(-1) != w.size(1)) {
+            throw new IllegalArgumentException(op + ": expected x [..., in] and weight [out, in], got " + Shape.str(x.shapeRef())
+                    + " and " + Shape.str(w.shapeRef()));
+        }
+        int out = w.size(0);
+        if (b != null) {
+            MathOps.requireSame(op, x, b);
+            if (b.rank() != 1 || b.size(0) != out) {
+                throw new IllegalArgumentException(op + ": expected a bias [" + out + "], got " + Shape.str(b.shapeRef()));
+            }
+        } else {
+            Tensor y = matmul(x, w.t());
+            return relu ? y.relu() : y;
+        }
+        if (x.rank() != 2) {
+            int[] shape = x.shape();
+            shape[shape.length - 1] = out;
+            return linear(x.reshape(-1, w.size(1)), w, b, relu).reshape(shape);
+        }
+        Tensor y;
+        try (var ng = Grad.disabled()) {
+            y = x.backend().matmulBias(x, false, w, true, b, relu);
+        }
+        return Autograd.record(op, y, g -> {
+            Backend be = g.backend();
+            Tensor gz = relu ? be.reluBackward(y, g) : g;
+            Tensor g3 = gz.unsqueeze(0);
+            Tensor gx = x.requiresGrad() ? be.matmul(g3, false, w.unsqueeze(0), false).reshape(x.shapeRef()) : null;
+            Tensor gw = w.requiresGrad() ? be.matmul(g3, true, x.unsqueeze(0), false).reshape(w.shapeRef()) : null;
+            Tensor gb = b.requiresGrad() ? MathOps.sumTo(gz, b.shapeRef()) : null;
+            return new Tensor[] {gx, gw, gb};
+        }, x, w, b);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.bench.jmh;
 
+import dev.kiln.engine.Functional;
 import dev.kiln.engine.Generator;
 import dev.kiln.engine.Tensor;
 import dev.kiln.engine.Tensors;
@@ -17,7 +18,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Linear layers of the MLP (784-300-100-10) and LeNet-5 (400-120-84-10) through the engine, forward and forward+backward. */
+/**
+ * Linear layers of the MLP (784-300-100-10) and LeNet-5 (400-120-84-10) through the engine
+ * ({@code Functional.linear}, as nn's Linear), forward and forward+backward, with and without the
+ * fused ReLU; batch 1 and 64 take the direct (GEMV-like) and packed GEMM paths.
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -28,7 +33,7 @@ public class LinearBench {
     @Param({"1", "64", "256"})
     public int batch;
 
-    @Param({"784x300", "300x100", "400x120", "120x84", "1024x1024"})
+    @Param({"784x300", "300x100", "100x10", "400x120", "120x84", "84x10", "1024x1024"})
     public String shape;
 
     @Param({"1"})
@@ -54,7 +59,13 @@ public class LinearBench {
 
     @Benchmark
     public Tensor forward() {
-        return x.detach().matmul(w.detach().t()).add(b.detach());
+        return Functional.linear(x.detach(), w.detach(), b.detach());
+    }
+
+    /** Bias and ReLU fused into the GEMM's store (what Sequential runs for Linear + ReLU). */
+    @Benchmark
+    public Tensor forwardRelu() {
+        return Functional.linearRelu(x.detach(), w.detach(), b.detach());
     }
 
     @Benchmark
@@ -62,7 +73,16 @@ public class LinearBench {
         x.setGrad(null);
         w.setGrad(null);
         b.setGrad(null);
-        x.matmul(w.t()).add(b).backward(ones);
+        Functional.linear(x, w, b).backward(ones);
+        return w.grad();
+    }
+
+    @Benchmark
+    public Tensor forwardBackwardRelu() {
+        x.setGrad(null);
+        w.setGrad(null);
+        b.setGrad(null);
+        Functional.linearRelu(x, w, b).backward(ones);
         return w.grad();
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.nn.layers;
 
+import dev.kiln.engine.Functional;
 import dev.kiln.engine.Generator;
 import dev.kiln.engine.Tensor;
 import dev.kiln.engine.Tensors;
@@ -58,11 +59,23 @@ public final class Linear extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        check(x);
+        return Functional.linear(x, weight.get(), bias == null ? null : bias.get());
+    }
+
+    /**
+     * {@code relu(forward(x))} in one fused op (what a {@link Sequential} runs for a Linear followed
+     * by a {@link ReLU}); the same values and gradients.
+     */
+    public Tensor forwardRelu(Tensor x) {
+        check(x);
+        return Functional.linearRelu(x, weight.get(), bias == null ? null : bias.get());
+    }
+
+    private void check(Tensor x) {
         if (x.rank() < 1 || x.size(-1) != in) {
             throw new IllegalArgumentException(describe() + ": expected input [..., " + in + "], got " + Arrays.toString(x.shape()));
         }
-        Tensor y = x.matmul(weight.get().t());
-        return bias == null ? y : y.add(bias.get());
     }
 
     @Override

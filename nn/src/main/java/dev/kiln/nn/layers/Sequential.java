@@ -40,11 +40,21 @@ public final class Sequential extends Module {
         return layers.size();
     }
 
+    /**
+     * Applies the modules in order; a {@link Linear} directly followed by a {@link ReLU} runs as one
+     * fused op ({@link Linear#forwardRelu}), with the same values and gradients.
+     */
     @Override
     public Tensor forward(Tensor x) {
         Tensor y = x;
-        for (Module m : layers) {
-            y = m.forward(y);
+        for (int i = 0; i < layers.size(); i++) {
+            Module m = layers.get(i);
+            if (m instanceof Linear l && i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU) {
+                y = l.forwardRelu(y);
+                i++;
+            } else {
+                y = m.forward(y);
+            }
         }
         return y;
     }

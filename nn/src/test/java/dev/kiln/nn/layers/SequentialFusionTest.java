@@ -1,0 +1,56 @@
+package dev.kiln.nn.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.kiln.engine.Generator;
+import dev.kiln.engine.Tensor;
+import dev.kiln.engine.Tensors;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.Parameter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Sequential runs a Linear followed by a ReLU as one fused op: the output and every parameter
+ * gradient have the same bits as running the modules one by one.
+ */
+class SequentialFusionTest {
+
+    private static float[][] outputAndGrads(Module model, List<Module> steps, Tensor x, boolean fused) {
+        model.parameters().forEach(Parameter::zeroGrad);
+        Tensor y = x;
+        if (fused) {
+            y = model.forward(x);
+        } else {
+            for (Module m : steps) {
+                y = m.forward(y);
+            }
+        }
+        y.mul(y).sum().backward();
+        List<Parameter> ps = model.parameters();
+        float[][] out = new float[ps.size() + 1][];
+        out[0] = y.toFloatArray();
+        for (int i = 0; i < ps.size(); i++) {
+            out[i + 1] = ps.get(i).get().grad().toFloatArray();
+        }
+        return out;
+    }
+
+    @Test
+    void linearReluPairsGiveTheUnfusedBits() {
+        Generator g = new Generator(3);
+        Linear a = new Linear(784, 300, g);
+        Linear b = new Linear(300, 100, g);
+        Linear c = new Linear(100, 10, g);
+        List<Module> steps = List.of(a, new ReLU(), b, new ReLU(), c);
+        Sequential model = new Sequential(steps.toArray(new Module[0]));
+        for (int batch : new int[] {1, 5, 64}) {
+            Tensor x = Tensors.randn(g, batch, 784);
+            float[][] fused = outputAndGrads(model, steps, x, true);
+            float[][] plain = outputAndGrads(model, steps, x, false);
+            for (int i = 0; i < fused.length; i++) {
+                assertArrayEquals(plain[i], fused[i], "batch " + batch + (i == 0 ? " output" : " gradient " + (i - 1)));
+            }
+        }
+    }
+}
