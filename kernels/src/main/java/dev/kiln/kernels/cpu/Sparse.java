@@ -6,6 +6,7 @@ import dev.kiln.kernels.BlockSparse;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.SparseCsr;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sparse weight times dense activations, for pruned layers: a {@link SparseCsr} (unstructured) or
@@ -43,6 +44,8 @@ public final class Sparse {
     private static final int TRANSPOSE_COLS = 16;
     /** The Left layout packs B when its rows are used this many times on average. */
     private static final int PACK_MIN_USES = 4;
+    /** Pieces of rows per thread and tile that the threads of a Linear-layout product take in turn. */
+    private static final int PIECES_PER_THREAD = 8;
 
     private Sparse() {
     }
@@ -131,9 +134,19 @@ public final class Sparse {
      * The Linear layout over {@code units = ptr.length - 1} units of {@code unitRows} rows; unit
      * {@code u} holds {@code ptr[u+1] - ptr[u]} entries of {@code perEntry} values each. Each thread
      * packs a tile of 64 batch rows of x transposed into an aligned panel (all of it: threads split
-     * the rows of W; at 1024x1024 the whole pack takes about 11 of the 200 us of a 2-thread, 90%
-     * sparse product, so sharing it would not pay for a second hand-off), computes strips of output
-     * rows from it and stores them transposed into y (8 x 8 register transposes both ways).
+     * the rows of W), computes strips of output rows from it and stores them transposed into y
+     * (8 x 8 register transposes both ways).
+     *
+     * <p>With several threads the work is cut into pieces that the threads take in order from a
+     * shared counter instead of one fixed range each: a product here takes about 100 us, and a
+     * worker often starts tens of microseconds after the caller (its wake-up, or its core busy with
+     * another process); with fixed ranges the caller then waited for the late worker's whole half,
+     * now it takes more pieces itself. With enough tiles of the batch a piece is a whole tile (each
+     * packed once); otherwise the rows of each tile are cut into {@link #PIECES_PER_THREAD} pieces
+     * per thread of about equal cost, and a single tile (batch up to 64) is packed once into the
+     * caller's panel by whichever thread gets there first while the others wait for it (the pack
+     * is a tenth of a 95%-sparse product; packing it on every thread put it on the critical path
+     * twice as wide). Which thread computes a row never changes its result.
      */
     private static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int batch, boolean acc,
                                int rows, int cols, int unitRows, int[] ptr, int perEntry, Rows kernel) {
@@ -148,15 +161,40 @@ public final class Sparse {
             return;
         }
         int stripUnits = Math.max(1, STRIP_ROWS / unitRows);
-        forParts(parts, ptr, perEntry, unitRows, (u0, u1) -> {
+        int tiles = (batch + TILE - 1) / TILE;
+        int perTile = parts == 1 || tiles >= 2 * parts ? 1 : Math.min(units, parts * PIECES_PER_THREAD);
+        int pieces = tiles * perTile;
+        long total = cost(ptr, units, perEntry, unitRows);
+        AtomicInteger next = new AtomicInteger();
+        boolean sharePanel = tiles == 1 && parts > 1;
+        float[] shared = sharePanel ? Scratch.get().panel(cols * TILE) : null;
+        int sharedBase = sharePanel ? SparseAlign.firstAligned(shared) : 0;
+        AtomicInteger sharedState = new AtomicInteger();
+        Parallel.forRange(parts, 1, (lo, hi) -> {
             Scratch scratch = Scratch.get();
-            float[] panel = scratch.panel(cols * TILE);
+            float[] panel = sharePanel ? shared : scratch.panel(cols * TILE);
             float[] strip = scratch.strip(stripUnits * unitRows * TILE);
-            int pb = SparseAlign.firstAligned(panel);
+            int pb = sharePanel ? sharedBase : SparseAlign.firstAligned(panel);
             int sb = SparseAlign.firstAligned(strip);
-            for (int j0 = 0; j0 < batch; j0 += TILE) {
+            int packed = -1;
+            if (sharePanel) {
+                packShared(sharedState, panel, pb, x, xOff, ldx, batch, cols);
+                packed = 0;
+            }
+            for (int id = next.getAndIncrement(); id < pieces; id = next.getAndIncrement()) {
+                int tile = id / perTile;
+                int piece = id % perTile;
+                int u0 = piece == 0 ? 0 : firstUnit(ptr, perEntry, unitRows, total * piece / perTile);
+                int u1 = piece + 1 == perTile ? units : firstUnit(ptr, perEntry, unitRows, total * (piece + 1) / perTile);
+                if (u0 >= u1) {
+                    continue;
+                }
+                int j0 = tile * TILE;
                 int jn = Math.min(TILE, batch - j0);
-                packTransposed(panel, pb, x, xOff + j0 * ldx, ldx, jn, cols);
+                if (tile != packed) {
+                    packTransposed(panel, pb, x, xOff + j0 * ldx, ldx, jn, cols);
+                    packed = tile;
+                }
                 for (int u = u0; u < u1; u += stripUnits) {
                     int ue = Math.min(u1, u + stripUnits);
                     int r0 = u * unitRows;
@@ -285,6 +323,27 @@ public final class Sparse {
             }
         }
         return lo;
+    }
+
+    /**
+     * Packs x into the shared panel if no other thread has started to ({@code state} 0 to 1 to 2),
+     * else waits until the thread that did has finished (or failed: Parallel rethrows its
+     * exception). The packing thread never waits, so this cannot deadlock, also when one thread
+     * runs every range.
+     */
+    private static void packShared(AtomicInteger state, float[] panel, int pb, float[] x, int xOff, int ldx, int rows,
+                                   int cols) {
+        if (state.compareAndSet(0, 1)) {
+            try {
+                packTransposed(panel, pb, x, xOff, ldx, rows, cols);
+            } finally {
+                state.set(2);
+            }
+            return;
+        }
+        while (state.get() != 2) {
+            // a plain volatile spin: PAUSE loops get this VM's CPU descheduled (see Parallel)
+        }
     }
 
     /**

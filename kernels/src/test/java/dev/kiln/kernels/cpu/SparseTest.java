@@ -227,6 +227,46 @@ class SparseTest {
         }
     }
 
+    /**
+     * Two threads take pieces of the Linear layout in turn: one tile of the batch packed once and
+     * shared (64), a few tiles cut into row pieces (70), whole tiles as pieces (260); each must
+     * match the one-thread result bit for bit, accumulating or not.
+     */
+    @Test
+    void linearPiecesOnTwoThreadsMatchOneThread() {
+        int saved = Parallel.threads();
+        try {
+            SparseCsr csr = SparseCsr.fromDense(weight(301, 257, 0.5), 0, 301, 257, 0f);
+            BlockSparse block = BlockSparse.fromDense(blockWeight(301, 257, 4, 1, 0.5), 0, 301, 257, 4, 1, 0f);
+            for (int batch : new int[]{64, 70, 260}) {
+                float[] x = TestArrays.randomFloats(rnd, batch * 257);
+                float[] init = TestArrays.randomFloats(rnd, batch * 301);
+                float[][][] out = new float[2][4][];
+                for (int threads = 1; threads <= 2; threads++) {
+                    Parallel.setThreads(threads);
+                    for (int v = 0; v < 4; v++) {
+                        boolean acc = v % 2 == 1;
+                        float[] y = acc ? init.clone() : filled(batch * 301, Float.NaN);
+                        if (v < 2) {
+                            Sparse.spmmCsr(y, 0, 301, csr, x, 0, 257, batch, acc);
+                        } else {
+                            Sparse.spmmBlock(y, 0, 301, block, x, 0, 257, batch, acc);
+                        }
+                        out[threads - 1][v] = y;
+                    }
+                }
+                for (int v = 0; v < 4; v++) {
+                    assertArrayEquals(out[0][v], out[1][v], "batch " + batch + " variant " + v);
+                }
+                double[] ref = new double[batch * 301];
+                RefSparse.spmmCsr(ref, 0, 301, csr, TestArrays.toDouble(x), 0, 257, batch, false);
+                TestArrays.assertClose("csr 2 threads batch " + batch, out[1][0], ref, atol(257), 1e-4);
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void emptyShapesWriteNothingOrZeros() {
         SparseCsr empty = SparseCsr.fromDense(new float[0], 0, 3, 0, 0f);
