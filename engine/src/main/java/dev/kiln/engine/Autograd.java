@@ -42,7 +42,7 @@ public final class Autograd {
                 throw new IllegalArgumentException("backward: expected a scalar (one element) output or an explicit gradient, got shape "
                         + Shape.str(root.shape()));
             }
-            grad = Tensors.ones(root.dtype(), root.shape());
+            grad = Tensors.onesLike(root);
         } else if (!Arrays.equals(grad.shape(), root.shape()) || grad.dtype() != root.dtype()) {
             throw new IllegalArgumentException("backward: expected a gradient of shape " + Shape.str(root.shape()) + " " + root.dtype()
                     + ", got " + Shape.str(grad.shape()) + " " + grad.dtype());

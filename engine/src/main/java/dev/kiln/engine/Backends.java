@@ -5,16 +5,28 @@ public final class Backends {
     private Backends() {
     }
 
-    /** The backend computing on {@code d}. */
+    /**
+     * The backend computing on {@code d}.
+     *
+     * @throws dev.kiln.kernels.cuda.CudaUnavailableException for a CUDA device that cannot be used
+     *         here (no driver, no such GPU, or a build without GPU kernels), with one sentence saying why
+     */
     public static Backend of(Device d) {
         if (d.type() == Device.Type.CPU) {
             return CpuBackend.INSTANCE;
         }
-        throw new UnsupportedOperationException("device " + d + ": no CUDA backend is available in this build; use Device.CPU");
+        return CudaBackend.of(d);
     }
 
+    /** A copy of {@code t} on {@code d} (dense, not recorded). */
     static Tensor transfer(Tensor t, Device d) {
-        throw new UnsupportedOperationException("to(" + d + "): cannot move a tensor from " + t.device() + " to " + d
-                + ": no CUDA backend is available in this build");
+        if (t.device().equals(d)) {
+            return t;
+        }
+        if (t.device().type() == Device.Type.CPU) {
+            return CudaBackend.of(d).upload(t);
+        }
+        Tensor host = CudaBackend.of(t.device()).download(t);
+        return d.type() == Device.Type.CPU ? host : CudaBackend.of(d).upload(host);
     }
 }

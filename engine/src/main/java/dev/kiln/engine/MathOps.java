@@ -25,9 +25,21 @@ final class MathOps {
             throw new IllegalArgumentException(op + ": dtypes differ: " + a.dtype() + " " + Shape.str(a.shapeRef()) + " and "
                     + b.dtype() + " " + Shape.str(b.shapeRef()) + " (convert one with to(DType))");
         }
-        if (!a.device().equals(b.device())) {
+        if (!sameDeviceOrScalar(a, b)) {
             throw new IllegalArgumentException(op + ": devices differ: " + a.device() + " and " + b.device());
         }
+    }
+
+    /**
+     * True when a and b are on one device, or one of them is a one-element CPU tensor (a scalar,
+     * which mixes with device tensors as a Python number does in PyTorch).
+     */
+    static boolean sameDeviceOrScalar(Tensor a, Tensor b) {
+        return a.device().equals(b.device()) || cpuScalar(a) || cpuScalar(b);
+    }
+
+    private static boolean cpuScalar(Tensor t) {
+        return t.device().type() == Device.Type.CPU && t.numel() == 1 && t.rank() == 0;
     }
 
     static Tensor unary(UnaryOp op, Tensor x) {
@@ -66,7 +78,7 @@ final class MathOps {
         requireFloating(n, a);
         requireFloating(n, b);
         requireSame(n, a, b);
-        Tensor y = a.backend().binary(op, a, b);
+        Tensor y = onDevice(a, b).backend().binary(op, a, b);
         return Autograd.record(n, y, g -> binaryGrad(op, a, b, y, g), a, b);
     }
 
@@ -123,9 +135,14 @@ final class MathOps {
         return r.reshape(shape);
     }
 
+    /** The operand whose device computes a mixed op: the non-CPU one when a CPU scalar is mixed in. */
+    static Tensor onDevice(Tensor a, Tensor b) {
+        return a.device().type() == Device.Type.CPU ? b : a;
+    }
+
     static Tensor compare(CompareOp op, Tensor a, Tensor b) {
         requireSame(name(op), a, b);
-        return a.backend().compare(op, a, b);
+        return onDevice(a, b).backend().compare(op, a, b);
     }
 
     static Tensor where(Tensor cond, Tensor a, Tensor b) {
@@ -133,7 +150,11 @@ final class MathOps {
             throw new IllegalArgumentException("where: expected a BOOL condition, got " + cond.dtype() + " " + Shape.str(cond.shapeRef()));
         }
         requireSame("where", a, b);
-        Tensor y = a.backend().where(cond, a, b);
+        if (!sameDeviceOrScalar(cond, onDevice(a, b))) {
+            throw new IllegalArgumentException("where: devices differ: condition on " + cond.device() + ", values on "
+                    + onDevice(a, b).device());
+        }
+        Tensor y = onDevice(onDevice(a, b), cond).backend().where(cond, a, b);
         Tensor zero = Tensors.scalar(a.dtype(), 0);
         return Autograd.record("where", y, g -> new Tensor[] {
             a.requiresGrad() ? sumTo(cond.where(g, zero), a.shapeRef()) : null,

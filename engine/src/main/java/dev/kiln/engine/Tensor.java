@@ -198,16 +198,17 @@ public final class Tensor {
         return p;
     }
 
-    private HeapStorage heap(String op) {
-        if (storage instanceof HeapStorage h) {
-            return h;
+    /** Element at {@code idx} as a double (a device tensor is copied to the CPU first). */
+    public double getDouble(int... idx) {
+        if (!(storage instanceof HeapStorage h)) {
+            return onCpu().getDouble(idx);
         }
-        throw new IllegalStateException(op + ": expected a tensor on the CPU, got one on " + device() + " (call to(Device.CPU))");
+        return h.get(flatIndex(idx));
     }
 
-    /** Element at {@code idx} as a double. */
-    public double getDouble(int... idx) {
-        return heap("getDouble").get(flatIndex(idx));
+    /** This tensor's values on the CPU, for reading: this tensor itself when it is there. */
+    private Tensor onCpu() {
+        return storage instanceof HeapStorage ? this : Backends.transfer(this, Device.CPU);
     }
 
     /** Element at {@code idx} as a float. */
@@ -217,15 +218,21 @@ public final class Tensor {
 
     /** Element at {@code idx} as a long (exact for integer dtypes). */
     public long getLong(int... idx) {
-        return heap("getLong").getLong(flatIndex(idx));
+        if (!(storage instanceof HeapStorage h)) {
+            return onCpu().getLong(idx);
+        }
+        return h.getLong(flatIndex(idx));
     }
 
-    /** The single value of a one-element tensor. */
+    /** The single value of a one-element tensor (waits for a device tensor's pending work). */
     public double item() {
         if (numel() != 1) {
             throw new IllegalStateException("item: expected a tensor with one element, got shape " + Shape.str(shape));
         }
-        return heap("item").get(offset);
+        if (!(storage instanceof HeapStorage h)) {
+            return onCpu().item();
+        }
+        return h.get(offset);
     }
 
     /** All elements in row-major order, as floats. */
@@ -250,8 +257,8 @@ public final class Tensor {
     }
 
     private Tensor contiguousData() {
-        heap("read");
-        return isContiguous() ? this : backend().contiguous(this);
+        Tensor c = onCpu();
+        return c.isContiguous() ? c : c.backend().contiguous(c);
     }
 
     // ---------------------------------------------------------------- conversions and copies
@@ -261,9 +268,20 @@ public final class Tensor {
         return dt == dtype() ? this : MathOps.cast(this, dt);
     }
 
-    /** This tensor on {@code device} (this tensor itself when it is already there). */
+    /**
+     * This tensor on {@code device} (this tensor itself when it is already there); recorded, so the
+     * gradient flows back to the source device.
+     *
+     * @throws dev.kiln.kernels.cuda.CudaUnavailableException when {@code d} is a CUDA device that
+     *         cannot be used here, with one sentence saying why
+     */
     public Tensor to(Device d) {
-        return d.equals(device()) ? this : Backends.transfer(this, d);
+        if (d.equals(device())) {
+            return this;
+        }
+        Device from = device();
+        Tensor y = Backends.transfer(this, d);
+        return Autograd.record("to", y, g -> new Tensor[] {g.to(from)}, this);
     }
 
     /** A contiguous tensor with the same values: this one when already contiguous. */
@@ -323,7 +341,7 @@ public final class Tensor {
     }
 
     private void checkBroadcastsHere(String op, Tensor src) {
-        if (!src.device().equals(device())) {
+        if (!MathOps.sameDeviceOrScalar(this, src)) {
             throw new IllegalArgumentException(op + ": devices differ: " + device() + " and " + src.device());
         }
         int[] b = Shape.broadcast(op, shape, src.shape);

@@ -17,7 +17,7 @@ final class TensorFormat {
             sb.append(" requires_grad");
         }
         if (!(t.storage() instanceof HeapStorage)) {
-            return sb.toString();
+            t = t.detach().to(Device.CPU);
         }
         sb.append('\n');
         boolean summarize = t.numel() > FULL;

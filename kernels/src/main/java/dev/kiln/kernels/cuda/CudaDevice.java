@@ -213,6 +213,12 @@ public final class CudaDevice {
         driver.memsetD8Async(dst, (byte) 0, bytes, stream);
     }
 
+    /** Enqueues setting {@code count} floats at {@code dst} to {@code value} (no host synchronization). */
+    public void fill(long dst, float value, long count) {
+        bind();
+        driver.memsetD32Async(dst, Float.floatToRawIntBits(value), count, stream);
+    }
+
     /** Page-locked host memory of {@code bytes} bytes. */
     public PinnedBuffer pinned(long bytes) {
         bind();

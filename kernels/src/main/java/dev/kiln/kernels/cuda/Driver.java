@@ -40,7 +40,7 @@ public final class Driver {
             cuStreamDestroy, cuStreamSynchronize, cuEventCreate, cuEventRecord, cuEventSynchronize,
             cuEventElapsedTime, cuEventDestroy, cuMemAlloc, cuMemFree, cuMemAllocHost, cuMemFreeHost,
             cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDHeap, cuMemcpyDtoHHeap, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync,
-            cuMemcpyDtoDAsync, cuMemsetD8Async, cuMemGetInfo, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
+            cuMemcpyDtoDAsync, cuMemsetD8Async, cuMemsetD32Async, cuMemGetInfo, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
             cuGetErrorName, cuGetErrorString, cuDriverGetVersion;
 
     private Driver(SymbolLookup lib) {
@@ -76,6 +76,7 @@ public final class Driver {
         cuMemcpyDtoHAsync = h("cuMemcpyDtoHAsync_v2", ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
         cuMemcpyDtoDAsync = h("cuMemcpyDtoDAsync_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS);
         cuMemsetD8Async = h("cuMemsetD8Async", JAVA_LONG, ValueLayout.JAVA_BYTE, JAVA_LONG, ADDRESS);
+        cuMemsetD32Async = h("cuMemsetD32Async", JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS);
         cuMemGetInfo = h("cuMemGetInfo_v2", ADDRESS, ADDRESS);
         cuModuleLoadData = h("cuModuleLoadData", ADDRESS, ADDRESS);
         cuModuleGetFunction = h("cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
@@ -383,6 +384,11 @@ public final class Driver {
     /** Sets {@code bytes} bytes at {@code dst} to {@code value} on {@code stream}. */
     public void memsetD8Async(long dst, byte value, long bytes, long stream) {
         check("cuMemsetD8Async(" + bytes + " bytes)", cuMemsetD8Async, dst, value, bytes, MemorySegment.ofAddress(stream));
+    }
+
+    /** Sets {@code count} 32-bit words at {@code dst} to {@code value} on {@code stream}. */
+    public void memsetD32Async(long dst, int value, long count, long stream) {
+        check("cuMemsetD32Async(" + count + " words)", cuMemsetD32Async, dst, value, count, MemorySegment.ofAddress(stream));
     }
 
     private static void requireNative(String op, MemorySegment s) {

@@ -77,6 +77,13 @@ abstract sealed class AdamFamily extends Optimizer permits Adam, AdamW {
                     xa, vmax == null ? 0 : vmax.offset());
             return;
         }
+        if (FusedCuda.address(w) != 0) {
+            var step = new FusedF32.AdamStep((float) beta1, (float) beta2, (float) g.eps(), (float) l2, (float) decay,
+                    (float) stepSize, (float) bc2Sqrt);
+            if (FusedCuda.adam(step, w, grad.contiguous(), s.expAvg, s.expAvgSq, vmax)) {
+                return;
+            }
+        }
         if (decoupled) {
             w.mulInPlace(decay);
         } else if (l2 != 0) {

@@ -75,6 +75,13 @@ public final class SGD extends Optimizer {
             FusedF32.sgd(s, w.numel(), wa, w.offset(), ga, gc.offset(), ba, buf == null ? 0 : buf.offset());
             return;
         }
+        if (FusedCuda.address(w) != 0) {
+            var s = new FusedF32.SgdStep((float) g.lr(), (float) g.weightDecay(), (float) momentum, (float) g.dampening(),
+                    g.nesterov(), first);
+            if (FusedCuda.sgd(s, w, grad.contiguous(), buf)) {
+                return;
+            }
+        }
         Tensor d = g.weightDecay() != 0 ? grad.add(w.mul(g.weightDecay())) : grad;
         if (buf != null) {
             if (first) {
