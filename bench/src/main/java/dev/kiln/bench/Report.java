@@ -32,6 +32,10 @@ public final class Report {
     }
 
     public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("--gpu")) {
+            GpuReport.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Options o = Options.parse(args);
         System.out.println("Kiln bench: " + Runtime.getRuntime().availableProcessors() + " cpus, threads " + Arrays.toString(o.threads())
                 + ", " + o.rounds() + " rounds of >= " + o.seconds() + " s per measurement");
