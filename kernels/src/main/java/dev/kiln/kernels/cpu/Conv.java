@@ -6,9 +6,19 @@ import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * fp32 2-d convolution over NCHW tensors, lowered to {@link Gemm#sgemm} through im2col.
+ * fp32 2-d convolution over NCHW tensors, as GEMMs.
  *
- * <p>Per group {@code gi} (with {@code K = c/groups * kh * kw}, {@code P = oh * ow}): forward
+ * <p>Where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
+ * group, output positions of a vector's width spanning less than two vectors of the padded input:
+ * stride 1 and most others), the forward pass and the weight gradient run the GEMM micro-kernel
+ * over strips packed straight from a zero-padded copy of each image, with no column matrix, and
+ * the input gradient of a stride-1 "same" convolution is the forward pass of the output gradient
+ * with the flipped weight. Images (forward, input gradient) or strips of weight-gradient columns
+ * are split over threads; every value is summed in an order fixed by the geometry, so these do
+ * not depend on the thread count.
+ *
+ * <p>Otherwise it is lowered through im2col ({@code lowered*}): per group {@code gi} (with
+ * {@code K = c/groups * kh * kw}, {@code P = oh * ow}): forward
  * {@code y[gi] = W[gi] (ocg x K) * col (K x P)}; backward input
  * {@code gx = col2im(W[gi]^T * gy[gi])}; backward weight {@code gW[gi] += gy[gi] * col^T}. Several
  * images share one GEMM ({@link ConvGemm}): their column matrices side by side give it enough
@@ -38,6 +48,14 @@ public final class Conv {
      */
     public static void conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         ConvArgs.forward(g, y.length, x.length, w.length, bias == null ? -1 : bias.length);
+        if (ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)) {
+            return;
+        }
+        loweredForward(y, x, w, bias, g);
+    }
+
+    /** {@link #conv2d} through im2col + GEMM ({@link ConvGemm}), arguments checked. */
+    static void loweredForward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         overRuns(g, (lo, hi) -> {
             ConvGemm cg = new ConvGemm(g);
             cg.forRuns(lo, hi, (first, count) -> cg.forward(y, x, w, bias, first, count));
@@ -53,6 +71,14 @@ public final class Conv {
      */
     public static void conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
+        if (ConvPacked.suitsBackwardInput(g) && ConvPacked.conv2dBackwardInput(gx, gy, w, g)) {
+            return;
+        }
+        loweredInput(gx, gy, w, g);
+    }
+
+    /** {@link #conv2dBackwardInput} through GEMM + col2im ({@link ConvGemm}), arguments checked. */
+    static void loweredInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
         overRuns(g, (lo, hi) -> {
             ConvGemm cg = new ConvGemm(g);
             cg.forRuns(lo, hi, (first, count) -> cg.backwardInput(gx, gy, w, first, count));
@@ -69,6 +95,16 @@ public final class Conv {
      */
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
+        if (!ConvPacked.suits(g) || !ConvPacked.conv2dBackwardWeight(gw, x, gy, g)) {
+            loweredWeight(gw, x, gy, g);
+        }
+        if (gb != null) {
+            biasGradient(gb, gy, g);
+        }
+    }
+
+    /** The weight gradient through {@link ConvGemm}: per-thread partial sums over runs of images, added in a fixed order. */
+    static void loweredWeight(float[] gw, float[] x, float[] gy, ConvGeom g) {
         int n = g.n();
         int runs = Math.ceilDiv(n, ConvGemm.imagesPerRun(g));
         int parts = runs >= Parallel.threads() ? Parallel.threads() : 1;
@@ -93,19 +129,22 @@ public final class Conv {
                 }
             });
         }
-        if (gb != null) {
-            int p = g.oh() * g.ow();
-            int yImage = g.oc() * p;
-            Parallel.forRange(g.oc(), Math.max(1, (1 << 16) / Math.max(1, n * p)), (lo, hi) -> {
-                for (int o = lo; o < hi; o++) {
-                    double s = 0;
-                    for (int img = 0; img < n; img++) {
-                        s += sum(gy, img * yImage + o * p, p);
-                    }
-                    gb[o] = (float) s;
+    }
+
+    /** {@code gb[o] = sum_{n,i,j} gy[n,o,i,j]}, per channel in double. */
+    private static void biasGradient(float[] gb, float[] gy, ConvGeom g) {
+        int n = g.n();
+        int p = g.oh() * g.ow();
+        int yImage = g.oc() * p;
+        Parallel.forRange(g.oc(), Math.max(1, (1 << 16) / Math.max(1, n * p)), (lo, hi) -> {
+            for (int o = lo; o < hi; o++) {
+                double s = 0;
+                for (int img = 0; img < n; img++) {
+                    s += sum(gy, img * yImage + o * p, p);
                 }
-            });
-        }
+                gb[o] = (float) s;
+            }
+        });
     }
 
     /**

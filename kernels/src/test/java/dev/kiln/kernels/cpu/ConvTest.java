@@ -222,6 +222,88 @@ class ConvTest {
         }
     }
 
+    /**
+     * The packed path ({@link ConvPacked}: strips gathered from a padded image by plain loads or
+     * permutes) and the im2col path ({@code Conv.lowered*}) each match the reference, on shapes
+     * with several reduction slices ({@code K > KC}), rows and positions that do not fill a tile,
+     * groups, stride, dilation and the LeNet/VGG layers; the packed results are bitwise the same
+     * for any thread count.
+     */
+    @Test
+    void packedAndLoweredPathsMatchReference() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        ConvGeom[] gs = {
+                geom(3, 37, 6, 7, 38, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 16, 8, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1),
+                geom(2, 8, 16, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 18, 9, 5, 20, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geom(2, 9, 10, 11, 10, 5, 3, 1, 1, 4, 2, 2, 2, 1),
+                geom(2, 4, 9, 9, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+                geom(3, 2, 3, 40, 3, 1, 3, 1, 1, 0, 1, 1, 1, 1)};
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                float[] x = randomFloats(rnd, size(g.xSize()));
+                float[] w = randomFloats(rnd, size(g.wSize()));
+                float[] bias = randomFloats(rnd, g.oc());
+                float[] gy = randomFloats(rnd, size(g.ySize()));
+                double[] yr = new double[size(g.ySize())];
+                RefConv.conv2d(yr, toDouble(x), toDouble(w), toDouble(bias), g);
+                double[] gxr = new double[size(g.xSize())];
+                RefConv.conv2dBackwardInput(gxr, toDouble(gy), toDouble(w), g);
+                double[] gwr = new double[size(g.wSize())];
+                RefConv.conv2dBackwardWeight(gwr, null, toDouble(x), toDouble(gy), g);
+                float[][] first = null;
+                for (int t : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] y = nans(yr.length);
+                    float[] gx = nans(gxr.length);
+                    float[] gw = nans(gwr.length);
+                    boolean packedY = ConvPacked.conv2d(y, x, w, bias, g);
+                    boolean packedX = g.sh() == 1 && g.sw() == 1 && ConvPacked.conv2dBackwardInput(gx, gy, w, g);
+                    boolean packedW = ConvPacked.conv2dBackwardWeight(gw, x, gy, g);
+                    if (packedY) {
+                        assertClose("packed conv2d " + g, y, yr, ATOL, RTOL);
+                    }
+                    if (packedX) {
+                        assertClose("packed conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
+                    }
+                    if (packedW) {
+                        assertClose("packed conv2dBackwardWeight " + g, gw, gwr, ATOL, RTOL);
+                    }
+                    assertEquals(packedY, packedW, "forward and weight gradient both packed or not: " + g);
+                    if (first == null) {
+                        first = new float[][]{y, gx, gw};
+                        assertTrue(packedY || g.sh() > 1, "packed forward taken for " + g);
+                    } else {
+                        assertArrayEquals(first[0], y, "packed conv2d, " + t + " threads vs 1: " + g);
+                        assertArrayEquals(first[1], gx, "packed input gradient, " + t + " threads vs 1: " + g);
+                        assertArrayEquals(first[2], gw, "packed weight gradient, " + t + " threads vs 1: " + g);
+                    }
+                    float[] yl = nans(yr.length);
+                    float[] gxl = nans(gxr.length);
+                    float[] gwl = nans(gwr.length);
+                    Conv.loweredForward(yl, x, w, bias, g);
+                    Conv.loweredInput(gxl, gy, w, g);
+                    Conv.loweredWeight(gwl, x, gy, g);
+                    assertClose("lowered conv2d " + g, yl, yr, ATOL, RTOL);
+                    assertClose("lowered conv2dBackwardInput " + g, gxl, gxr, ATOL, RTOL);
+                    assertClose("lowered conv2dBackwardWeight " + g, gwl, gwr, ATOL, RTOL);
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    private static float[] nans(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
+    }
+
     @Test
     void im2colAndCol2imMatchReferenceAndAreAdjoint() {
         SplittableRandom rnd = new SplittableRandom(11);

@@ -1,0 +1,520 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
+import static dev.kiln.kernels.cpu.GemmMicro.NR;
+
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Convolution as GEMM without a column matrix: the GEMM's packed B strips are gathered straight
+ * from a zero-padded copy of one image, and its micro-kernel ({@link GemmMicro}) writes the output
+ * in place. For a lowered geometry (an input of {@code cin} planes {@code h x w}, a {@code kh x kw}
+ * kernel, stride, padding, dilation) the column matrix is {@code col[t, q] = xpad[tap[t] + pos[q]]},
+ * with {@code tap[t]} the offset of tap {@code t = (ci*kh + a)*kw + b} and {@code pos[q]} that of
+ * output position {@code q = i*ow + j} in the padded image ({@code hp x wp} planes). Both offsets
+ * are precomputed, so a strip of {@code NR} values of a column-matrix row (forward) or column
+ * (weight gradient) is {@code NR / L} vector gathers with a fixed index map, whatever the padding or
+ * stride.
+ *
+ * <ul>
+ * <li>{@link #forward}: {@code out[m, P] (=|+=) A[m, K] * col[K, P]} per image, with {@code A}
+ * packed once per call ({@link #packA}); the input gradient of a stride-1 convolution is such a
+ * forward pass over the output gradient with the flipped, transposed weight ({@link #packFlipped}).
+ * <li>{@link #weight}: {@code C[m, K] (=|+=) gy[m, P] * col[K, P]^T} per image, for a range of
+ * {@code NR}-tap strips; the caller splits strips over threads, so every value is summed in the
+ * same order for any thread count.
+ * </ul>
+ *
+ * <p>Every value of the output is one micro-kernel accumulation over {@code K} (slices of at most
+ * {@link #KC}) in a fixed order, so results depend on the geometry only.
+ */
+final class ConvPacked {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+    /** Deepest slice of the reduction a packed strip holds ({@code KC x NR} floats sit in L1). */
+    static final int KC = 320;
+
+    final int cin;
+    final int h;
+    final int w;
+    final int hp;
+    final int wp;
+    final int ph;
+    final int pw;
+    final int oh;
+    final int ow;
+    /** Output positions {@code oh * ow}. */
+    final int p;
+    /** Taps {@code cin * kh * kw}. */
+    final int k;
+    /** Padded-image offset of each tap, padded with 0 to a multiple of {@code NR}. */
+    private final int[] tap;
+    /** Padded-image offset of each output position, padded with 0 to a multiple of {@code NR}. */
+    private final int[] pos;
+    /**
+     * Per group of {@code L} output positions ({@code NR / L} per strip): the offset of its first one
+     * ({@code start}), and each lane's distance from it as a float ({@code delta}), below {@code 2L}
+     * when {@link #permutable}; lanes past the last position repeat it.
+     */
+    private final int[] start;
+    private final int[] delta;
+    /** Per group: whether its positions are consecutive (one plain load). */
+    private final boolean[] consecutive;
+    /** Whether every group spans less than {@code 2L} floats: strips are packed by two loads and a permute. */
+    final boolean permutable;
+
+    ConvPacked(int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
+        this.cin = cin;
+        this.h = h;
+        this.w = w;
+        this.ph = ph;
+        this.pw = pw;
+        this.oh = oh;
+        this.ow = ow;
+        // rows/columns beyond the last one a tap reaches are never read
+        hp = Math.max(h + ph, (oh - 1) * sh + (kh - 1) * dh + 1);
+        wp = Math.max(w + pw, (ow - 1) * sw + (kw - 1) * dw + 1);
+        p = oh * ow;
+        k = cin * kh * kw;
+        tap = new int[roundUp(k, NR)];
+        for (int ci = 0, t = 0; ci < cin; ci++) {
+            for (int a = 0; a < kh; a++) {
+                for (int b = 0; b < kw; b++, t++) {
+                    tap[t] = ci * hp * wp + a * dh * wp + b * dw;
+                }
+            }
+        }
+        pos = new int[roundUp(p, NR)];
+        for (int i = 0, q = 0; i < oh; i++) {
+            for (int j = 0; j < ow; j++, q++) {
+                pos[q] = i * sh * wp + j * sw;
+            }
+        }
+        int groups = pos.length / L;
+        start = new int[groups];
+        delta = new int[pos.length];
+        consecutive = new boolean[groups];
+        boolean fits = true;
+        for (int gr = 0; gr < groups; gr++) {
+            int q0 = gr * L;
+            start[gr] = pos[Math.min(q0, p - 1)];
+            boolean run = true;
+            for (int l = 0; l < L; l++) {
+                int d = pos[Math.min(q0 + l, p - 1)] - start[gr];
+                delta[q0 + l] = d;
+                run &= d == l;
+                fits &= d >= 0 && d < 2 * L;
+            }
+            consecutive[gr] = run;
+        }
+        permutable = fits;
+    }
+
+    /**
+     * Whether {@link #conv2d} and {@link #conv2dBackwardWeight} take this path (when the geometry is
+     * also {@link #permutable}): vector lanes, and at least {@link GemmMicro#MR} output channels per
+     * group (rows of the micro-kernel's tile; LeNet's 1 -> 6 layer measured faster through im2col).
+     */
+    static boolean suits(ConvGeom g) {
+        return !Simd.SCALAR && g.ocPerGroup() >= MR;
+    }
+
+    /**
+     * Whether {@link #conv2dBackwardInput} takes this path: stride 1 and "same" padding (the padded
+     * output gradient then holds no more zeros than the input had, so no multiply-add is wasted),
+     * and at least {@link GemmMicro#MR} input channels per group (rows of the micro-kernel's tile).
+     */
+    static boolean suitsBackwardInput(ConvGeom g) {
+        return !Simd.SCALAR && g.sh() == 1 && g.sw() == 1 && 2 * g.ph() == g.dh() * (g.kh() - 1)
+                && 2 * g.pw() == g.dw() * (g.kw() - 1) && g.cPerGroup() >= MR;
+    }
+
+    /** The lowered geometry of the forward pass (and weight gradient) of group {@code gi}. */
+    private static ConvPacked of(ConvGeom g) {
+        return new ConvPacked(g.cPerGroup(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(),
+                g.dw(), g.oh(), g.ow());
+    }
+
+    /**
+     * {@code Conv.conv2d} (arguments checked): images split over threads, each output value in a
+     * fixed order. Returns false, doing nothing, when the geometry is not {@link #permutable}.
+     */
+    static boolean conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
+        ConvPacked cp = of(g);
+        if (!cp.permutable) {
+            return false;
+        }
+        int ocg = g.ocPerGroup();
+        int groups = g.groups();
+        float[][] ap = new float[groups][cp.packedSize(ocg)];
+        for (int gi = 0; gi < groups; gi++) {
+            cp.packA(ap[gi], w, gi * ocg * cp.k, ocg);
+        }
+        int xImage = g.c() * g.h() * g.w();
+        int yImage = g.oc() * cp.p;
+        Parallel.forRange(g.n(), 1, (lo, hi) -> {
+            Scratch s = Scratch.get(cp.paddedSize(), 0);
+            for (int img = lo; img < hi; img++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    int yOff = img * yImage + gi * ocg * cp.p;
+                    cp.pad(s.xpad, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                    if (bias != null) {
+                        for (int o = 0; o < ocg; o++) {
+                            Arrays.fill(y, yOff + o * cp.p, yOff + (o + 1) * cp.p, bias[gi * ocg + o]);
+                        }
+                    }
+                    cp.forward(bias != null, y, yOff, ap[gi], ocg, s.xpad, s.bp, s.tile);
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardInput} (arguments checked) for a {@link #suitsBackwardInput} geometry:
+     * the forward pass of the output gradient, padded by {@code dh*(kh-1) - ph} (and likewise in
+     * width), with the weight flipped in both kernel axes and its channel axes swapped. Returns
+     * false, doing nothing, when that pass is not {@link #permutable}.
+     */
+    static boolean conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
+        int ocg = g.ocPerGroup();
+        int cg = g.cPerGroup();
+        int groups = g.groups();
+        ConvPacked cp = new ConvPacked(ocg, g.oh(), g.ow(), g.kh(), g.kw(), 1, 1, g.dh() * (g.kh() - 1) - g.ph(),
+                g.dw() * (g.kw() - 1) - g.pw(), g.dh(), g.dw(), g.h(), g.w());
+        if (!cp.permutable) {
+            return false;
+        }
+        float[][] ap = new float[groups][cp.packedSize(cg)];
+        for (int gi = 0; gi < groups; gi++) {
+            cp.packFlipped(ap[gi], w, gi * ocg * cg * g.kh() * g.kw(), cg, g.kh(), g.kw());
+        }
+        int xImage = g.c() * cp.p;
+        int yImage = g.oc() * g.oh() * g.ow();
+        Parallel.forRange(g.n(), 1, (lo, hi) -> {
+            Scratch s = Scratch.get(cp.paddedSize(), 0);
+            for (int img = lo; img < hi; img++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    cp.pad(s.xpad, gy, img * yImage + gi * ocg * g.oh() * g.ow());
+                    cp.forward(false, gx, img * xImage + gi * cg * cp.p, ap[gi], cg, s.xpad, s.bp, s.tile);
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardWeight} without the bias (arguments checked): strips of {@code NR}
+     * taps split over threads, each summing over all images in order, so the result does not depend
+     * on the thread count. Returns false, doing nothing, when the geometry is not {@link #permutable}.
+     */
+    static boolean conv2dBackwardWeight(float[] gw, float[] x, float[] gy, ConvGeom g) {
+        ConvPacked cp = of(g);
+        if (!cp.permutable) {
+            return false;
+        }
+        int ocg = g.ocPerGroup();
+        int strips = cp.tapStrips();
+        int xImage = g.c() * g.h() * g.w();
+        int yImage = g.oc() * cp.p;
+        Parallel.forRange(g.groups() * strips, 1, (lo, hi) -> {
+            Scratch s = Scratch.get(cp.paddedSize(), roundUp(ocg, MR) * KC);
+            for (int u = lo; u < hi; ) {
+                int gi = u / strips;
+                int s0 = u % strips;
+                int s1 = Math.min(strips, s0 + hi - u);
+                for (int img = 0; img < g.n(); img++) {
+                    cp.pad(s.xpad, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                    cp.weight(img > 0, gw, gi * ocg * cp.k, gy, img * yImage + gi * ocg * cp.p, ocg, s.xpad, s0, s1,
+                            s.ap, s.bp, s.tile, s.rows);
+                }
+                u += s1 - s0;
+            }
+        });
+        return true;
+    }
+
+    /** Per-thread buffers: padded image, packed B strip, edge tile, packed A slice; grown on demand. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        float[] xpad = new float[0];
+        float[] ap = new float[0];
+        final float[] bp = new float[KC * NR];
+        final float[] tile = new float[MR * NR];
+        final float[] rows = new float[rowsSize()];
+
+        static Scratch get(int padded, int packedA) {
+            Scratch s = LOCAL.get();
+            if (s.xpad.length < padded) {
+                s.xpad = new float[padded];
+            }
+            if (s.ap.length < packedA) {
+                s.ap = new float[packedA];
+            }
+            return s;
+        }
+    }
+
+    /** Floats of a padded image, with {@code 2L} of slack for the loads of {@link #forward}. */
+    int paddedSize() {
+        return cin * hp * wp + 2 * L;
+    }
+
+    /** Floats of a packed {@code [m, K]} operand ({@link #packA}, {@link #packFlipped}). */
+    int packedSize(int m) {
+        return roundUp(m, MR) * k;
+    }
+
+    /**
+     * Copies the {@code cin} planes at {@code x[xOff]} into {@code xpad} with {@code ph} zero rows
+     * above, {@code pw} zero columns to the left and zeros to the right and below.
+     */
+    void pad(float[] xpad, float[] x, int xOff) {
+        int plane = hp * wp;
+        if (ph == 0 && pw == 0 && wp == w && hp == h) {
+            System.arraycopy(x, xOff, xpad, 0, cin * plane);
+            return;
+        }
+        for (int ci = 0; ci < cin; ci++) {
+            int dst = ci * plane;
+            Arrays.fill(xpad, dst, dst + ph * wp, 0f);
+            for (int r = 0; r < h; r++) {
+                int d = dst + (ph + r) * wp;
+                Arrays.fill(xpad, d, d + pw, 0f);
+                System.arraycopy(x, xOff + (ci * h + r) * w, xpad, d + pw, w);
+                Arrays.fill(xpad, d + pw + w, d + wp, 0f);
+            }
+            Arrays.fill(xpad, dst + (ph + h) * wp, dst + plane, 0f);
+        }
+    }
+
+    /**
+     * Packs {@code A[m, K]} with {@code A[r, t] = a[aOff + r*K + t]} for {@link #forward}: for each
+     * slice of {@code K} ({@link #slices}), {@code MR}-row strips of {@code kc} columns of {@code MR}
+     * values, rows past {@code m} zero.
+     */
+    void packA(float[] ap, float[] a, int aOff, int m) {
+        int mr = roundUp(m, MR);
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            for (int ir = 0; ir < mr; ir += MR) {
+                int base = pc * mr + ir * kc;
+                for (int i = 0; i < MR; i++) {
+                    int r = ir + i;
+                    if (r >= m) {
+                        for (int t = 0; t < kc; t++) {
+                            ap[base + t * MR + i] = 0f;
+                        }
+                    } else {
+                        for (int t = 0; t < kc; t++) {
+                            ap[base + t * MR + i] = a[aOff + r * k + pc + t];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs, like {@link #packA}, the operand of an input gradient computed as a forward pass: here
+     * the taps are over the {@code cin} output-gradient planes and the {@code m} rows are input
+     * channels, {@code A[c, (o*kh + a)*kw + b] = w[wOff + ((o*m + c)*kh + kh-1-a)*kw + kw-1-b]} for
+     * a weight {@code [cin, m, kh, kw]} from {@code wOff}.
+     */
+    void packFlipped(float[] ap, float[] wt, int wOff, int m, int kh, int kw) {
+        int mr = roundUp(m, MR);
+        int kk = kh * kw;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            for (int ir = 0; ir < mr; ir += MR) {
+                int base = pc * mr + ir * kc;
+                for (int i = 0; i < MR; i++) {
+                    int c = ir + i;
+                    for (int t = 0; t < kc; t++) {
+                        int tt = pc + t;
+                        int o = tt / kk;
+                        int ab = kk - 1 - tt % kk;
+                        ap[base + t * MR + i] = c < m ? wt[wOff + (o * m + c) * kk + ab] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code out[r, q] (=|+=) sum_t A[r, t] * col[t, q]} for {@code r < m}, {@code q < P}, with
+     * row {@code r} of the output at {@code out[outOff + r*P]}, {@code A} packed by {@link #packA}
+     * and {@code xpad} one padded image ({@link #pad}); adds when {@code acc}. {@code bp} holds
+     * {@code KC * NR} floats and {@code tile} {@code MR * NR}.
+     */
+    void forward(boolean acc, float[] out, int outOff, float[] ap, int m, float[] xpad, float[] bp, float[] tile) {
+        int mr = roundUp(m, MR);
+        for (int q0 = 0; q0 < p; q0 += NR) {
+            int nr = Math.min(NR, p - q0);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packPositions(bp, xpad, pc, kc, q0);
+                boolean load = acc || pc > 0;
+                for (int ir = 0; ir < mr; ir += MR) {
+                    int ci = outOff + ir * p + q0;
+                    int rows = Math.min(MR, m - ir);
+                    if (rows == MR && nr == NR) {
+                        GemmMicro.kernel(kc, ap, pc * mr + ir * kc, bp, 0, out, ci, p, load, null, 0, false);
+                    } else {
+                        GemmMicro.kernel(kc, ap, pc * mr + ir * kc, bp, 0, tile, 0, NR, false, null, 0, false);
+                        store(out, ci, p, tile, rows, nr, load);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code gw[r, t] (=|+=) sum_q gy[r, q] * col[t, q]} for {@code r < m} and the taps of strips
+     * {@code [s0, s1)} ({@code NR} taps each), with row {@code r} of {@code gw} at
+     * {@code gw[gwOff + r*K]} and of {@code gy} at {@code gy[gyOff + r*P]}; adds when {@code acc}.
+     * {@code ap} holds {@code roundUp(m, MR) * KC} floats, {@code bp} {@code KC * NR}, {@code tile}
+     * {@code MR * NR}.
+     */
+    void weight(boolean acc, float[] gw, int gwOff, float[] gy, int gyOff, int m, float[] xpad, int s0, int s1,
+                float[] ap, float[] bp, float[] tile, float[] rows) {
+        int mr = roundUp(m, MR);
+        for (int q0 = 0; q0 < p; q0 += KC) {
+            int kc = Math.min(KC, p - q0);
+            packRowsT(ap, gy, gyOff, m, q0, kc);
+            boolean load = acc || q0 > 0;
+            for (int s = s0; s < s1; s++) {
+                int t0 = s * NR;
+                int nr = Math.min(NR, k - t0);
+                packTaps(bp, rows, xpad, t0, nr, q0, kc);
+                for (int ir = 0; ir < mr; ir += MR) {
+                    int ci = gwOff + ir * k + t0;
+                    int rws = Math.min(MR, m - ir);
+                    if (rws == MR && nr == NR) {
+                        GemmMicro.kernel(kc, ap, ir * kc, bp, 0, gw, ci, k, load, null, 0, false);
+                    } else {
+                        GemmMicro.kernel(kc, ap, ir * kc, bp, 0, tile, 0, NR, false, null, 0, false);
+                        store(gw, ci, k, tile, rws, nr, load);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Floats of the scratch {@link #weight} builds column-matrix rows in. */
+    static int rowsSize() {
+        return NR * roundUp(KC, L);
+    }
+
+    /**
+     * {@code bp[r*NR + j] = col[t0 + j, q0 + r]} for {@code r < kc}, {@code j < nr}: rows of the
+     * column matrix built in {@code rows} (as {@link #packPositions} does) and transposed in
+     * registers ({@link GemmPack#transposeRows}); columns {@code j >= nr} are left as they are.
+     */
+    private void packTaps(float[] bp, float[] rows, float[] xpad, int t0, int nr, int q0, int kc) {
+        int ld = roundUp(kc, L);
+        for (int c = 0; c < ld; c += L) {
+            int gr = (q0 + c) / L;
+            if (consecutive[gr]) {
+                copyRows(rows, c, ld, xpad, tap, t0, nr, start[gr]);
+            } else {
+                permuteRows(rows, c, ld, xpad, tap, t0, nr, start[gr], VectorShuffle.fromArray(F, delta, q0 + c));
+            }
+        }
+        int done = GemmPack.transposeRows(bp, 0, NR, rows, 0, ld, nr, kc);
+        for (int j = done; j < nr; j++) {
+            for (int r = 0; r < kc; r++) {
+                bp[r * NR + j] = rows[j * ld + r];
+            }
+        }
+    }
+
+    /** Strips of {@code NR} taps, the unit {@link #weight} is split by. */
+    int tapStrips() {
+        return Math.ceilDiv(k, NR);
+    }
+
+    /**
+     * {@code bp[r*NR + j] = xpad[tap[pc + r] + pos[q0 + j]]} for {@code r < kc}, {@code j < NR}:
+     * a packed B strip of the forward pass, each row {@code NR / L} plain loads or pairs of loads
+     * and a permute.
+     */
+    private void packPositions(float[] bp, float[] xpad, int pc, int kc, int q0) {
+        for (int j = 0; j < NR; j += L) {
+            int gr = (q0 + j) / L;
+            if (consecutive[gr]) {
+                copyRows(bp, j, NR, xpad, tap, pc, kc, start[gr]);
+            } else {
+                permuteRows(bp, j, NR, xpad, tap, pc, kc, start[gr], VectorShuffle.fromArray(F, delta, q0 + j));
+            }
+        }
+    }
+
+    /** {@code bp[r*ld + j + l] = xpad[tap[pc + r] + st + l]} for {@code r < kc}, {@code l < L}. */
+    private static void copyRows(float[] bp, int j, int ld, float[] xpad, int[] tap, int pc, int kc, int st) {
+        for (int r = 0; r < kc; r++) {
+            FloatVector.fromArray(F, xpad, tap[pc + r] + st).intoArray(bp, r * ld + j);
+        }
+    }
+
+    /** {@code bp[r*ld + j + l] = xpad[tap[pc + r] + st + idx[l]]} for {@code r < kc}, {@code l < L}, {@code idx[l] < 2L}. */
+    private static void permuteRows(float[] bp, int j, int ld, float[] xpad, int[] tap, int pc, int kc, int st,
+                                    VectorShuffle<Float> idx) {
+        for (int r = 0; r < kc; r++) {
+            int base = tap[pc + r] + st;
+            FloatVector.fromArray(F, xpad, base).rearrange(idx, FloatVector.fromArray(F, xpad, base + L))
+                    .intoArray(bp, r * ld + j);
+        }
+    }
+
+    /**
+     * Packs rows {@code [0, m)}, columns {@code [q0, q0+kc)} of {@code src} (row {@code r} at
+     * {@code src[off + r*P]}) into {@code MR}-row strips of {@code kc} columns ({@code ap[ir*kc + c*MR + i]}),
+     * rows past {@code m} zero.
+     */
+    private void packRowsT(float[] ap, float[] src, int off, int m, int q0, int kc) {
+        int mr = roundUp(m, MR);
+        for (int ir = 0; ir < mr; ir += MR) {
+            int base = ir * kc;
+            int done = ir + MR <= m ? GemmPack.transposeRows(ap, base, MR, src, off + ir * p + q0, p, MR, kc) : 0;
+            for (int i = done; i < MR; i++) {
+                int r = ir + i;
+                if (r >= m) {
+                    for (int c = 0; c < kc; c++) {
+                        ap[base + c * MR + i] = 0f;
+                    }
+                } else {
+                    int s = off + r * p + q0;
+                    for (int c = 0; c < kc; c++) {
+                        ap[base + c * MR + i] = src[s + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows {@code [0, rows)}, columns {@code [0, nr)} of a {@code MR x NR} tile into {@code c} (adds when {@code load}). */
+    private static void store(float[] c, int ci, int ldc, float[] tile, int rows, int nr, boolean load) {
+        for (int i = 0; i < rows; i++) {
+            int row = ci + i * ldc;
+            int t = i * NR;
+            if (load) {
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] += tile[t + j];
+                }
+            } else {
+                System.arraycopy(tile, t, c, row, nr);
+            }
+        }
+    }
+
+    static int roundUp(int x, int unit) {
+        return (x + unit - 1) / unit * unit;
+    }
+}
