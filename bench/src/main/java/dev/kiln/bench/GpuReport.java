@@ -24,8 +24,9 @@ import java.util.Map;
  * timed with CUDA events (median of rounds). The peer is {@code gpu_worker.py} run by the python
  * in {@code KILN_PYTHON} (default {@code python3}, the one holding PyTorch on the GPU machines).
  *
- * <p>Options: {@code --quick} (1024-sized cases), {@code --rounds N}, {@code --reps N},
- * {@code --no-torch}, {@code --out DIR} (gpu-report.json). Conv cases run in the precision of
+ * <p>Options: {@code --quick} (1024-sized cases), {@code --cases NAME,..} (cases whose name
+ * contains one of them), {@code --rounds N}, {@code --reps N}, {@code --no-torch}, {@code --out DIR}
+ * (gpu-report-PRECISION.json). Conv cases run in the precision of
  * {@code -Dkiln.cuda.matmul} (fp32 unless set, tf32 compares with cuDNN's TF32).
  */
 public final class GpuReport {
@@ -53,15 +54,17 @@ public final class GpuReport {
         int rounds = 5;
         int reps = 10;
         Path out = Path.of("bench-results");
+        List<String> only = List.of();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--cases" -> only = List.of(args[++i].split(","));
                 case "--quick" -> quick = true;
                 case "--no-torch" -> torch = false;
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option '" + args[i]
-                        + "'; expected --gpu [--quick] [--rounds N] [--reps N] [--no-torch] [--out DIR]");
+                        + "'; expected --gpu [--quick] [--cases NAME,..] [--rounds N] [--reps N] [--no-torch] [--out DIR]");
             }
         }
         CudaDevice dev;
@@ -73,7 +76,9 @@ public final class GpuReport {
             return;
         }
         System.out.println("Kiln GPU bench on " + dev + ", " + rounds + " rounds of " + reps + " calls (median), CUDA events");
-        List<GpuCase> cases = cases(quick);
+        List<String> filter = only;
+        List<GpuCase> cases = cases(quick).stream().filter(c -> filter.isEmpty() || filter.stream().anyMatch(f -> c.name().contains(f)))
+                .toList();
         Map<String, Double> kiln = new HashMap<>();
         try (GpuKiln k = new GpuKiln(dev)) {
             for (GpuCase c : cases) {
@@ -105,9 +110,9 @@ public final class GpuReport {
         }
         json.append("\n]\n");
         Files.createDirectories(out);
-        Files.writeString(out.resolve("gpu-report.json"), json);
-        System.out.println("ratio = peer ms / Kiln ms (above 1: Kiln faster); T/s = tera-operations per second; written "
-                + out.resolve("gpu-report.json"));
+        Path file = out.resolve("gpu-report-" + System.getProperty("kiln.cuda.matmul", "fp32") + ".json");
+        Files.writeString(file, json);
+        System.out.println("ratio = peer ms / Kiln ms (above 1: Kiln faster); T/s = tera-operations per second; written " + file);
     }
 
     private static String num(double v) {

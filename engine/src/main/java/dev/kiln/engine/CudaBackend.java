@@ -273,6 +273,12 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor matmulBias(Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, boolean relu) {
+        Tensor y = CudaNn.matmulBias(this, a, transA, b, transB, bias);
+        return relu ? unary(UnaryOp.RELU, y) : y;
+    }
+
+    @Override
     public Tensor softmax(Tensor x, int dim, boolean log) {
         return CudaNn.softmax(this, x, dim, log);
     }

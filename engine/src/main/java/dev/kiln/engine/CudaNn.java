@@ -65,6 +65,16 @@ final class CudaNn {
     }
 
     static Tensor matmul(CudaBackend be, Tensor a, boolean transA, Tensor b, boolean transB) {
+        return product(be, a, transA, b, transB, null);
+    }
+
+    /** op(a) op(b) + bias for 2-D a, b and bias [n] (added to every row in the GEMM's store). */
+    static Tensor matmulBias(CudaBackend be, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        Tensor p = product(be, a.unsqueeze(0), transA, b.unsqueeze(0), transB, be.packed(bias));
+        return p.reshape(p.size(1), p.size(2));
+    }
+
+    private static Tensor product(CudaBackend be, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
         CudaBackend.requireF32("matmul", a);
         CudaBackend.requireF32("matmul", b);
         int[] as = a.shapeRef();
@@ -74,7 +84,8 @@ final class CudaNn {
         int n = transB ? bs[1] : bs[2];
         int batch = Math.max(as[0], bs[0]);
         if (k == 0) {
-            return be.zeros(DType.F32, new int[] {batch, m, n});
+            Tensor z = be.zeros(DType.F32, new int[] {batch, m, n});
+            return bias == null ? z : be.binary(dev.kiln.kernels.BinaryOp.ADD, z, bias);
         }
         Tensor out = be.empty(DType.F32, new int[] {batch, m, n});
         if (m == 0 || n == 0) {
@@ -82,7 +93,8 @@ final class CudaNn {
         }
         Operand pa = Operand.of(be, a, transA);
         Operand pb = Operand.of(be, b, transB);
-        CudaBlas.gemm(be.cuda, MATMUL, CudaBackend.ptr(out), pa.ptr(), pb.ptr(), 0, CudaBlas.Bias.NONE, false,
+        CudaBlas.gemm(be.cuda, MATMUL, CudaBackend.ptr(out), pa.ptr(), pb.ptr(), bias == null ? 0 : CudaBackend.ptr(bias),
+                bias == null ? CudaBlas.Bias.NONE : CudaBlas.Bias.PER_COLUMN, false,
                 new CudaBlas.GemmShape(m, n, k, pa.trans(), pb.trans(), pa.ld(), pb.ld(), n, batch, pa.batchStride(),
                         pb.batchStride(), (long) m * n));
         return out;

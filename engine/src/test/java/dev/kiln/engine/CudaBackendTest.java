@@ -166,6 +166,10 @@ class CudaBackendTest {
         }
         same("batched matmul with broadcast", t -> t[0].matmul(t[1]), 1e-4, 1e-4, rand(3, 4, 9, 13), rand(4, 13, 11));
         same("linear", t -> t[0].matmul(t[1].t()).add(t[2]), 1e-4, 1e-4, rand(5, 64, 784), rand(6, 300, 784), rand(7, 300));
+        same("Functional.linear (fused bias)", t -> Functional.linear(t[0], t[1], t[2]), 1e-4, 1e-4, rand(5, 65, 33), rand(6, 17, 33),
+                rand(7, 17));
+        same("Functional.linearRelu", t -> Functional.linearRelu(t[0], t[1], t[2]), 1e-4, 1e-4, rand(5, 3, 7, 33), rand(6, 17, 33),
+                rand(7, 17));
     }
 
     @Test
