@@ -33,6 +33,10 @@ final class GemmMicro {
      * {@code load}. The epilogue then adds {@code bias[bo + j]} to column {@code j} when {@code bias}
      * is not null and clamps negatives to zero when {@code relu} (as {@code v < 0 ? 0 : v}, NaN kept),
      * in that order: the same float operations as the unfused product, bias add and ReLU.
+     *
+     * <p>There is no narrower variant for the last strip of a panel on purpose: a second, rarely
+     * called kernel ran for seconds in C1 (100 times slower with vectors) before C2 compiled it, and
+     * one method holding both variants ran the narrow one 30 times slower even after C2 compiled it.
      */
     static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load,
                        float[] bias, int bo, boolean relu) {
@@ -143,70 +147,5 @@ final class GemmMicro {
         c61.intoArray(c, r6 + L);
         c70.intoArray(c, r7);
         c71.intoArray(c, r7 + L);
-    }
-
-    /**
-     * As {@link #kernel} for a strip with at most {@code L} live columns: only the first vector
-     * of each packed B row ({@code bp[bi + p*NR + j]}, {@code j < L}) is read, and an
-     * {@code MR x L} tile is written (half the work of a full tile for the last, narrow strip).
-     */
-    static void half(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load,
-                     float[] bias, int bo, boolean relu) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector c00 = z, c10 = z, c20 = z, c30 = z, c40 = z, c50 = z, c60 = z, c70 = z;
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
-            c00 = FloatVector.broadcast(F, ap[ai]).fma(b0, c00);
-            c10 = FloatVector.broadcast(F, ap[ai + 1]).fma(b0, c10);
-            c20 = FloatVector.broadcast(F, ap[ai + 2]).fma(b0, c20);
-            c30 = FloatVector.broadcast(F, ap[ai + 3]).fma(b0, c30);
-            c40 = FloatVector.broadcast(F, ap[ai + 4]).fma(b0, c40);
-            c50 = FloatVector.broadcast(F, ap[ai + 5]).fma(b0, c50);
-            c60 = FloatVector.broadcast(F, ap[ai + 6]).fma(b0, c60);
-            c70 = FloatVector.broadcast(F, ap[ai + 7]).fma(b0, c70);
-            ai += MR;
-            bi += NR;
-        }
-        int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        int r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
-        if (load) {
-            c00 = c00.add(FloatVector.fromArray(F, c, r0));
-            c10 = c10.add(FloatVector.fromArray(F, c, r1));
-            c20 = c20.add(FloatVector.fromArray(F, c, r2));
-            c30 = c30.add(FloatVector.fromArray(F, c, r3));
-            c40 = c40.add(FloatVector.fromArray(F, c, r4));
-            c50 = c50.add(FloatVector.fromArray(F, c, r5));
-            c60 = c60.add(FloatVector.fromArray(F, c, r6));
-            c70 = c70.add(FloatVector.fromArray(F, c, r7));
-        }
-        if (bias != null) {
-            FloatVector v0 = FloatVector.fromArray(F, bias, bo);
-            c00 = c00.add(v0);
-            c10 = c10.add(v0);
-            c20 = c20.add(v0);
-            c30 = c30.add(v0);
-            c40 = c40.add(v0);
-            c50 = c50.add(v0);
-            c60 = c60.add(v0);
-            c70 = c70.add(v0);
-        }
-        if (relu) {
-            c00 = c00.blend(0f, c00.compare(LT, 0f));
-            c10 = c10.blend(0f, c10.compare(LT, 0f));
-            c20 = c20.blend(0f, c20.compare(LT, 0f));
-            c30 = c30.blend(0f, c30.compare(LT, 0f));
-            c40 = c40.blend(0f, c40.compare(LT, 0f));
-            c50 = c50.blend(0f, c50.compare(LT, 0f));
-            c60 = c60.blend(0f, c60.compare(LT, 0f));
-            c70 = c70.blend(0f, c70.compare(LT, 0f));
-        }
-        c00.intoArray(c, r0);
-        c10.intoArray(c, r1);
-        c20.intoArray(c, r2);
-        c30.intoArray(c, r3);
-        c40.intoArray(c, r4);
-        c50.intoArray(c, r5);
-        c60.intoArray(c, r6);
-        c70.intoArray(c, r7);
     }
 }

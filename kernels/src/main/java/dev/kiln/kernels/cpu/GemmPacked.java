@@ -1,6 +1,5 @@
 package dev.kiln.kernels.cpu;
 
-import static dev.kiln.kernels.cpu.GemmMicro.L;
 import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
 
@@ -98,10 +97,7 @@ final class GemmPacked {
         }
     }
 
-    /**
-     * {@code C[mc, nc] (=|+=) Ap * Bp} over packed operands, tile by tile, with the epilogue; a last
-     * strip of at most {@code L} columns takes the half-width kernel.
-     */
+    /** {@code C[mc, nc] (=|+=) Ap * Bp} over packed operands, tile by tile, with the epilogue. */
     private static void macro(float[] ap, float[] bp, float[] tile, float[] c, int cOff, int ldc,
                               int mc, int nc, int kc, Epilogue ep) {
         boolean load = ep.load();
@@ -115,14 +111,8 @@ final class GemmPacked {
                 int ci = cOff + ir * ldc + jr;
                 if (mr == MR && nr == NR) {
                     GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, c, ci, ldc, load, bias, bo, relu);
-                } else if (mr == MR && nr == L) {
-                    GemmMicro.half(kc, ap, ir * kc, bp, jr * kc, c, ci, ldc, load, bias, bo, relu);
                 } else {
-                    if (nr <= L) {
-                        GemmMicro.half(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false, null, 0, false);
-                    } else {
-                        GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false, null, 0, false);
-                    }
+                    GemmMicro.kernel(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, false, null, 0, false);
                     for (int i = 0; i < mr; i++) {
                         int row = ci + i * ldc;
                         for (int j = 0, t = i * NR; j < nr; j++) {
