@@ -49,6 +49,8 @@ public final class Sparse {
     private static final int PACK_MIN_USES = 4;
     /** Pieces of rows per thread and tile that the threads of a Linear-layout product take in turn. */
     private static final int PIECES_PER_THREAD = 8;
+    /** Columns of x per slice of a shared pack (a multiple of 16: whole transposes, whole cache lines of x). */
+    private static final int PACK_SLICE = 256;
 
     private Sparse() {
     }
@@ -147,9 +149,9 @@ public final class Sparse {
      * now it takes more pieces itself. With enough tiles of the batch a piece is a whole tile (each
      * packed once); otherwise the rows of each tile are cut into {@link #PIECES_PER_THREAD} pieces
      * per thread of about equal cost, and a single tile (batch up to 64) is packed once into the
-     * caller's panel by whichever thread gets there first while the others wait for it (the pack
-     * is a tenth of a 95%-sparse product; packing it on every thread put it on the critical path
-     * twice as wide). Which thread computes a row never changes its result.
+     * caller's panel, the threads taking slices of it as they arrive (the pack is a tenth of a
+     * 95%-sparse product; packed whole by every thread it sat on the critical path). Which thread
+     * computes a row never changes its result.
      */
     private static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int batch, boolean acc,
                                int rows, int cols, int unitRows, int[] ptr, int perEntry, Rows kernel) {
@@ -172,7 +174,8 @@ public final class Sparse {
         boolean sharePanel = tiles == 1 && parts > 1;
         float[] shared = sharePanel ? Scratch.get().panel(cols * TILE) : null;
         int sharedBase = sharePanel ? SparseAlign.firstAligned(shared) : 0;
-        AtomicInteger sharedState = new AtomicInteger();
+        AtomicInteger packClaimed = new AtomicInteger();
+        AtomicInteger packDone = new AtomicInteger();
         Parallel.forRange(parts, 1, (lo, hi) -> {
             Scratch scratch = Scratch.get();
             float[] panel = sharePanel ? shared : scratch.panel(cols * TILE);
@@ -181,7 +184,7 @@ public final class Sparse {
             int sb = SparseAlign.firstAligned(strip);
             int packed = -1;
             if (sharePanel) {
-                packShared(sharedState, panel, pb, x, xOff, ldx, batch, cols);
+                packShared(packClaimed, packDone, panel, pb, x, xOff, ldx, batch, cols);
                 packed = 0;
             }
             for (int id = next.getAndIncrement(); id < pieces; id = next.getAndIncrement()) {
@@ -329,22 +332,24 @@ public final class Sparse {
     }
 
     /**
-     * Packs x into the shared panel if no other thread has started to ({@code state} 0 to 1 to 2),
-     * else waits until the thread that did has finished (or failed: Parallel rethrows its
-     * exception). The packing thread never waits, so this cannot deadlock, also when one thread
-     * runs every range.
+     * Packs x into the shared panel with the other threads: each thread claims slices of
+     * {@link #PACK_SLICE} columns from {@code claimed} and packs them until none is left, then
+     * waits until every slice is {@code done} (a slice that failed counts as done too: Parallel
+     * rethrows its exception). A thread waits only after its own slices are packed, so this cannot
+     * deadlock, also when one thread runs every range.
      */
-    private static void packShared(AtomicInteger state, float[] panel, int pb, float[] x, int xOff, int ldx, int rows,
-                                   int cols) {
-        if (state.compareAndSet(0, 1)) {
+    private static void packShared(AtomicInteger claimed, AtomicInteger done, float[] panel, int pb, float[] x,
+                                   int xOff, int ldx, int rows, int cols) {
+        int slices = (cols + PACK_SLICE - 1) / PACK_SLICE;
+        for (int sl = claimed.getAndIncrement(); sl < slices; sl = claimed.getAndIncrement()) {
+            int c0 = sl * PACK_SLICE;
             try {
-                packTransposed(panel, pb, x, xOff, ldx, rows, cols);
+                packTransposed(panel, pb + c0 * TILE, x, xOff + c0, ldx, rows, Math.min(PACK_SLICE, cols - c0));
             } finally {
-                state.set(2);
+                done.incrementAndGet();
             }
-            return;
         }
-        while (state.get() != 2) {
+        while (done.get() < slices) {
             // a plain volatile spin: PAUSE loops get this VM's CPU descheduled (see Parallel)
         }
     }
