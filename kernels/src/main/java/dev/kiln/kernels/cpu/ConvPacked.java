@@ -7,6 +7,8 @@ import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -158,19 +160,17 @@ final class ConvPacked {
         }
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
-        Parallel.forRange(g.n(), 1, (lo, hi) -> {
+        eachImage(g.n(), img -> {
             Scratch s = Scratch.get(cp.paddedSize(), 0);
-            for (int img = lo; img < hi; img++) {
-                for (int gi = 0; gi < groups; gi++) {
-                    int yOff = img * yImage + gi * ocg * cp.p;
-                    cp.pad(s.xpad, x, img * xImage + gi * cp.cin * g.h() * g.w());
-                    if (bias != null) {
-                        for (int o = 0; o < ocg; o++) {
-                            Arrays.fill(y, yOff + o * cp.p, yOff + (o + 1) * cp.p, bias[gi * ocg + o]);
-                        }
+            for (int gi = 0; gi < groups; gi++) {
+                int yOff = img * yImage + gi * ocg * cp.p;
+                cp.pad(s.xpad, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                if (bias != null) {
+                    for (int o = 0; o < ocg; o++) {
+                        Arrays.fill(y, yOff + o * cp.p, yOff + (o + 1) * cp.p, bias[gi * ocg + o]);
                     }
-                    cp.forward(bias != null, y, yOff, ap[gi], ocg, s.xpad, s.bp, s.tile);
                 }
+                cp.forward(bias != null, y, yOff, ap[gi], ocg, s.xpad, s.bp, s.tile);
             }
         });
         return true;
@@ -197,13 +197,11 @@ final class ConvPacked {
         }
         int xImage = g.c() * cp.p;
         int yImage = g.oc() * g.oh() * g.ow();
-        Parallel.forRange(g.n(), 1, (lo, hi) -> {
+        eachImage(g.n(), img -> {
             Scratch s = Scratch.get(cp.paddedSize(), 0);
-            for (int img = lo; img < hi; img++) {
-                for (int gi = 0; gi < groups; gi++) {
-                    cp.pad(s.xpad, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                    cp.forward(false, gx, img * xImage + gi * cg * cp.p, ap[gi], cg, s.xpad, s.bp, s.tile);
-                }
+            for (int gi = 0; gi < groups; gi++) {
+                cp.pad(s.xpad, gy, img * yImage + gi * ocg * g.oh() * g.ow());
+                cp.forward(false, gx, img * xImage + gi * cg * cp.p, ap[gi], cg, s.xpad, s.bp, s.tile);
             }
         });
         return true;
@@ -238,6 +236,27 @@ final class ConvPacked {
             }
         });
         return true;
+    }
+
+    /**
+     * Runs {@code body} for every image, handed out one at a time to whichever thread asks next:
+     * a thread that the OS deschedules (the machine is shared) holds up no more than its image.
+     * Each image is computed the same way by any thread.
+     */
+    private static void eachImage(int n, IntConsumer body) {
+        int threads = Math.min(n, Parallel.threads());
+        if (threads <= 1) {
+            for (int img = 0; img < n; img++) {
+                body.accept(img);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(threads, 1, (lo, hi) -> {
+            for (int img = next.getAndIncrement(); img < n; img = next.getAndIncrement()) {
+                body.accept(img);
+            }
+        });
     }
 
     /** Per-thread buffers: padded image, packed B strip, edge tile, packed A slice; grown on demand. */
