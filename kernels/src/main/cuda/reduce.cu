@@ -39,7 +39,9 @@ extern "C" __global__ void kiln_reduce_rows(int kind, float* out, long long* idx
                 float ov = sv[threadIdx.x + s];
                 int mi = si[threadIdx.x];
                 // keep the earlier index on ties: candidates of lower threads hold lower indices
-                if (oi >= 0 && (mi < 0 || better(kind, ov, sv[threadIdx.x]) || (ov == sv[threadIdx.x] && oi < mi))) {
+                float cur = sv[threadIdx.x];
+                bool tie = ov == cur || (ov != ov && cur != cur);
+                if (oi >= 0 && (mi < 0 || better(kind, ov, cur) || (tie && oi < mi))) {
                     sv[threadIdx.x] = ov;
                     si[threadIdx.x] = oi;
                 }

@@ -34,10 +34,12 @@ public final class CudaDevice {
     private final ConcurrentHashMap<String, Long> modules = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
+    private final java.util.function.Function<String, MemorySegment> images;
 
-    private CudaDevice(Driver driver, int ordinal) {
+    private CudaDevice(Driver driver, int ordinal, java.util.function.Function<String, MemorySegment> images) {
         this.driver = driver;
         this.ordinal = ordinal;
+        this.images = images;
         int dev = driver.device(ordinal);
         this.name = driver.deviceName(dev);
         this.ccMajor = driver.attribute(dev, ATTR_CC_MAJOR);
@@ -100,7 +102,12 @@ public final class CudaDevice {
             throw new CudaUnavailableException("CUDA is unavailable: this build of Kiln has no GPU kernels (nvcc was not found "
                     + "when it was built; rebuild with nvcc on the PATH or KILN_NVCC set)");
         }
-        return new CudaDevice(driver, ordinal);
+        return new CudaDevice(driver, ordinal, Fatbin::load);
+    }
+
+    /** A device over a given driver binding and module images, outside the shared registry (for tests). */
+    static CudaDevice open(Driver driver, int ordinal, java.util.function.Function<String, MemorySegment> images) {
+        return new CudaDevice(driver, ordinal, images);
     }
 
     /**
@@ -176,7 +183,7 @@ public final class CudaDevice {
             return f;
         }
         bind();
-        long m = modules.computeIfAbsent(module, k -> driver.moduleLoadData(Fatbin.load(k), k + ".fatbin"));
+        long m = modules.computeIfAbsent(module, k -> driver.moduleLoadData(images.apply(k), k + ".fatbin"));
         long fn = driver.moduleGetFunction(m, kernel);
         functions.put(key, fn);
         return fn;

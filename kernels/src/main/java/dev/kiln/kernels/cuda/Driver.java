@@ -140,13 +140,22 @@ public final class Driver {
 
     private static Driver load() {
         String path = System.getProperty(LIBRARY_PROPERTY);
+        return open(path == null || path.isBlank() ? null : java.nio.file.Path.of(path));
+    }
+
+    /**
+     * A new binding of the driver library at {@code library} (the system's libcuda.so.1 when
+     * null), initialized; not the shared one of {@link #get()} (tests bind a stand-in this way).
+     */
+    static Driver open(java.nio.file.Path library) {
+        String path = library == null ? null : library.toString();
         SymbolLookup lib;
         try {
-            lib = path != null && !path.isBlank() ? SymbolLookup.libraryLookup(java.nio.file.Path.of(path), Arena.global())
+            lib = path != null ? SymbolLookup.libraryLookup(library, Arena.global())
                     : SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
         } catch (IllegalArgumentException | IllegalCallerException e) {
             throw new CudaUnavailableException("CUDA is unavailable: the NVIDIA driver library "
-                    + (path != null && !path.isBlank() ? path : "libcuda.so.1") + " could not be loaded (no NVIDIA driver on this machine)", e);
+                    + (path != null ? path : "libcuda.so.1") + " could not be loaded (no NVIDIA driver on this machine)", e);
         }
         Driver d = new Driver(lib);
         int rc = d.call(d.cuInit, 0);
