@@ -51,7 +51,8 @@ public final class Kiln {
             PrintWriter err = line.getErr();
             err.println(line.getCommandSpec().qualifiedName() + ": " + messages(ex));
             if (!(ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
-                    || ex instanceof UncheckedIOException || ex instanceof IOException)) {
+                    || ex instanceof UncheckedIOException || ex instanceof IOException
+                    || ex instanceof dev.kiln.kernels.cuda.CudaUnavailableException)) {
                 ex.printStackTrace(err);
             }
             err.flush();

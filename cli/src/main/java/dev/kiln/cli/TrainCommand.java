@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.engine.Device;
 import dev.kiln.engine.Generator;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.nn.Module;
@@ -79,6 +80,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--test-size", paramLabel = "N", description = "test on the first N test images only")
     Integer testSize;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "cpu, cuda or cuda:N (Kiln's own CUDA kernels; needs an NVIDIA driver); default ${DEFAULT-VALUE}")
+    String device;
+
     @Option(names = "--quiet", description = "print only the final table")
     boolean quiet;
 
@@ -108,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
                 .build();
         Module net = model.create(new Generator(seed));
 
-        Trainer.Builder b = Trainer.builder().epochs(epochs)
+        Trainer.Builder b = Trainer.builder().epochs(epochs).device(Device.parse(device))
                 .optimizer(params -> optimizer.create(params, rate, momentum, wd))
                 .bestCheckpoint(dir.resolve("model.safetensors"))
                 .metricsLog(dir.resolve("metrics.jsonl"));
@@ -118,9 +123,9 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             b.progress(ProgressBar.forTerminal(w));
             w.printf(Locale.ROOT, "kiln train: %s (%,d parameters), %s lr %s%s, weight decay %s, schedule %s%s, %d epochs, "
-                            + "batch %d, seed %d, %d threads%n",
+                            + "batch %d, seed %d, %d threads, device %s%n",
                     model, net.parameterCount(false), optimizer, rate, optimizer == OptimizerKind.SGD ? " momentum " + momentum : "",
-                    wd, schedule, augment ? ", augmented" : "", epochs, batchSize, seed, Parallel.threads());
+                    wd, schedule, augment ? ", augmented" : "", epochs, batchSize, seed, Parallel.threads(), device);
             w.printf(Locale.ROOT, "data: %s, %,d training and %,d test images%n", data, train.size(), test.size());
             w.flush();
         }

@@ -33,6 +33,15 @@ class KilnTest {
     }
 
     @Test
+    void trainingOnAnUnavailableGpuSaysWhyInOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.kiln.kernels.cuda.CudaDevice.isAvailable(0), "a usable GPU is present");
+        Run r = run("train", "--device", "cuda", "--epochs", "1", "--train-size", "64", "--test-size", "64", "--quiet",
+                "--out", dir.toString());
+        assertEquals(1, r.code());
+        assertEquals("kiln train: " + dev.kiln.kernels.cuda.CudaDevice.unavailableReason(0), r.err().strip());
+    }
+
+    @Test
     void choicesIgnoreCase() throws Exception {
         assertEquals(OptimizerKind.ADAMW, Kiln.choices(OptimizerKind.class).convert("AdamW"));
         assertEquals(ScheduleKind.ONECYCLE, Kiln.choices(ScheduleKind.class).convert("onecycle"));

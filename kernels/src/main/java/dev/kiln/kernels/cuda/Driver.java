@@ -155,7 +155,7 @@ public final class Driver {
                     : SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
         } catch (IllegalArgumentException | IllegalCallerException e) {
             throw new CudaUnavailableException("CUDA is unavailable: the NVIDIA driver library "
-                    + (path != null ? path : "libcuda.so.1") + " could not be loaded (no NVIDIA driver on this machine)", e);
+                    + (path != null ? path : "libcuda.so.1") + " could not be loaded (no NVIDIA driver on this machine)");
         }
         Driver d = new Driver(lib);
         int rc = d.call(d.cuInit, 0);

@@ -1,5 +1,6 @@
 package dev.kiln.nn.train;
 
+import dev.kiln.engine.Device;
 import dev.kiln.engine.Grad;
 import dev.kiln.engine.Tensor;
 import dev.kiln.nn.Module;
@@ -65,6 +66,9 @@ public final class Trainer {
     private final ProgressBar progress;
     private final BatchListener listener;
 
+    /** Where the model trains; batches are moved there step by step. */
+    private final Device device;
+
     private Trainer(Builder b) {
         this.epochs = b.epochs;
         this.optimizer = b.optimizer;
@@ -79,6 +83,7 @@ public final class Trainer {
         this.metricsLog = b.metricsLog;
         this.progress = b.progress;
         this.listener = b.listener;
+        this.device = b.device;
     }
 
     /** A builder with PyTorch-like defaults: cross-entropy loss, no schedule, no clipping, progress on stdout. */
@@ -101,6 +106,7 @@ public final class Trainer {
         if (checkpoint != null) {
             createParent(checkpoint);
         }
+        model.to(device);
         Optimizer opt = optimizer != null ? optimizer : optimizerFactory.apply(model.parameters());
         int batches = train.batchesPerEpoch();
         LrScheduler schedule = scheduler == null ? null
@@ -153,8 +159,9 @@ public final class Trainer {
         int i = 0;
         for (Batch batch : train) {
             opt.zeroGrad();
-            Tensor out = model.forward(batch.x());
-            Tensor loss = lossFn.apply(out, batch.y());
+            Tensor y = batch.y().to(device);
+            Tensor out = model.forward(batch.x().to(device));
+            Tensor loss = lossFn.apply(out, y);
             loss.backward();
             if (clipNorm > 0) {
                 GradClip.clipGradNorm(params, clipNorm);
@@ -169,7 +176,7 @@ public final class Trainer {
                 throw new IllegalStateException("Trainer: the loss is " + l + " at epoch " + epoch + ", batch " + i
                         + " (lr " + opt.groups().get(0).lr() + "): lower the learning rate or clip gradients");
             }
-            m.add(l, out, batch.y());
+            m.add(l, out, y);
             if (listener != null) {
                 listener.batchEnd(epoch, i, l);
             }
@@ -197,8 +204,9 @@ public final class Trainer {
         Metrics m = new Metrics();
         try (var ng = Grad.disabled()) {
             for (Batch batch : loader) {
-                Tensor out = model.forward(batch.x());
-                m.add(lossFn.apply(out, batch.y()).item(), out, batch.y());
+                Tensor y = batch.y().to(device);
+                Tensor out = model.forward(batch.x().to(device));
+                m.add(lossFn.apply(out, y).item(), out, y);
             }
         } finally {
             model.train(wasTraining);
@@ -239,8 +247,18 @@ public final class Trainer {
         private Path metricsLog;
         private ProgressBar progress = ProgressBar.forTerminal(System.out);
         private BatchListener listener;
+        private Device device = Device.CPU;
 
         private Builder() {
+        }
+
+        /**
+         * The device to train on (default the CPU): {@code fit} moves the model there and each batch
+         * as it is used, as {@code model.to(device)} and {@code x.to(device)} in a PyTorch loop.
+         */
+        public Builder device(Device d) {
+            this.device = Objects.requireNonNull(d, "Trainer.device: device");
+            return this;
         }
 
         /** Number of epochs (>= 1; default 1). */

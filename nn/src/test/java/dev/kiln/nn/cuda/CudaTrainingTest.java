@@ -20,6 +20,7 @@ import dev.kiln.nn.optim.Adam;
 import dev.kiln.nn.optim.AdamW;
 import dev.kiln.nn.optim.Optimizer;
 import dev.kiln.nn.optim.SGD;
+import dev.kiln.nn.train.Trainer;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -80,6 +81,23 @@ class CudaTrainingTest {
         double gpu = trainOneEpoch(d, data);
         assertTrue(gpu > 0.70, "GPU accuracy after one epoch " + gpu + " (CPU " + cpu + ")");
         assertTrue(Math.abs(gpu - cpu) < 0.03, "GPU accuracy " + gpu + " outside the CPU's band " + cpu + " +- 0.03");
+    }
+
+    @Test
+    void trainerMovesTheModelAndBatchesToTheGpu() {
+        Device d = gpu();
+        Split data = FashionMnist.embedded();
+        double[] acc = new double[2];
+        for (int i = 0; i < 2; i++) {
+            Module model = Models.mlp(new Generator(2));
+            Trainer t = Trainer.builder().device(i == 0 ? Device.CPU : d).optimizer(ps -> new Adam(ps, 1e-3, 0.9, 0.999, 1e-8, 0))
+                    .quiet().build();
+            DataLoader train = DataLoader.builder(data.train()).batchSize(128).shuffle(true).seed(3).build();
+            DataLoader test = DataLoader.builder(data.test()).batchSize(500).build();
+            acc[i] = t.fit(model, train, test).last().testAccuracy();
+            assertEquals(i == 0 ? Device.CPU : d, model.parameters().get(0).get().device());
+        }
+        assertTrue(Math.abs(acc[0] - acc[1]) < 0.03, "MLP one epoch: CPU " + acc[0] + ", GPU " + acc[1]);
     }
 
     private static double trainOneEpoch(Device d, Split data) {
