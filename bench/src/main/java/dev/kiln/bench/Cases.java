@@ -155,55 +155,18 @@ final class Cases {
                 () -> new OpenBlasPeer(batch, n, n, true, x, w), "sgemm", Map.of("m", batch, "n", n, "k", n, "transB", true)));
         for (double sp : sparsities) {
             String pct = Math.round(sp * 100) + "%";
-            SparseCsr csr = SparseCsr.fromDense(w, 0, n, n, magnitudeThreshold(w, sp));
+            SparseCsr csr = SparseCsr.fromDense(w, 0, n, n, BenchData.magnitudeThreshold(w, sp));
             cases.add(new Case("sparse", "csr " + pct + " " + shape, ops, "eff.GFLOP/s",
                     () -> Sparse.spmmCsr(y, 0, n, csr, x, 0, n, batch, false), null, "spmm",
                     Map.of("out", n, "in", n, "batch", batch, "density", 1 - sp), dense));
         }
         for (double sp : sparsities) {
             String pct = Math.round(sp * 100) + "%";
-            float[] wb = blockPruned(w, n, n, 4, sp);
+            float[] wb = BenchData.blockPruned(w, n, n, 4, sp);
             BlockSparse bs = BlockSparse.fromDense(wb, 0, n, n, 4, 1, 0f);
             cases.add(new Case("sparse", "block4x1 " + pct + " " + shape, ops, "eff.GFLOP/s",
                     () -> Sparse.spmmBlock(y, 0, n, bs, x, 0, n, batch, false), null, null, Map.of(), dense));
         }
         return cases;
-    }
-
-    /** The magnitude below which a fraction {@code sparsity} of {@code w} lies. */
-    private static float magnitudeThreshold(float[] w, double sparsity) {
-        float[] m = new float[w.length];
-        for (int i = 0; i < w.length; i++) {
-            m[i] = Math.abs(w[i]);
-        }
-        java.util.Arrays.sort(m);
-        return m[(int) Math.min(m.length - 1, Math.round(sparsity * m.length) - 1)];
-    }
-
-    /** {@code w} with the {@code sparsity} fraction of its {@code br x 1} blocks of smallest L1 norm zeroed. */
-    private static float[] blockPruned(float[] w, int rows, int cols, int br, double sparsity) {
-        int blocks = rows / br * cols;
-        float[] norm = new float[blocks];
-        for (int b = 0; b < blocks; b++) {
-            int r0 = b / cols * br;
-            int c = b % cols;
-            for (int r = r0; r < r0 + br; r++) {
-                norm[b] += Math.abs(w[r * cols + c]);
-            }
-        }
-        float[] sorted = norm.clone();
-        java.util.Arrays.sort(sorted);
-        float cut = sorted[(int) Math.min(blocks - 1, Math.round(sparsity * blocks) - 1)];
-        float[] out = w.clone();
-        for (int b = 0; b < blocks; b++) {
-            if (norm[b] <= cut) {
-                int r0 = b / cols * br;
-                int c = b % cols;
-                for (int r = r0; r < r0 + br; r++) {
-                    out[r * cols + c] = 0f;
-                }
-            }
-        }
-        return out;
     }
 }
