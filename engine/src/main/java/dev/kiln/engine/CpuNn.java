@@ -121,6 +121,15 @@ final class CpuNn {
         return out;
     }
 
+    /** Column sums of a 2-D F32 tensor {@code [m, n] -> [n]}: the values of a SUM over dim 0 (a bias gradient). */
+    static Tensor sumRows(Tensor g) {
+        Tensor c = contiguous(g);
+        int n = c.size(1);
+        Tensor out = CpuBackend.INSTANCE.zeros(DType.F32, new int[] {n});
+        GemmEpilogue.columnSums(CpuBackend.f32(out), 0, CpuBackend.f32(c), c.offset(), n, c.size(0), n);
+        return out;
+    }
+
     /** See {@link Backend#reluBackward} (F32). */
     static Tensor reluBackward(Tensor y, Tensor gy) {
         Tensor yc = contiguous(y);

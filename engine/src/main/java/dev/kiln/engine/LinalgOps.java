@@ -135,7 +135,8 @@ final class LinalgOps {
             Tensor g3 = gz.unsqueeze(0);
             Tensor gx = x.requiresGrad() ? be.matmul(g3, false, w.unsqueeze(0), false).reshape(x.shapeRef()) : null;
             Tensor gw = w.requiresGrad() ? be.matmul(g3, true, x.unsqueeze(0), false).reshape(w.shapeRef()) : null;
-            Tensor gb = b.requiresGrad() ? MathOps.sumTo(gz, b.shapeRef()) : null;
+            Tensor gb = !b.requiresGrad() ? null
+                    : gz.device().type() == Device.Type.CPU && gz.dtype() == DType.F32 ? CpuNn.sumRows(gz) : MathOps.sumTo(gz, b.shapeRef());
             return new Tensor[] {gx, gw, gb};
         }, x, w, b);
     }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * {@link Gemm#sgemmBias} (bias and ReLU in the GEMM's store) against {@link Gemm#sgemm} followed
  * by the bias add and the ReLU in scalar code: the same float operations, so the bits must be equal
  * on every path (direct, packed full and half-width strips, edge tiles, several k slices, threads).
- * {@link GemmEpilogue#reluBackward} against its one-line rule.
+ * {@link GemmEpilogue#reluBackward} against its one-line rule, {@link GemmEpilogue#columnSums}
+ * against {@link Reduce#sum} (same bits).
  */
 class GemmBiasTest {
     private static final int L = Simd.lanesF();
@@ -113,6 +114,27 @@ class GemmBiasTest {
     }
 
     @Test
+    void columnSumsEqualReduceSum() {
+        for (int rows : new int[] {1, 3, 64}) {
+            for (int cols : new int[] {1, 7, 8, 9, 31, 32, 33, 100, 300}) {
+                int ld = cols + rows % 3;
+                float[] g = TestArrays.randomFloats(rnd, 2 + rows * ld);
+                float[] packed = new float[rows * cols];
+                for (int i = 0; i < rows; i++) {
+                    System.arraycopy(g, 2 + i * ld, packed, i * cols, cols);
+                }
+                float[] want = new float[cols];
+                Reduce.sum(want, 0, packed, 0, 1, rows, cols);
+                float[] got = new float[cols + 1];
+                got[cols] = Float.NaN;
+                GemmEpilogue.columnSums(got, 0, g, 2, ld, rows, cols);
+                assertArrayEquals(want, Arrays.copyOf(got, cols), "rows=" + rows + " cols=" + cols);
+                assertTrue(Float.isNaN(got[cols]), "writes nothing past cols");
+            }
+        }
+    }
+
+    @Test
     void argumentErrors() {
         float[] x = new float[100];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -124,6 +146,8 @@ class GemmBiasTest {
         assertTrue(e.getMessage().startsWith("sgemmBias: c too small"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> GemmEpilogue.reluBackward(x, 0, x, 0, new float[5], 0, 6));
         assertTrue(e.getMessage().startsWith("reluBackward: expected"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> GemmEpilogue.columnSums(new float[3], 0, x, 0, 4, 30, 4));
+        assertTrue(e.getMessage().startsWith("columnSums: expected"), e.getMessage());
         float[] c = new float[6];
         Gemm.sgemmBias(true, c, 0, 3, false, new float[0], 0, 0, false, new float[0], 0, 3, new float[] {1, -2, 3}, 0, 2, 3, 0);
         assertArrayEquals(new float[] {1, 0, 3, 1, 0, 3}, c, "k == 0: act(bias) in every row");
