@@ -39,7 +39,10 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvPacked {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
-    /** Deepest slice of the reduction a packed strip holds ({@code KC x NR} floats sit in L1). */
+    /**
+     * Deepest slice of the reduction a packed strip holds ({@code KC x NR} floats sit in L1); a
+     * multiple of 16. A reduction longer than this is cut into slices of equal depth.
+     */
     static final int KC = 320;
 
     final int cin;
@@ -55,6 +58,10 @@ final class ConvPacked {
     final int p;
     /** Taps {@code cin * kh * kw}. */
     final int k;
+    /** Depth of the slices of the {@code K} taps: {@code K} cut into equal slices of at most {@link #KC}. */
+    private final int depth;
+    /** Depth of the slices of the {@code P} positions: likewise, rounded up to whole vectors. */
+    private final int posDepth;
     /** Padded-image offset of each tap, padded with 0 to a multiple of {@code NR}. */
     private final int[] tap;
     /** Padded-image offset of each output position, padded with 0 to a multiple of {@code NR}. */
@@ -84,6 +91,8 @@ final class ConvPacked {
         wp = Math.max(w + pw, (ow - 1) * sw + (kw - 1) * dw + 1);
         p = oh * ow;
         k = cin * kh * kw;
+        depth = Math.ceilDiv(k, Math.ceilDiv(k, KC));
+        posDepth = Math.min(KC, roundUp(Math.ceilDiv(p, Math.ceilDiv(p, KC)), L));
         tap = new int[roundUp(k, NR)];
         for (int ci = 0, t = 0; ci < cin; ci++) {
             for (int a = 0; a < kh; a++) {
@@ -315,13 +324,13 @@ final class ConvPacked {
 
     /**
      * Packs {@code A[m, K]} with {@code A[r, t] = a[aOff + r*K + t]} for {@link #forward}: for each
-     * slice of {@code K} ({@link #slices}), {@code MR}-row strips of {@code kc} columns of {@code MR}
+     * slice of {@code K} ({@link #depth} deep), {@code MR}-row strips of {@code kc} columns of {@code MR}
      * values, rows past {@code m} zero.
      */
     void packA(float[] ap, float[] a, int aOff, int m) {
         int mr = roundUp(m, MR);
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
+        for (int pc = 0; pc < k; pc += depth) {
+            int kc = Math.min(depth, k - pc);
             for (int ir = 0; ir < mr; ir += MR) {
                 int base = pc * mr + ir * kc;
                 for (int i = 0; i < MR; i++) {
@@ -349,8 +358,8 @@ final class ConvPacked {
     void packFlipped(float[] ap, float[] wt, int wOff, int m, int kh, int kw) {
         int mr = roundUp(m, MR);
         int kk = kh * kw;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
+        for (int pc = 0; pc < k; pc += depth) {
+            int kc = Math.min(depth, k - pc);
             for (int ir = 0; ir < mr; ir += MR) {
                 int base = pc * mr + ir * kc;
                 for (int i = 0; i < MR; i++) {
@@ -376,8 +385,8 @@ final class ConvPacked {
         int mr = roundUp(m, MR);
         for (int q0 = 0; q0 < p; q0 += NR) {
             int nr = Math.min(NR, p - q0);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += depth) {
+                int kc = Math.min(depth, k - pc);
                 packPositions(bp, xpad, pc, kc, q0);
                 boolean load = acc || pc > 0;
                 for (int ir = 0; ir < mr; ir += MR) {
@@ -404,8 +413,8 @@ final class ConvPacked {
     void weight(boolean acc, float[] gw, int gwOff, float[] gy, int gyOff, int m, float[] xpad, int s0, int s1,
                 float[] ap, float[] bp, float[] tile, float[] rows) {
         int mr = roundUp(m, MR);
-        for (int q0 = 0; q0 < p; q0 += KC) {
-            int kc = Math.min(KC, p - q0);
+        for (int q0 = 0; q0 < p; q0 += posDepth) {
+            int kc = Math.min(posDepth, p - q0);
             packRowsT(ap, gy, gyOff, m, q0, kc);
             boolean load = acc || q0 > 0;
             for (int s = s0; s < s1; s++) {
