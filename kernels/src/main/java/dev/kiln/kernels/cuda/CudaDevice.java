@@ -34,6 +34,14 @@ public final class CudaDevice {
     private final ConcurrentHashMap<String, Long> modules = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> functions = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
+    /** Largest host-to-device copy staged through pinned memory. */
+    static final long STAGING_BYTES = 16L << 20;
+    /** Pinned staging buffers in the ring (allocated on first use). */
+    static final int STAGING_SLOTS = 4;
+    private static final int DISABLE_TIMING = 2;
+    private final MemorySegment[] staging = new MemorySegment[STAGING_SLOTS];
+    private final long[] stagingEvents = new long[STAGING_SLOTS];
+    private int nextSlot;
     private final java.util.function.Function<String, MemorySegment> images;
 
     private CudaDevice(Driver driver, int ordinal, java.util.function.Function<String, MemorySegment> images) {
@@ -194,11 +202,33 @@ public final class CudaDevice {
         driver.launch(name, function, grid, block, sharedBytes, stream, params);
     }
 
-    /** Copies {@code bytes} bytes of host memory (native or a heap array segment) to the device, after the queued work. */
+    /**
+     * Copies {@code bytes} bytes of host memory (native or a heap array segment) to the device,
+     * ordered after the queued work. Up to {@link #STAGING_BYTES} the data goes through one of
+     * {@link #STAGING_SLOTS} pinned staging buffers and an asynchronous copy on the stream, so the
+     * caller returns at once and can prepare the next batch while the GPU works; a slot is reused
+     * once the copy that last used it has completed (an event). Larger copies are synchronous.
+     */
     public void copyToDevice(long dst, MemorySegment src, long bytes) {
         bind();
-        synchronize();
-        driver.memcpyHtoD(dst, src, bytes);
+        if (bytes > STAGING_BYTES) {
+            synchronize();
+            driver.memcpyHtoD(dst, src, bytes);
+            return;
+        }
+        synchronized (staging) {
+            int i = nextSlot;
+            nextSlot = (nextSlot + 1) % STAGING_SLOTS;
+            if (staging[i] == null) {
+                staging[i] = driver.memAllocHost(STAGING_BYTES);
+                stagingEvents[i] = driver.eventCreate(DISABLE_TIMING);
+            } else {
+                driver.eventSynchronize(stagingEvents[i]);
+            }
+            MemorySegment.copy(src, 0, staging[i], 0, bytes);
+            driver.memcpyHtoDAsync(dst, staging[i], bytes, stream);
+            driver.eventRecord(stagingEvents[i], stream);
+        }
     }
 
     /** Copies {@code bytes} bytes from the device to host memory once the queued work has finished. */

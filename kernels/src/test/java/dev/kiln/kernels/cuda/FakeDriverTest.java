@@ -71,6 +71,18 @@ class FakeDriverTest {
             assertArrayEquals(new float[] {9, 8, 7, 6, 5, 4, 3}, back);
             assertThrows(IllegalArgumentException.class, () -> pin.copyToDeviceAsync(d, 4L * a.length + 1));
         }
+        // more uploads than staging slots, each read back after the others were queued
+        long[] blocks = new long[CudaDevice.STAGING_SLOTS * 2 + 1];
+        for (int b = 0; b < blocks.length; b++) {
+            blocks[b] = dev.allocator().allocate(16);
+            dev.copyToDevice(blocks[b], MemorySegment.ofArray(new int[] {b, b + 1, b + 2, b + 3}), 16);
+        }
+        for (int b = 0; b < blocks.length; b++) {
+            int[] got = new int[4];
+            dev.copyToHost(MemorySegment.ofArray(got), blocks[b], 16);
+            assertArrayEquals(new int[] {b, b + 1, b + 2, b + 3}, got, "staged upload " + b);
+            dev.allocator().release(blocks[b]);
+        }
         dev.zero(d, 8);
         dev.fill(d + 8, 2.5f, 2);
         dev.copyToHost(MemorySegment.ofArray(back), d, 4L * a.length);
