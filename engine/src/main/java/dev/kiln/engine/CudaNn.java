@@ -138,6 +138,29 @@ final class CudaNn {
         return be.upload(Tensors.of(v, index.shapeRef()));
     }
 
+    /**
+     * Fused per-row cross-entropy of F32 logits x [M, C] and class indices [M] (checked on the host):
+     * forward keeps logsumexp per row, backward is (softmax - onehot) * g in one kernel.
+     */
+    static Tensor crossEntropyRows(CudaBackend be, Tensor x, Tensor index) {
+        String op = "crossEntropyRows";
+        int rows = x.size(0);
+        int c = x.size(1);
+        Tensor xd = be.packed(x.detach());
+        Tensor labels = indices(be, op, index, c);
+        Tensor loss = be.empty(DType.F32, new int[] {rows});
+        Tensor lse = be.empty(DType.F32, new int[] {rows});
+        CudaElementwise.crossEntropy(be.cuda, CudaBackend.ptr(loss), CudaBackend.ptr(lse), CudaBackend.ptr(xd),
+                CudaBackend.ptr(labels), rows, c);
+        return Autograd.record(op, loss, g -> {
+            Tensor gd = be.packed(g);
+            Tensor gx = be.empty(DType.F32, new int[] {rows, c});
+            CudaElementwise.crossEntropyBackward(be.cuda, CudaBackend.ptr(gx), CudaBackend.ptr(xd), CudaBackend.ptr(lse),
+                    CudaBackend.ptr(labels), CudaBackend.ptr(gd), rows, c);
+            return new Tensor[] {gx};
+        }, x);
+    }
+
     static Tensor indexSelect(CudaBackend be, Tensor x, int dim, Tensor index) {
         CudaBackend.requireF32("indexSelect", x);
         Tensor c = be.packed(x);

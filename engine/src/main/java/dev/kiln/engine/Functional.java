@@ -177,7 +177,8 @@ public final class Functional {
      * class indices {@code index [M]} (I64 or I32, each in {@code [0, C)}): the loss of
      * {@code F.cross_entropy(x, index, reduction='none')}. On the CPU it is one fused kernel (one
      * pass per row forward; {@code softmax - onehot} backward) instead of log-softmax, gather and
-     * negate; on other devices it is composed from those ops. Differentiable in x.
+     * negate; on the GPU also one fused kernel each way (kiln_xent_fwd/bwd); on other devices it is composed
+     * from those ops. Differentiable in x.
      *
      * @throws IllegalArgumentException for a non-floating x, x not 2-D, an index of the wrong shape or
      *                                  dtype, or a class index out of range
@@ -189,6 +190,9 @@ public final class Functional {
         if (x.rank() != 2 || index.rank() != 1 || index.size(0) != x.size(0)) {
             throw new IllegalArgumentException(op + ": expected logits [M, C] and indices [M], got " + Shape.str(x.shapeRef())
                     + " and " + Shape.str(index.shapeRef()));
+        }
+        if (x.device().type() == Device.Type.CUDA && x.dtype() == DType.F32) {
+            return CudaNn.crossEntropyRows(CudaBackend.of(x.device()), x, index);
         }
         if (x.device().type() != Device.Type.CPU) {
             return gather(logSoftmax(x, 1), 1, index.unsqueeze(1)).reshape(-1).neg();

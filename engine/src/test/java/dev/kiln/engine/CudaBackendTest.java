@@ -179,7 +179,9 @@ class CudaBackendTest {
             same("logSoftmax last n=" + n, t -> Functional.logSoftmax(t[0], 1), 1e-5, 1e-4, rand(n, 5, n));
             same("softmax middle n=" + n, t -> Functional.softmax(t[0], 1), 1e-6, 1e-4, rand(n, 2, n, 3));
             Tensor labels = Tensors.of(new long[] {0, 3, 4, 1, 2}, 5);
-            same("crossEntropyRows n=" + n, t -> Functional.crossEntropyRows(t[0], labels), 1e-5, 1e-4, rand(n, 5, 5 + n));
+            same("crossEntropyRows, CPU labels n=" + n, t -> Functional.crossEntropyRows(t[0], labels), 1e-5, 1e-4, rand(n, 5, 5 + n));
+            same("crossEntropyRows, device labels n=" + n, t -> Functional.crossEntropyRows(t[0], t[1]), 1e-5, 1e-4,
+                    rand(n, 5, 5 + n), labels);
         }
     }
 
