@@ -1,7 +1,9 @@
 package dev.kiln.bench;
 
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import jdk.incubator.vector.FloatVector;
@@ -149,6 +151,71 @@ public final class Peak {
     /** Aggregate GOP/s of {@link #int8AutoVecThread} on {@code threads} threads (best of 5). */
     public static double int8AutoVec(int threads) {
         return aggregate(threads, Peak::int8AutoVecThread);
+    }
+
+    /** Result of {@link #handOff}: median wall time of the call, the time of one chunk alone, and the overlap. */
+    public record HandOff(double callMicros, double chunkMicros, double overlap) {
+    }
+
+    private static volatile long handOffSink;
+
+    /** A fixed amount of scalar work (a dependent chain: the same time on any core, not wall time). */
+    private static long work(long steps) {
+        long x = steps;
+        for (long i = 0; i < steps; i++) {
+            x = x * 6364136223846793005L + 1442695040888963407L;
+        }
+        return x;
+    }
+
+    /**
+     * Whether Kiln's pool really runs {@code threads} chunks side by side here: {@code threads}
+     * chunks of fixed work worth about 50 us on one thread go through {@link Parallel#forRange},
+     * 200 times with pauses between calls. Overlap 1 means the call took one chunk's time (the
+     * chunks ran in parallel), 0 that it took their sum (the OS ran the woken worker on the
+     * caller's CPU, as on a VM whose other vCPUs are busy). Short kernels (sparse products,
+     * batch-64 Linear layers) can only scale as far as this allows.
+     */
+    public static HandOff handOff(int threads) {
+        for (int w = 0; w < 200; w++) {
+            handOffSink += work(20_000);
+        }
+        long steps = 1000;
+        long chunk = 0;
+        while (chunk < 50_000 && steps < 1L << 30) {
+            steps *= 2;
+            chunk = bestOf(steps);
+        }
+        long chunkSteps = steps;
+        long oneChunk = bestOf(chunkSteps);
+        int saved = Parallel.threads();
+        Parallel.setThreads(threads);
+        try {
+            long[] wall = new long[200];
+            for (int i = 0; i < wall.length; i++) {
+                long t0 = System.nanoTime();
+                Parallel.forRange(threads, 1, (lo, hi) -> handOffSink += work(chunkSteps * (hi - lo)));
+                wall[i] = System.nanoTime() - t0;
+                handOffSink += work(chunkSteps);
+            }
+            Arrays.sort(wall);
+            double median = wall[wall.length / 2];
+            double serial = (double) threads * oneChunk;
+            double overlap = threads == 1 ? 1 : Math.clamp((serial - median) / (serial - oneChunk), 0.0, 1.0);
+            return new HandOff(median / 1e3, oneChunk / 1e3, overlap);
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    private static long bestOf(long steps) {
+        long best = Long.MAX_VALUE;
+        for (int r = 0; r < 5; r++) {
+            long t0 = System.nanoTime();
+            handOffSink += work(steps);
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return best;
     }
 
     /** Aggregate int8 GOP/s with {@code threads} threads running {@link #int8Thread} together (best of 5). */

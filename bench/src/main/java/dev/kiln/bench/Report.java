@@ -53,6 +53,13 @@ public final class Report {
             for (int t : o.threads()) {
                 double peak = Peak.fp32(t);
                 System.out.printf(Locale.ROOT, "measured fp32 peak at %d thread(s): %.1f GFLOP/s%n", t, peak);
+                if (t > 1) {
+                    Peak.HandOff h = Peak.handOff(t);
+                    System.out.printf(Locale.ROOT, "hand-off check at %d threads: %d chunks of %.0f us took %.0f us "
+                                    + "(median of 200), overlap %.2f (1 = side by side, 0 = one after the other on one "
+                                    + "CPU: then short kernels cannot scale)%n", t, t, h.chunkMicros(), h.callMicros(),
+                            h.overlap());
+                }
                 double peak8 = Double.NaN;
                 if (int8) {
                     peak8 = Peak.int8(t);
