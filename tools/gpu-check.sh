@@ -8,7 +8,8 @@
 # 1. nvidia-smi; 2. every test class of the CUDA work through the JUnit console (GPU tests skip,
 # reported as skipped, where CUDA is unavailable); 3. the GPU bench (./kiln bench --gpu) in fp32,
 # then its conv case again with -Dkiln.cuda.matmul=tf32 against cuDNN's TF32. Logs and reports go
-# to $OUT (the device tool's folder) or gpu-check-out/. Arguments: tests | bench | all (default).
+# to $OUT (the device tool's folder; 6 files: nvidia-smi.txt, tests.log, junit/TEST-junit-jupiter.xml, bench.log,
+# gpu-report-fp32.json, gpu-report-tf32.json) or gpu-check-out/. Arguments: tests | bench | all (default).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -36,7 +37,7 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
   for c in "${classes[@]}"; do select+=(--select-class "$c"); done
   echo "gpu-check: tests ${classes[*]}"
   "$java" "${flags[@]}" -jar "$carry/junit-console.jar" execute --class-path "$cp" "${select[@]}" \
-    --details=tree --disable-banner --disable-ansi-colors --reports-dir "$out/junit" 2>&1 | tee "$out/tests.log"
+    --include-engine junit-jupiter --details=tree --disable-banner --disable-ansi-colors --reports-dir "$out/junit" 2>&1 | tee "$out/tests.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 fi
 
