@@ -294,11 +294,15 @@ public final class Tensor {
         return ViewOps.clone(this);
     }
 
-    /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor or view. */
+    /**
+     * Copies {@code src} (broadcast to this shape, converted to this dtype, from any device, as
+     * PyTorch's {@code copy_}) into this tensor or view.
+     */
     public Tensor copyFrom(Tensor src) {
         checkInPlace("copyFrom");
-        checkBroadcastsHere("copyFrom", src);
-        backend().copy(this, src);
+        Tensor s = src.device().equals(device()) ? src : Backends.transfer(src.detach(), device());
+        checkBroadcastsHere("copyFrom", s);
+        backend().copy(this, s);
         return this;
     }
 
