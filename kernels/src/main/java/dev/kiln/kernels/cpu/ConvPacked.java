@@ -75,7 +75,10 @@ final class ConvPacked {
     private final int[] delta;
     /** Per group: whether its positions are consecutive (one plain load). */
     private final boolean[] consecutive;
-    /** Whether every group spans less than {@code 2L} floats: strips are packed by two loads and a permute. */
+    /**
+     * Whether every group spans less than {@code 2L} floats (strips are packed by two loads and a
+     * permute) and a padded image fits one array: the drivers run only then.
+     */
     final boolean permutable;
 
     ConvPacked(int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
@@ -124,7 +127,8 @@ final class ConvPacked {
             }
             consecutive[gr] = run;
         }
-        permutable = fits;
+        // a padded image must fit one Java array (else the im2col path, which checks its own sizes)
+        permutable = fits && (long) cin * hp * wp + 2L * L <= Integer.MAX_VALUE - 8;
     }
 
     /**
