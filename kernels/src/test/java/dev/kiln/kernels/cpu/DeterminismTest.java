@@ -213,4 +213,29 @@ class DeterminismTest {
             return r;
         });
     }
+
+    @Test
+    void linearEpiloguesKeepTheirBits() {
+        // The packed path with bias and ReLU in the store (an edge strip of 12 columns through the
+        // scalar copy), the ReLU gradient and the bias gradient's column sums.
+        int m = 16;
+        int n = 44;
+        int k = 37;
+        float[] x = uniform(80, m * k, -1, 1);
+        float[] w = uniform(81, n * k, -1, 1);
+        float[] bias = uniform(82, n, -1, 1);
+        float[] y = new float[m * n];
+        float[] gy = uniform(83, m * n, -1, 1);
+        float[] gz = new float[m * n];
+        float[] gb = new float[n];
+        assertStable("sgemmBias + reluBackward + columnSums 16x44x37", 4 * CALLS, () -> {
+            Gemm.sgemmBias(true, y, 0, n, false, x, 0, k, true, w, 0, k, bias, 0, m, n, k);
+            GemmEpilogue.reluBackward(gz, 0, gy, 0, y, 0, m * n);
+            GemmEpilogue.columnSums(gb, 0, gz, 0, n, m, n);
+            float[] r = Arrays.copyOf(y, 2 * m * n + n);
+            System.arraycopy(gz, 0, r, m * n, m * n);
+            System.arraycopy(gb, 0, r, 2 * m * n, n);
+            return r;
+        });
+    }
 }
