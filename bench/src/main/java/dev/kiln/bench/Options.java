@@ -22,6 +22,23 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
     static final Set<String> GROUPS = java.util.Collections.unmodifiableSet(
             new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "int8", "sparse")));
 
+    /** What {@code ./kiln bench --help} prints. */
+    static final String USAGE = """
+            usage: ./kiln bench [--threads 1,2] [--groups %s] [--rounds N] [--seconds S]
+                                [--warmup S] [--out DIR] [--quick] [--no-torch]
+                   ./kiln bench --gpu [--quick] [--cases ...]
+              --threads   thread counts to measure, each in turn (default 1,2)
+              --groups    which cases (default all, in that order)
+              --rounds    rounds per measurement; the table shows medians (default 5)
+              --seconds   minimum seconds per measurement (default 0.3)
+              --warmup    at most this many seconds of warm-up per case, until its rate settles (default 20)
+              --out       folder for report.json and report.png (default bench-results)
+              --quick     smaller shapes, for a smoke run
+              --no-torch  without the PyTorch peer
+              --gpu       the GPU report (Kiln's CUDA kernels against cuBLAS/cuDNN through PyTorch)
+            For a fair OpenBLAS peer, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command:
+              env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench""".formatted(String.join(",", GROUPS));
+
     static Options parse(String[] args) {
         int[] threads = {1, 2};
         Set<String> groups = new LinkedHashSet<>(GROUPS);
@@ -50,7 +67,7 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
                 case "--quick" -> quick = true;
                 case "--no-torch" -> torch = false;
                 default -> throw new IllegalArgumentException("unknown option '" + a + "'; expected --threads 1,2 --groups "
-                        + String.join(",", GROUPS) + " --rounds N --seconds S --warmup S --out DIR --quick --no-torch");
+                        + String.join(",", GROUPS) + " --rounds N --seconds S --warmup S --out DIR --quick --no-torch (see --help)");
             }
         }
         return new Options(threads, groups, rounds, seconds, warmup, out, quick, torch);

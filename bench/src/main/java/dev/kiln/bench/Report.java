@@ -36,7 +36,18 @@ public final class Report {
             GpuReport.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
-        Options o = Options.parse(args);
+        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.println(Options.USAGE);
+            return;
+        }
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("kiln bench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         System.out.println("Kiln bench: " + Runtime.getRuntime().availableProcessors() + " cpus, threads " + Arrays.toString(o.threads())
                 + ", " + o.rounds() + " rounds of >= " + o.seconds() + " s per measurement");
         System.out.println("OpenBLAS core: " + OpenBlasPeer.coreName()
