@@ -10,10 +10,11 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
  * group, output positions of a vector's width spanning less than two vectors of the padded input:
- * stride 1 and most others), the forward pass and the weight gradient run the GEMM micro-kernel
- * over strips packed straight from a zero-padded copy of each image, with no column matrix, and
- * the input gradient of a stride-1 "same" convolution is the forward pass of the output gradient
- * with the flipped weight. Images (forward, input gradient) or strips of weight-gradient columns
+ * stride 1 and most others), the forward pass and (see {@link ConvPacked#suitsWeight}) the weight
+ * gradient run the GEMM micro-kernel over strips packed straight from a zero-padded copy of each
+ * image, with no column matrix ({@link ConvPacked} can also take the input gradient of a stride-1
+ * "same" convolution as the forward pass of the output gradient with the flipped weight, but that
+ * is not routed: it measured no faster). Images (forward) or strips of weight-gradient columns
  * are split over threads; every value is summed in an order fixed by the geometry, so these do
  * not depend on the thread count.
  *
@@ -71,9 +72,6 @@ public final class Conv {
      */
     public static void conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
-        if (ConvPacked.suitsBackwardInput(g) && ConvPacked.conv2dBackwardInput(gx, gy, w, g)) {
-            return;
-        }
         loweredInput(gx, gy, w, g);
     }
 
@@ -95,7 +93,7 @@ public final class Conv {
      */
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
-        if (!ConvPacked.suits(g) || !ConvPacked.conv2dBackwardWeight(gw, x, gy, g)) {
+        if (!ConvPacked.suitsWeight(g) || !ConvPacked.conv2dBackwardWeight(gw, x, gy, g)) {
             loweredWeight(gw, x, gy, g);
         }
         if (gb != null) {

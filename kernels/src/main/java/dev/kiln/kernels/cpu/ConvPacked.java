@@ -20,14 +20,16 @@ import jdk.incubator.vector.VectorSpecies;
  * kernel, stride, padding, dilation) the column matrix is {@code col[t, q] = xpad[tap[t] + pos[q]]},
  * with {@code tap[t]} the offset of tap {@code t = (ci*kh + a)*kw + b} and {@code pos[q]} that of
  * output position {@code q = i*ow + j} in the padded image ({@code hp x wp} planes). Both offsets
- * are precomputed, so a strip of {@code NR} values of a column-matrix row (forward) or column
- * (weight gradient) is {@code NR / L} vector gathers with a fixed index map, whatever the padding or
- * stride.
+ * are precomputed. Where each group of {@code L} consecutive positions spans less than two vectors
+ * of the padded image ({@link #permutable}: stride 1 and more), a strip of {@code NR} values of a
+ * column-matrix row is {@code NR / L} plain loads, or pairs of loads and a permute (forward); the
+ * weight gradient builds {@code NR} such rows and transposes them in registers. (16-lane gathers
+ * with an index map measured several times slower.)
  *
  * <ul>
  * <li>{@link #forward}: {@code out[m, P] (=|+=) A[m, K] * col[K, P]} per image, with {@code A}
- * packed once per call ({@link #packA}); the input gradient of a stride-1 convolution is such a
- * forward pass over the output gradient with the flipped, transposed weight ({@link #packFlipped}).
+ * packed once per call ({@link #packA}); the input gradient of a stride-1 convolution can be such
+ * a forward pass over the output gradient with the flipped, transposed weight ({@link #packFlipped}).
  * <li>{@link #weight}: {@code C[m, K] (=|+=) gy[m, P] * col[K, P]^T} per image, for a range of
  * {@code NR}-tap strips; the caller splits strips over threads, so every value is summed in the
  * same order for any thread count.
@@ -132,22 +134,25 @@ final class ConvPacked {
     }
 
     /**
-     * Whether {@link #conv2d} and {@link #conv2dBackwardWeight} take this path (when the geometry is
-     * also {@link #permutable}): vector lanes, and at least {@link GemmMicro#MR} output channels per
-     * group (rows of the micro-kernel's tile; LeNet's 1 -> 6 layer measured faster through im2col).
+     * Whether {@link #conv2d} takes this path (when the geometry is also {@link #permutable}):
+     * vector lanes, and at least {@link GemmMicro#MR} output channels per group (rows of the
+     * micro-kernel's tile; LeNet's 1 -> 6 layer measured faster through im2col).
      */
     static boolean suits(ConvGeom g) {
         return !Simd.SCALAR && g.ocPerGroup() >= MR;
     }
 
     /**
-     * Whether {@link #conv2dBackwardInput} takes this path: stride 1 and "same" padding (the padded
-     * output gradient then holds no more zeros than the input had, so no multiply-add is wasted),
-     * and at least {@link GemmMicro#MR} input channels per group (rows of the micro-kernel's tile).
+     * Whether {@link #conv2dBackwardWeight} takes this path: as {@link #suits}, and the weight
+     * gradient's tile of C, reloaded once per image, is cheap against an image's work: at least
+     * 128 positions per image, or a gradient of at most 8192 floats per group (L1). Measured, 1
+     * thread, CPU time against im2col: 6 -> 16 at 14x14 (P = 100, 2400 floats) 0.62-0.71 vs
+     * 0.76-0.83 ms, 32 -> 64 at 16x16 (P = 256) even, 64 -> 128 at 8x8 (P = 64, 73728 floats) 5.4-5.8
+     * vs 5.1 ms: the last stays on im2col, whose GEMM sums several images per call.
      */
-    static boolean suitsBackwardInput(ConvGeom g) {
-        return !Simd.SCALAR && g.sh() == 1 && g.sw() == 1 && 2 * g.ph() == g.dh() * (g.kh() - 1)
-                && 2 * g.pw() == g.dw() * (g.kw() - 1) && g.cPerGroup() >= MR;
+    static boolean suitsWeight(ConvGeom g) {
+        long gw = (long) g.ocPerGroup() * g.cPerGroup() * g.kh() * g.kw();
+        return suits(g) && ((long) g.oh() * g.ow() >= 128 || gw <= 8192);
     }
 
     /** The lowered geometry of the forward pass (and weight gradient) of group {@code gi}. */
@@ -190,12 +195,19 @@ final class ConvPacked {
     }
 
     /**
-     * {@code Conv.conv2dBackwardInput} (arguments checked) for a {@link #suitsBackwardInput} geometry:
-     * the forward pass of the output gradient, padded by {@code dh*(kh-1) - ph} (and likewise in
-     * width), with the weight flipped in both kernel axes and its channel axes swapped. Returns
-     * false, doing nothing, when that pass is not {@link #permutable}.
+     * {@code Conv.conv2dBackwardInput} (arguments checked) as the forward pass of the output
+     * gradient, padded by {@code dh*(kh-1) - ph} (and likewise in width), with the weight flipped in
+     * both kernel axes and its channel axes swapped. Returns false, doing nothing, unless the stride
+     * is 1, the padding at most {@code dh*(kh-1)} ({@code dw*(kw-1)}) and that pass
+     * {@link #permutable}. Not routed by {@code Conv}: on stride-1 "same" layers (where the padded
+     * gradient holds no more zeros than the input had) it measured no faster than GEMM + col2im
+     * (1 thread, CPU time: 32 -> 64 at 16x16 4.8 vs 4.3 ms, 64 -> 128 at 8x8 5.6 vs 5.7 ms), and
+     * on unpadded ones it multiplies the zeros of the padding.
      */
     static boolean conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
+        if (g.sh() != 1 || g.sw() != 1 || g.ph() > g.dh() * (g.kh() - 1) || g.pw() > g.dw() * (g.kw() - 1)) {
+            return false;
+        }
         int ocg = g.ocPerGroup();
         int cg = g.cPerGroup();
         int groups = g.groups();
