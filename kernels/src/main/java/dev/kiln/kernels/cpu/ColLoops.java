@@ -1,7 +1,6 @@
 package dev.kiln.kernels.cpu;
 
 import static jdk.incubator.vector.VectorOperators.D2F;
-import static jdk.incubator.vector.VectorOperators.F2D;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.I2L;
 import static jdk.incubator.vector.VectorOperators.IS_NAN;
@@ -41,14 +40,6 @@ final class ColLoops {
         return FloatVector.fromArray(F, x, i);
     }
 
-    static DoubleVector lo(FloatVector v) {
-        return (DoubleVector) v.convertShape(F2D, D, 0);
-    }
-
-    static DoubleVector hi(FloatVector v) {
-        return (DoubleVector) v.convertShape(F2D, D, 1);
-    }
-
     /** The float vector whose lower lanes are {@code lo} and upper lanes {@code hi}, rounded. */
     static FloatVector narrow(DoubleVector lo, DoubleVector hi) {
         FloatVector l = (FloatVector) lo.convertShape(D2F, F, 0);
@@ -62,9 +53,8 @@ final class ColLoops {
             DoubleVector s0 = DoubleVector.zero(D);
             DoubleVector s1 = s0;
             for (int j = 0, p = base + c; j < n; j++, p += inner) {
-                FloatVector v = load(x, p);
-                s0 = s0.add(lo(v));
-                s1 = s1.add(hi(v));
+                s0 = s0.add(RowLoops.widen(x, p));
+                s1 = s1.add(RowLoops.widen(x, p + L / 2));
             }
             narrow(s0, s1).intoArray(out, ob + c);
         }

@@ -34,6 +34,11 @@ final class RowLoops {
         return FloatVector.fromArray(F, x, i);
     }
 
+    /** {@code x[i .. i + L/2)} widened to doubles: a half-width load and one intrinsified conversion. */
+    static DoubleVector widen(float[] x, int i) {
+        return (DoubleVector) FloatVector.fromArray(Simd.FH, x, i).convertShape(F2D, D, 0);
+    }
+
     /** sum of the row, in double. */
     static double sum(float[] x, int off, int n) {
         DoubleVector a0 = DoubleVector.zero(D);
@@ -42,18 +47,16 @@ final class RowLoops {
         DoubleVector a3 = a0;
         int i = 0;
         int ub = Simd.loopBoundF(n);
+        int h = L / 2;
         for (int ub2 = ub - ub % (2 * L); i < ub2; i += 2 * L) {
-            FloatVector v = load(x, off + i);
-            FloatVector w = load(x, off + i + L);
-            a0 = a0.add((DoubleVector) v.convertShape(F2D, D, 0));
-            a1 = a1.add((DoubleVector) v.convertShape(F2D, D, 1));
-            a2 = a2.add((DoubleVector) w.convertShape(F2D, D, 0));
-            a3 = a3.add((DoubleVector) w.convertShape(F2D, D, 1));
+            a0 = a0.add(widen(x, off + i));
+            a1 = a1.add(widen(x, off + i + h));
+            a2 = a2.add(widen(x, off + i + L));
+            a3 = a3.add(widen(x, off + i + L + h));
         }
         for (; i < ub; i += L) {
-            FloatVector v = load(x, off + i);
-            a0 = a0.add((DoubleVector) v.convertShape(F2D, D, 0));
-            a1 = a1.add((DoubleVector) v.convertShape(F2D, D, 1));
+            a0 = a0.add(widen(x, off + i));
+            a1 = a1.add(widen(x, off + i + h));
         }
         DoubleVector acc = a0.add(a1).add(a2.add(a3));
         double s = 0;
@@ -71,11 +74,10 @@ final class RowLoops {
         DoubleVector a0 = DoubleVector.zero(D);
         DoubleVector a1 = a0;
         int i = 0;
+        int h = L / 2;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
-            FloatVector u = load(a, ao + i);
-            FloatVector v = load(b, bo + i);
-            a0 = ((DoubleVector) u.convertShape(F2D, D, 0)).fma((DoubleVector) v.convertShape(F2D, D, 0), a0);
-            a1 = ((DoubleVector) u.convertShape(F2D, D, 1)).fma((DoubleVector) v.convertShape(F2D, D, 1), a1);
+            a0 = widen(a, ao + i).fma(widen(b, bo + i), a0);
+            a1 = widen(a, ao + i + h).fma(widen(b, bo + i + h), a1);
         }
         DoubleVector acc = a0.add(a1);
         double s = 0;
