@@ -19,19 +19,12 @@ final class CpuNn {
 
     static Tensor reduce(Backend.Reduction r, Tensor x, int dim) {
         Tensor c = contiguous(x);
-        int[] shape = c.shapeRef();
-        int outer = Shape.prod(shape, 0, dim);
-        int n = shape[dim];
-        int inner = Shape.prod(shape, dim + 1, shape.length);
-        int[] outShape = shape.clone();
-        outShape[dim] = 1;
-        boolean arg = r == Backend.Reduction.ARGMAX || r == Backend.Reduction.ARGMIN;
-        Tensor out = CpuBackend.INSTANCE.zeros(arg ? DType.I64 : c.dtype(), outShape);
+        ReduceGeometry g = ReduceGeometry.of(r, c.shapeRef(), dim);
+        int outer = g.outer();
+        int n = g.n();
+        int inner = g.inner();
+        Tensor out = CpuBackend.INSTANCE.zeros(g.arg() ? DType.I64 : c.dtype(), g.outShape());
         if (n == 0) {
-            if (r != Backend.Reduction.SUM) {
-                throw new IllegalArgumentException(r.name().toLowerCase(java.util.Locale.ROOT)
-                        + ": cannot reduce an empty dim " + dim + " of shape " + Shape.str(shape));
-            }
             return out;
         }
         int xo = c.offset();

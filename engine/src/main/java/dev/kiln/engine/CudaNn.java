@@ -26,23 +26,15 @@ final class CudaNn {
     static Tensor reduce(CudaBackend be, Backend.Reduction r, Tensor x, int dim) {
         CudaBackend.requireF32(r.name().toLowerCase(Locale.ROOT), x);
         Tensor c = be.packed(x);
-        int[] shape = c.shapeRef();
-        int outer = Shape.prod(shape, 0, dim);
-        int n = shape[dim];
-        int inner = Shape.prod(shape, dim + 1, shape.length);
-        int[] outShape = shape.clone();
-        outShape[dim] = 1;
-        boolean arg = r == Backend.Reduction.ARGMAX || r == Backend.Reduction.ARGMIN;
-        if (n == 0) {
-            if (r != Backend.Reduction.SUM) {
-                throw new IllegalArgumentException(r.name().toLowerCase(Locale.ROOT) + ": cannot reduce an empty dim " + dim
-                        + " of shape " + Shape.str(shape));
-            }
-            return be.zeros(c.dtype(), outShape);
+        ReduceGeometry g = ReduceGeometry.of(r, c.shapeRef(), dim);
+        if (g.n() == 0) {
+            return be.zeros(c.dtype(), g.outShape());
         }
-        Tensor out = be.empty(arg ? DType.I64 : DType.F32, outShape);
+        boolean arg = g.arg();
+        Tensor out = be.empty(arg ? DType.I64 : DType.F32, g.outShape());
         long o = CudaBackend.ptr(out);
-        CudaElementwise.reduce(be.cuda, r.ordinal(), arg ? 0 : o, arg ? o : 0, CudaBackend.ptr(c), outer, n, inner);
+        CudaElementwise.reduce(be.cuda, r.ordinal(), arg ? 0 : o, arg ? o : 0, CudaBackend.ptr(c), g.outer(), g.n(),
+                g.inner());
         return out;
     }
 

@@ -623,4 +623,11 @@ class OpsForwardTest {
         assertThrowsWith(IllegalArgumentException.class, () -> Functional.crossEntropyRows(x, Tensors.of(bad, 37)),
                 "expected target indices in [0, 19), got 19 in row 5");
     }
+
+    @Test
+    void reducingAnEmptyDimSumsToZeroAndOtherwiseSaysWhy() {
+        Tensor e = Tensors.zeros(3, 0);
+        assertValues("sum over an empty dim", e.sum(1, false), new int[] {3}, new double[] {0, 0, 0}, 0);
+        assertThrowsWith(IllegalArgumentException.class, () -> e.max(1, false), "max", "empty", "[3, 0]");
+    }
 }
