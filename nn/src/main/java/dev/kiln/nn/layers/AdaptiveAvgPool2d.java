@@ -19,7 +19,7 @@ public final class AdaptiveAvgPool2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Pooling.checkInput(describe(), x, 1, 1);
+        Pool2d.checkInput(describe(), x, 1, 1);
         return Functional.adaptiveAvgPool2d(x, oh, ow);
     }
 
