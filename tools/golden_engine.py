@@ -3,7 +3,7 @@
 Builds one fixed expression in float64 with PyTorch (seed 0), runs backward,
 and writes every input, intermediate and gradient to
 
-    engine/src/test/resources/golden/engine_chain.safetensors
+    nn/src/test/resources/golden/engine_chain.safetensors
 
 The expression:
 
@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from st_io import read_safetensors, write_safetensors
 
-OUT = os.path.join("engine", "src", "test", "resources", "golden", "engine_chain.safetensors")
+OUT = os.path.join("nn", "src", "test", "resources", "golden", "engine_chain.safetensors")
 
 EXPRESSION = (
     "h1=conv2d(x,w1,b1,s1,p1); p1=max_pool2d(relu(h1),2); "

@@ -1,4 +1,4 @@
-package dev.kiln.engine.golden;
+package dev.kiln.nn.golden;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.kiln.engine.DType;
 import dev.kiln.engine.Functional;
 import dev.kiln.engine.Tensor;
-import dev.kiln.engine.Tensors;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.io.SafetensorsFile;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,14 +18,28 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The chain of tools/golden_engine.py (conv2d, relu, max pool, grouped conv2d, gelu, avg pool,
  * matmul, log_softmax, nll loss) run by Kiln on PyTorch's inputs: forward values, the loss and
- * every gradient must match PyTorch's, in F64 tightly and in F32 within float rounding.
+ * every gradient must match PyTorch's, in F64 tightly and in F32 within float rounding. The fixture
+ * ({@code src/test/resources/golden/engine_chain.safetensors}, float64) is read with Kiln's own safetensors
+ * reader, whose byte-level decoding of this very file is checked by {@code PythonLayoutTest}.
  */
 class GoldenEngineTest {
-    private static final SafetensorsFixture FIX = SafetensorsFixture.loadResource("golden/engine_chain.safetensors");
     private static final String[] PARAMS = {"x", "w1", "b1", "w2", "b2", "w3", "b3"};
+    private static final Map<String, Tensor> FIX = readFixture("golden/engine_chain.safetensors");
+
+    private static Map<String, Tensor> readFixture(String resource) {
+        try (SafetensorsFile f = Safetensors.read(Path.of(GoldenEngineTest.class.getClassLoader().getResource(resource).toURI()))) {
+            return f.tensors();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     private static Tensor load(String name, DType dt) {
-        return Tensors.of(FIX.f64(name), FIX.shape(name)).to(dt);
+        return FIX.get(name).to(dt);
+    }
+
+    private static double[] expected(String name) {
+        return FIX.get(name).toDoubleArray();
     }
 
     private static void assertClose(String what, double[] expected, Tensor actual, double atol, double rtol) {
@@ -52,7 +69,7 @@ class GoldenEngineTest {
         for (String n : PARAMS) {
             p.put(n, load(n, dt).requiresGrad(true));
         }
-        Tensor target = Tensors.of(FIX.i64("target"), FIX.shape("target"));
+        Tensor target = FIX.get("target");
 
         Tensor h1 = Functional.conv2d(p.get("x"), p.get("w1"), p.get("b1"), 1, 1);
         Tensor p1 = Functional.maxPool2d(h1.relu(), 2);
@@ -62,20 +79,20 @@ class GoldenEngineTest {
         Tensor logp = Functional.logSoftmax(logits, 1);
         Tensor loss = Functional.gather(logp, 1, target.unsqueeze(1)).mean().neg();
 
-        assertArrayEquals(FIX.shape("loss"), loss.shape());
-        assertClose("h1", FIX.f64("h1"), h1, atol, rtol);
-        assertClose("p1", FIX.f64("p1"), p1, atol, rtol);
-        assertClose("h2", FIX.f64("h2"), h2, atol, rtol);
-        assertClose("p2", FIX.f64("p2"), p2, atol, rtol);
-        assertClose("logits", FIX.f64("logits"), logits, atol, rtol);
-        assertClose("logp", FIX.f64("logp"), logp, atol, rtol);
-        assertClose("loss", FIX.f64("loss"), loss, atol, rtol);
+        assertArrayEquals(FIX.get("loss").shape(), loss.shape());
+        assertClose("h1", expected("h1"), h1, atol, rtol);
+        assertClose("p1", expected("p1"), p1, atol, rtol);
+        assertClose("h2", expected("h2"), h2, atol, rtol);
+        assertClose("p2", expected("p2"), p2, atol, rtol);
+        assertClose("logits", expected("logits"), logits, atol, rtol);
+        assertClose("logp", expected("logp"), logp, atol, rtol);
+        assertClose("loss", expected("loss"), loss, atol, rtol);
 
         loss.backward();
         for (String n : PARAMS) {
             Tensor g = p.get(n).grad();
-            assertArrayEquals(FIX.shape("grad." + n), g.shape(), "grad." + n + " shape");
-            assertClose("grad." + n, FIX.f64("grad." + n), g, atol, rtol);
+            assertArrayEquals(FIX.get("grad." + n).shape(), g.shape(), "grad." + n + " shape");
+            assertClose("grad." + n, expected("grad." + n), g, atol, rtol);
         }
     }
 }
