@@ -25,7 +25,7 @@ import java.util.Set;
 public final class Report {
     /** One measured row: median rates over the rounds (NaN where a peer has no counterpart). */
     record Row(String group, String name, int threads, String unit, double kiln, double blas, double torch, double peak,
-               String baseline, double base) {
+               String baseline, double base, double bytesPerCall) {
     }
 
     private Report() {
@@ -132,10 +132,12 @@ public final class Report {
         double[] pt = new double[o.rounds()];
         Arrays.fill(blas, Double.NaN);
         Arrays.fill(pt, Double.NaN);
+        double bytes;
         OpenBlasPeer peer = c.blas() == null ? null : c.blas().create();
         try {
             Parallel.setThreads(threads);
             Timer.warmUp(c.kiln(), o.seconds(), o.warmup());
+            bytes = Timer.bytesPerCall(c.kiln(), 20);
             for (int r = 0; r < o.rounds(); r++) {
                 Parallel.setThreads(threads);
                 kiln[r] = c.ops() / Timer.secondsPerCall(c.kiln(), o.seconds()) * 1e-9;
@@ -153,7 +155,7 @@ public final class Report {
             }
         }
         double k = median(kiln);
-        return new Row(c.group(), c.name(), threads, c.unit(), k, median(blas), median(pt), peak, c.baseline(), k / baseRate);
+        return new Row(c.group(), c.name(), threads, c.unit(), k, median(blas), median(pt), peak, c.baseline(), k / baseRate, bytes);
     }
 
     private static java.util.Map<String, Object> withSeconds(Case c, double seconds) {

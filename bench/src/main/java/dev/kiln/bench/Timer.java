@@ -61,4 +61,24 @@ final class Timer {
             calls = Math.max(calls * 2, (long) (calls * seconds / Math.max(dt, 1e-6) * 1.2));
         }
     }
+
+    /**
+     * Bytes allocated on the heap per call, by all threads (the caller and the pool's workers), over
+     * {@code calls} calls of an already warmed-up {@code r}; NaN where the JVM cannot count them.
+     * Kernels that write into caller-owned arrays should show (close to) zero; engine-level cases
+     * show their output and gradient tensors.
+     */
+    static double bytesPerCall(Runnable r, int calls) {
+        if (!(java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean mx)
+                || !mx.isThreadAllocatedMemorySupported() || !mx.isThreadAllocatedMemoryEnabled()) {
+            return Double.NaN;
+        }
+        r.run();
+        long before = mx.getTotalThreadAllocatedBytes();
+        for (int i = 0; i < calls; i++) {
+            r.run();
+        }
+        long after = mx.getTotalThreadAllocatedBytes();
+        return before < 0 || after < 0 ? Double.NaN : (double) (after - before) / calls;
+    }
 }
