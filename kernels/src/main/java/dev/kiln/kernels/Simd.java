@@ -59,7 +59,19 @@ public final class Simd {
             xor[s] = VectorShuffle.fromOp(F, i -> i ^ dist);
         }
         XOR_F = xor;
+        SWAP_F = VectorShuffle.fromOp(F, i -> i ^ lanes / 2);
+        SWAP_I = VectorShuffle.fromOp(I, i -> i ^ lanes / 2);
     }
+
+    /**
+     * Swaps the two halves of a float vector (lane i takes lane {@code i ^ L/2}). With it the upper
+     * half of a computed vector reaches a double vector as {@code v.rearrange(SWAP_F).convertShape(F2D, D, 0)}:
+     * one lane permutation and the intrinsified part-0 conversion, where {@code convertShape(F2D, D, 1)}
+     * goes through {@code slice} and can fall back to boxed Java on JDK 25 (see {@link #FH}).
+     */
+    public static final VectorShuffle<Float> SWAP_F;
+    /** {@link #SWAP_F} for int vectors of the same width. */
+    public static final VectorShuffle<Integer> SWAP_I;
 
     /** Butterfly shuffles for {@link #sumLanes}: lane i takes lane {@code i ^ L/2}, then {@code i ^ L/4}, ... */
     private static final VectorShuffle<Float>[] XOR_F;

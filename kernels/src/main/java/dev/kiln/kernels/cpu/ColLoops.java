@@ -40,10 +40,14 @@ final class ColLoops {
         return FloatVector.fromArray(F, x, i);
     }
 
-    /** The float vector whose lower lanes are {@code lo} and upper lanes {@code hi}, rounded. */
+    /**
+     * The float vector whose lower lanes are {@code lo} and upper lanes {@code hi}, rounded: both
+     * narrow with part-0 conversions (into the lower half) and {@code hi}'s halves are swapped into
+     * place ({@link Simd#SWAP_F}), as part -1 would go through {@code slice} (see {@link Simd#FH}).
+     */
     static FloatVector narrow(DoubleVector lo, DoubleVector hi) {
         FloatVector l = (FloatVector) lo.convertShape(D2F, F, 0);
-        return l.blend((FloatVector) hi.convertShape(D2F, F, -1), UPPER);
+        return l.blend(((FloatVector) hi.convertShape(D2F, F, 0)).rearrange(Simd.SWAP_F), UPPER);
     }
 
     /** {@code out[ob + c] = sum_j x[base + j*inner + c]}. */
@@ -105,7 +109,7 @@ final class ColLoops {
                 at = at.blend(j, better.cast(Simd.I));
             }
             ((LongVector) at.convertShape(I2L, LONGS, 0)).intoArray(out, ob + c);
-            ((LongVector) at.convertShape(I2L, LONGS, 1)).intoArray(out, ob + c + L / 2);
+            ((LongVector) at.rearrange(Simd.SWAP_I).convertShape(I2L, LONGS, 0)).intoArray(out, ob + c + L / 2);
         }
         for (; c < c1; c++) {
             float best = sign * x[base + c];

@@ -39,6 +39,19 @@ final class RowLoops {
         return (DoubleVector) FloatVector.fromArray(Simd.FH, x, i).convertShape(F2D, D, 0);
     }
 
+    /** The lower half of a computed vector's lanes widened to doubles (one part-0 conversion). */
+    static DoubleVector lower(FloatVector v) {
+        return (DoubleVector) v.convertShape(F2D, D, 0);
+    }
+
+    /**
+     * The upper half of a computed vector's lanes widened to doubles, in lane order: the halves are
+     * swapped ({@link Simd#SWAP_F}) and the part-0 conversion widens what is now the lower half.
+     */
+    static DoubleVector upper(FloatVector v) {
+        return (DoubleVector) v.rearrange(Simd.SWAP_F).convertShape(F2D, D, 0);
+    }
+
     /** sum of the row, in double. */
     static double sum(float[] x, int off, int n) {
         DoubleVector a0 = DoubleVector.zero(D);
@@ -167,8 +180,8 @@ final class RowLoops {
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
             FloatVector e = VMath.exp(load(x, xo + i).sub(m));
             e.intoArray(out, oo + i);
-            a0 = a0.add((DoubleVector) e.convertShape(F2D, D, 0));
-            a1 = a1.add((DoubleVector) e.convertShape(F2D, D, 1));
+            a0 = a0.add(lower(e));
+            a1 = a1.add(upper(e));
         }
         DoubleVector acc = a0.add(a1);
         double s = 0;
@@ -190,8 +203,8 @@ final class RowLoops {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
             FloatVector e = VMath.exp(load(x, xo + i).sub(m));
-            a0 = a0.add((DoubleVector) e.convertShape(F2D, D, 0));
-            a1 = a1.add((DoubleVector) e.convertShape(F2D, D, 1));
+            a0 = a0.add(lower(e));
+            a1 = a1.add(upper(e));
         }
         DoubleVector acc = a0.add(a1);
         double s = 0;

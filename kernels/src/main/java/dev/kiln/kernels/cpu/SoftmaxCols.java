@@ -1,7 +1,5 @@
 package dev.kiln.kernels.cpu;
 
-import static jdk.incubator.vector.VectorOperators.F2D;
-
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -46,8 +44,8 @@ final class SoftmaxCols {
             for (int j = 0, p = c; j < n; j++, p += inner) {
                 FloatVector e = VMath.exp(FloatVector.fromArray(F, x, xb + p).sub(m));
                 e.intoArray(out, ob + p);
-                s0 = s0.add((DoubleVector) e.convertShape(F2D, D, 0));
-                s1 = s1.add((DoubleVector) e.convertShape(F2D, D, 1));
+                s0 = s0.add(RowLoops.lower(e));
+                s1 = s1.add(RowLoops.upper(e));
             }
             FloatVector inv = ColLoops.narrow(s0.broadcast(1).div(s0), s1.broadcast(1).div(s1));
             for (int j = 0, p = ob + c; j < n; j++, p += inner) {
@@ -77,8 +75,8 @@ final class SoftmaxCols {
             DoubleVector s1 = s0;
             for (int j = 0, p = xb + c; j < n; j++, p += inner) {
                 FloatVector e = VMath.exp(FloatVector.fromArray(F, x, p).sub(m));
-                s0 = s0.add((DoubleVector) e.convertShape(F2D, D, 0));
-                s1 = s1.add((DoubleVector) e.convertShape(F2D, D, 1));
+                s0 = s0.add(RowLoops.lower(e));
+                s1 = s1.add(RowLoops.upper(e));
             }
             FloatVector logSum = ColLoops.narrow(VMathD.log(s0), VMathD.log(s1));
             for (int j = 0, p = c; j < n; j++, p += inner) {
@@ -105,10 +103,8 @@ final class SoftmaxCols {
             DoubleVector d0 = DoubleVector.zero(D);
             DoubleVector d1 = d0;
             for (int j = 0, p = c; j < n; j++, p += inner) {
-                FloatVector u = FloatVector.fromArray(F, gy, gyb + p);
-                FloatVector v = FloatVector.fromArray(F, y, yb + p);
-                d0 = ((DoubleVector) u.convertShape(F2D, D, 0)).fma((DoubleVector) v.convertShape(F2D, D, 0), d0);
-                d1 = ((DoubleVector) u.convertShape(F2D, D, 1)).fma((DoubleVector) v.convertShape(F2D, D, 1), d1);
+                d0 = RowLoops.widen(gy, gyb + p).fma(RowLoops.widen(y, yb + p), d0);
+                d1 = RowLoops.widen(gy, gyb + p + L / 2).fma(RowLoops.widen(y, yb + p + L / 2), d1);
             }
             FloatVector dot = ColLoops.narrow(d0, d1);
             for (int j = 0, p = c; j < n; j++, p += inner) {
@@ -135,9 +131,8 @@ final class SoftmaxCols {
             DoubleVector s0 = DoubleVector.zero(D);
             DoubleVector s1 = s0;
             for (int j = 0, p = gyb + c; j < n; j++, p += inner) {
-                FloatVector u = FloatVector.fromArray(F, gy, p);
-                s0 = s0.add((DoubleVector) u.convertShape(F2D, D, 0));
-                s1 = s1.add((DoubleVector) u.convertShape(F2D, D, 1));
+                s0 = s0.add(RowLoops.widen(gy, p));
+                s1 = s1.add(RowLoops.widen(gy, p + L / 2));
             }
             FloatVector negSum = ColLoops.narrow(s0, s1).neg();
             for (int j = 0, p = c; j < n; j++, p += inner) {
