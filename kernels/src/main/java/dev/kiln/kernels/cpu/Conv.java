@@ -8,7 +8,11 @@ import jdk.incubator.vector.FloatVector;
 /**
  * fp32 2-d convolution over NCHW tensors, as GEMMs.
  *
- * <p>Where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
+ * <p>Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
+ * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
+ * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8 positions). Next,
+ * where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
  * group, output positions of a vector's width spanning less than two vectors of the padded input:
  * stride 1 and most others), the forward pass and (see {@link ConvPacked#suitsWeight}) the weight
  * gradient run the GEMM micro-kernel over strips packed straight from a zero-padded copy of each
@@ -49,6 +53,9 @@ public final class Conv {
      */
     public static void conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         ConvArgs.forward(g, y.length, x.length, w.length, bias == null ? -1 : bias.length);
+        if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)) {
+            return;
+        }
         if (ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)) {
             return;
         }
@@ -72,6 +79,9 @@ public final class Conv {
      */
     public static void conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
+        if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(gx, gy, w, g)) {
+            return;
+        }
         loweredInput(gx, gy, w, g);
     }
 
@@ -93,7 +103,8 @@ public final class Conv {
      */
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
-        if (!ConvPacked.suitsWeight(g) || !ConvPacked.conv2dBackwardWeight(gw, x, gy, g)) {
+        if (!(ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, x, gy, g))
+                && !(ConvPacked.suitsWeight(g) && ConvPacked.conv2dBackwardWeight(gw, x, gy, g))) {
             loweredWeight(gw, x, gy, g);
         }
         if (gb != null) {

@@ -200,7 +200,7 @@ final class ConvGemm {
     }
 
     /** {@code dst[dOff + i] = src[sOff + i] + s} for {@code i < len}. */
-    private static void addScalar(float[] dst, int dOff, float[] src, int sOff, float s, int len) {
+    static void addScalar(float[] dst, int dOff, float[] src, int sOff, float s, int len) {
         int i = 0;
         if (!Simd.SCALAR) {
             FloatVector sv = FloatVector.broadcast(Simd.F, s);

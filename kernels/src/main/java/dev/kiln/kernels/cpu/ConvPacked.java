@@ -61,13 +61,13 @@ final class ConvPacked {
     /** Taps {@code cin * kh * kw}. */
     final int k;
     /** Depth of the slices of the {@code K} taps: {@code K} cut into equal slices of at most {@link #KC}. */
-    private final int depth;
+    final int depth;
     /** Depth of the slices of the {@code P} positions: likewise, rounded up to whole vectors. */
     private final int posDepth;
     /** Padded-image offset of each tap, padded with 0 to a multiple of {@code NR}. */
-    private final int[] tap;
+    final int[] tap;
     /** Padded-image offset of each output position, padded with 0 to a multiple of {@code NR}. */
-    private final int[] pos;
+    final int[] pos;
     /**
      * Per group of {@code L} output positions ({@code NR / L} per strip): the offset of its first one
      * ({@code start}), and each lane's distance from it as a float ({@code delta}), below {@code 2L}
@@ -156,7 +156,7 @@ final class ConvPacked {
     }
 
     /** The lowered geometry of the forward pass (and weight gradient) of group {@code gi}. */
-    private static ConvPacked of(ConvGeom g) {
+    static ConvPacked of(ConvGeom g) {
         return new ConvPacked(g.cPerGroup(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(),
                 g.dw(), g.oh(), g.ow());
     }
@@ -179,16 +179,17 @@ final class ConvPacked {
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
         eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(cp.paddedSize(), 0);
+            Scratch s = Scratch.get(0);
+            float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 int yOff = img * yImage + gi * ocg * cp.p;
-                cp.pad(s.xpad, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
                 if (bias != null) {
                     for (int o = 0; o < ocg; o++) {
                         Arrays.fill(y, yOff + o * cp.p, yOff + (o + 1) * cp.p, bias[gi * ocg + o]);
                     }
                 }
-                cp.forward(bias != null, y, yOff, ap[gi], ocg, s.xpad, s.bp, s.tile);
+                cp.forward(bias != null, y, yOff, ap[gi], ocg, xpad, s.bp, s.tile);
             }
         });
         return true;
@@ -223,10 +224,11 @@ final class ConvPacked {
         int xImage = g.c() * cp.p;
         int yImage = g.oc() * g.oh() * g.ow();
         eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(cp.paddedSize(), 0);
+            Scratch s = Scratch.get(0);
+            float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
-                cp.pad(s.xpad, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                cp.forward(false, gx, img * xImage + gi * cg * cp.p, ap[gi], cg, s.xpad, s.bp, s.tile);
+                ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
+                cp.forward(false, gx, img * xImage + gi * cg * cp.p, ap[gi], cg, xpad, s.bp, s.tile);
             }
         });
         return true;
@@ -247,14 +249,15 @@ final class ConvPacked {
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
         Parallel.forRange(g.groups() * strips, 1, (lo, hi) -> {
-            Scratch s = Scratch.get(cp.paddedSize(), roundUp(ocg, MR) * KC);
+            Scratch s = Scratch.get(roundUp(ocg, MR) * KC);
+            float[] xpad = s.pad.zeroed(cp);
             for (int u = lo; u < hi; ) {
                 int gi = u / strips;
                 int s0 = u % strips;
                 int s1 = Math.min(strips, s0 + hi - u);
                 for (int img = 0; img < g.n(); img++) {
-                    cp.pad(s.xpad, x, img * xImage + gi * cp.cin * g.h() * g.w());
-                    cp.weight(img > 0, gw, gi * ocg * cp.k, gy, img * yImage + gi * ocg * cp.p, ocg, s.xpad, s0, s1,
+                    ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                    cp.weight(img > 0, gw, gi * ocg * cp.k, gy, img * yImage + gi * ocg * cp.p, ocg, xpad, s0, s1,
                             s.ap, s.bp, s.tile, s.rows);
                 }
                 u += s1 - s0;
@@ -268,7 +271,7 @@ final class ConvPacked {
      * a thread that the OS deschedules (the machine is shared) holds up no more than its image.
      * Each image is computed the same way by any thread.
      */
-    private static void eachImage(int n, IntConsumer body) {
+    static void eachImage(int n, IntConsumer body) {
         int threads = Math.min(n, Parallel.threads());
         if (threads <= 1) {
             for (int img = 0; img < n; img++) {
@@ -287,17 +290,14 @@ final class ConvPacked {
     /** Per-thread buffers: padded image, packed B strip, edge tile, packed A slice; grown on demand. */
     private static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        float[] xpad = new float[0];
+        final ConvPad pad = new ConvPad();
         float[] ap = new float[0];
         final float[] bp = new float[KC * NR];
         final float[] tile = new float[MR * NR];
         final float[] rows = new float[rowsSize()];
 
-        static Scratch get(int padded, int packedA) {
+        static Scratch get(int packedA) {
             Scratch s = LOCAL.get();
-            if (s.xpad.length < padded) {
-                s.xpad = new float[padded];
-            }
             if (s.ap.length < packedA) {
                 s.ap = new float[packedA];
             }
@@ -305,7 +305,7 @@ final class ConvPacked {
         }
     }
 
-    /** Floats of a padded image, with {@code 2L} of slack for the loads of {@link #forward}. */
+    /** Floats of a padded image ({@link ConvPad#pad}), with {@code 2L} of slack for the loads of {@link #forward}. */
     int paddedSize() {
         return cin * hp * wp + 2 * L;
     }
@@ -313,29 +313,6 @@ final class ConvPacked {
     /** Floats of a packed {@code [m, K]} operand ({@link #packA}, {@link #packFlipped}). */
     int packedSize(int m) {
         return roundUp(m, MR) * k;
-    }
-
-    /**
-     * Copies the {@code cin} planes at {@code x[xOff]} into {@code xpad} with {@code ph} zero rows
-     * above, {@code pw} zero columns to the left and zeros to the right and below.
-     */
-    void pad(float[] xpad, float[] x, int xOff) {
-        int plane = hp * wp;
-        if (ph == 0 && pw == 0 && wp == w && hp == h) {
-            System.arraycopy(x, xOff, xpad, 0, cin * plane);
-            return;
-        }
-        for (int ci = 0; ci < cin; ci++) {
-            int dst = ci * plane;
-            Arrays.fill(xpad, dst, dst + ph * wp, 0f);
-            for (int r = 0; r < h; r++) {
-                int d = dst + (ph + r) * wp;
-                Arrays.fill(xpad, d, d + pw, 0f);
-                System.arraycopy(x, xOff + (ci * h + r) * w, xpad, d + pw, w);
-                Arrays.fill(xpad, d + pw + w, d + wp, 0f);
-            }
-            Arrays.fill(xpad, dst + (ph + h) * wp, dst + plane, 0f);
-        }
     }
 
     /**

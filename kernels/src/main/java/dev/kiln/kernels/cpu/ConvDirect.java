@@ -1,0 +1,311 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
+import static dev.kiln.kernels.cpu.GemmMicro.NR;
+
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
+import java.util.Arrays;
+
+/**
+ * Convolution passes for many-channel layers with no packing of the image at all: the micro-kernel
+ * ({@link ConvMicro}) reads its {@code 8} broadcast values straight from a padded image, at offsets
+ * from a table, and its {@code NR}-wide vectors from channels packed once per call (weights) or
+ * once per image (output gradient). Tiles are {@code 8} rows of consecutive floats of an image by
+ * {@code NR} channels.
+ *
+ * <ul>
+ * <li>{@link #conv2d}: {@code yT[q, o] = sum_t xpad[tap[t] + pos[q]] * w[o, t]}, tiles of 8
+ * consecutive output positions of a row (stride 1 in width, output width a multiple of 8) by
+ * {@code NR} output channels; {@code yT} is transposed into {@code y} (bias added) per image.
+ * <li>{@link #conv2dBackwardInput}: the same over the output gradient padded for a full
+ * correlation, with the weight flipped in both kernel axes and its channel axes swapped (stride 1,
+ * input width a multiple of 8).
+ * <li>{@link #conv2dBackwardWeight}: {@code gwT[(a*kw + b)*cg + ci, o] = sum_{n,q} xs[n, pos[q] +
+ * a*dh*wp + b*dw, ci] * gy[n, o, q]} with {@code xs} the padded images channels-last: 8 consecutive
+ * input channels of one tap by {@code NR} output channels, summed over images and positions.
+ * </ul>
+ *
+ * <p>Compared with {@link ConvPacked} (which packs {@code K x P} floats of the image per image,
+ * used by only {@code m / 8} tiles: 8 for the input gradient of a 64-channel input), the work
+ * besides the multiply-adds is a transpose of the output (or of the image and the output gradient
+ * for the weight) per image. Every value is one micro-kernel accumulation in an order fixed by the
+ * geometry, so the results do not depend on the thread count.
+ */
+final class ConvDirect {
+    /** Rows of a tile: the 8 broadcast values of {@link ConvMicro#kernel}. */
+    private static final int ROWS = 8;
+    /** Deepest reduction one kernel call runs ({@code KC x NR} floats of B sit in L1). */
+    private static final int KC = ConvPacked.KC;
+
+    private ConvDirect() {
+    }
+
+    /**
+     * Whether {@code Conv} routes the forward pass here: vector lanes, stride 1 in width, rows of 8
+     * outputs, output channels in blocks of {@code NR}, and an image's transposed output
+     * ({@code P x ocg}) within 8192 floats, so that its transpose stays in L1. Measured, 1 thread,
+     * CPU time against {@link ConvPacked} (both with {@link ConvPad}): 64 -> 128 at 8x8 (8192
+     * floats) 3.21-3.25 vs 3.50-3.52 ms; 32 -> 64 at 16x16 (16384 floats) 3.85-3.89 vs 3.64-3.69
+     * ms, where the transposes took 15% of the samples.
+     */
+    static boolean suitsForward(ConvGeom g) {
+        return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && g.ow() % ROWS == 0 && g.ocPerGroup() % NR == 0
+                && (long) g.oh() * g.ow() * g.ocPerGroup() <= 8192;
+    }
+
+    /** Whether {@link #conv2dBackwardInput} runs: as {@link #suitsForward} with the roles of input and output swapped, stride 1. */
+    static boolean suitsInput(ConvGeom g) {
+        return !Simd.SCALAR && MR == ROWS && g.sh() == 1 && g.sw() == 1 && g.w() % ROWS == 0
+                && g.cPerGroup() % NR == 0 && g.ph() <= g.dh() * (g.kh() - 1) && g.pw() <= g.dw() * (g.kw() - 1);
+    }
+
+    /** Whether {@link #conv2dBackwardWeight} runs: input channels in groups of 8, output channels in blocks of {@code NR}. */
+    static boolean suitsWeight(ConvGeom g) {
+        return !Simd.SCALAR && MR == ROWS && g.cPerGroup() % ROWS == 0 && g.ocPerGroup() % NR == 0;
+    }
+
+    /**
+     * {@code Conv.conv2d} (arguments checked, {@link #suitsForward}): images split over threads.
+     * Returns false, doing nothing, when a padded image would not fit one array.
+     */
+    static boolean conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
+        ConvPacked cp = ConvPacked.of(g);
+        if (!cp.permutable) {
+            return false;
+        }
+        int ocg = g.ocPerGroup();
+        int groups = g.groups();
+        float[][] wb = new float[groups][];
+        for (int gi = 0; gi < groups; gi++) {
+            wb[gi] = new float[ocg * cp.k];
+            for (int jb = 0; jb < ocg; jb += NR) {
+                transpose(wb[gi], jb * cp.k, NR, w, (gi * ocg + jb) * cp.k, cp.k, NR, cp.k);
+            }
+        }
+        int xImage = g.c() * g.h() * g.w();
+        int yImage = g.oc() * cp.p;
+        ConvPacked.eachImage(g.n(), img -> {
+            Scratch s = Scratch.get(cp.p * ocg);
+            float[] xpad = s.pad.zeroed(cp);
+            for (int gi = 0; gi < groups; gi++) {
+                ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                tiles(s.out, ocg, xpad, cp, wb[gi]);
+                int yOff = img * yImage + gi * ocg * cp.p;
+                transpose(y, yOff, cp.p, s.out, 0, ocg, cp.p, ocg);
+                if (bias != null) {
+                    for (int o = 0; o < ocg; o++) {
+                        ConvGemm.addScalar(y, yOff + o * cp.p, y, yOff + o * cp.p, bias[gi * ocg + o], cp.p);
+                    }
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardInput} (arguments checked, {@link #suitsInput}) as the forward pass
+     * of the output gradient padded by {@code dh*(kh-1) - ph} (and likewise in width) with the
+     * flipped weight. Returns false, doing nothing, when a padded gradient would not fit one array.
+     */
+    static boolean conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
+        int ocg = g.ocPerGroup();
+        int cg = g.cPerGroup();
+        int kh = g.kh();
+        int kw = g.kw();
+        ConvPacked cp = new ConvPacked(ocg, g.oh(), g.ow(), kh, kw, 1, 1, g.dh() * (kh - 1) - g.ph(),
+                g.dw() * (kw - 1) - g.pw(), g.dh(), g.dw(), g.h(), g.w());
+        if (!cp.permutable) {
+            return false;
+        }
+        int groups = g.groups();
+        int kk = kh * kw;
+        float[][] wb = new float[groups][cg * cp.k];
+        for (int gi = 0; gi < groups; gi++) {
+            float[] dst = wb[gi];
+            int wOff = gi * ocg * cg * kk;
+            for (int jb = 0; jb < cg; jb += NR) {
+                for (int t = 0; t < cp.k; t++) {
+                    int o = t / kk;
+                    int ab = kk - 1 - t % kk;
+                    for (int j = 0; j < NR; j++) {
+                        dst[jb * cp.k + t * NR + j] = w[wOff + (o * cg + jb + j) * kk + ab];
+                    }
+                }
+            }
+        }
+        int xImage = g.c() * cp.p;
+        int yImage = g.oc() * g.oh() * g.ow();
+        ConvPacked.eachImage(g.n(), img -> {
+            Scratch s = Scratch.get(cp.p * cg);
+            float[] xpad = s.pad.zeroed(cp);
+            for (int gi = 0; gi < groups; gi++) {
+                ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
+                tiles(s.out, cg, xpad, cp, wb[gi]);
+                transpose(gx, img * xImage + gi * cg * cp.p, cp.p, s.out, 0, cg, cp.p, cg);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * {@code out[q, j] = sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P} positions and
+     * {@code m} columns, with {@code wb} the weight packed per {@code NR}-column block
+     * ({@code wb[jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}); each B slice ({@code depth x NR}) serves every position tile.
+     */
+    private static void tiles(float[] out, int m, float[] xpad, ConvPacked cp, float[] wb) {
+        int k = cp.k;
+        for (int jb = 0; jb < m; jb += NR) {
+            for (int pc = 0; pc < k; pc += cp.depth) {
+                int kc = Math.min(cp.depth, k - pc);
+                for (int q0 = 0; q0 < cp.p; q0 += ROWS) {
+                    ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, jb * k + pc * NR, out, q0 * m + jb, m,
+                            pc > 0);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardWeight} without the bias (arguments checked, {@link #suitsWeight}):
+     * {@code NR}-column blocks and 8-row tiles of {@code gwT} split over threads, each summed over
+     * every image in order, so the result does not depend on the thread count. Returns false,
+     * doing nothing, when a padded image would not fit one array.
+     */
+    static boolean conv2dBackwardWeight(float[] gw, float[] x, float[] gy, ConvGeom g) {
+        ConvPacked cp = ConvPacked.of(g);
+        if (!cp.permutable) {
+            return false;
+        }
+        int cg = g.cPerGroup();
+        int ocg = g.ocPerGroup();
+        int p = cp.p;
+        int plane = cp.hp * cp.wp;
+        int images = Math.clamp(KC / p, 1, g.n());
+        int[] idx = new int[images * p];
+        for (int li = 0; li < images; li++) {
+            for (int q = 0; q < p; q++) {
+                idx[li * p + q] = (li * plane + cp.pos[q]) * cg;
+            }
+        }
+        int kk = g.kh() * g.kw();
+        int tiles = kk * cg / ROWS;
+        int blocks = ocg / NR;
+        int units = g.groups() * blocks * tiles;
+        float[][] gwT = new float[g.groups()][ocg * cp.k];
+        Parallel.forRange(units, 1, (lo, hi) -> {
+            Scratch s = Scratch.get(0);
+            float[] xs = s.pad.raw(images * plane * cg + ROWS);
+            Arrays.fill(xs, 0, images * plane * cg, 0f);
+            for (int gi = lo / (blocks * tiles); gi <= (hi - 1) / (blocks * tiles); gi++) {
+                int u0 = Math.max(lo, gi * blocks * tiles);
+                int u1 = Math.min(hi, (gi + 1) * blocks * tiles);
+                for (int first = 0; first < g.n(); first += images) {
+                    int count = Math.min(images, g.n() - first);
+                    channelsLast(xs, x, g, cp, gi, first, count);
+                    for (int u = u0; u < u1; ) {
+                        int jb = (u / tiles) % blocks;
+                        int t1 = Math.min(u1 - gi * blocks * tiles - jb * tiles, tiles);
+                        int t0 = u - gi * blocks * tiles - jb * tiles;
+                        weightTiles(gwT[gi], ocg, cg, xs, s.bp, idx, g, cp, gy, gi, jb * NR, first, count, t0, t1);
+                        u += t1 - t0;
+                    }
+                }
+            }
+        });
+        Parallel.forRange(g.oc(), 8, (lo, hi) -> {
+            for (int o = lo; o < hi; o++) {
+                int gi = o / ocg;
+                int og = o % ocg;
+                float[] src = gwT[gi];
+                int dst = o * cg * kk;
+                for (int ci = 0; ci < cg; ci++) {
+                    for (int ab = 0; ab < kk; ab++) {
+                        gw[dst + ci * kk + ab] = src[(ab * cg + ci) * ocg + og];
+                    }
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * Tiles {@code [t0, t1)} of column block {@code j0} of {@code gwT} over images
+     * {@code [first, first+count)}, whose channels-last padded images are in {@code xs}: the
+     * positions in slices of at most {@link #KC}, the output gradient packed per slice into {@code bp}.
+     */
+    private static void weightTiles(float[] gwT, int ocg, int cg, float[] xs, float[] bp, int[] idx, ConvGeom g, ConvPacked cp,
+                                    float[] gy, int gi, int j0, int first, int count, int t0, int t1) {
+        int p = cp.p;
+        int yImage = g.oc() * p;
+        int total = count * p;
+        int slices = Math.ceilDiv(total, KC);
+        int cpr = cg / ROWS;
+        for (int sl = 0; sl < slices; sl++) {
+            int r0 = (int) ((long) sl * total / slices);
+            int r1 = (int) ((long) (sl + 1) * total / slices);
+            for (int r = r0; r < r1; ) {
+                int li = r / p;
+                int q = r % p;
+                int len = Math.min(p - q, r1 - r);
+                transpose(bp, (r - r0) * NR, NR, gy, (first + li) * yImage + (gi * ocg + j0) * p + q, p, NR, len);
+                r += len;
+            }
+            boolean load = first > 0 || sl > 0;
+            for (int t = t0; t < t1; t++) {
+                int ab = t / cpr;
+                int ci0 = (t % cpr) * ROWS;
+                int base = ((ab / g.kw()) * g.dh() * cp.wp + (ab % g.kw()) * g.dw()) * cg + ci0;
+                ConvMicro.kernel(r1 - r0, xs, idx, r0, base, bp, 0, gwT, (ab * cg + ci0) * ocg + j0, ocg,
+                        load);
+            }
+        }
+    }
+
+    /**
+     * {@code xs[((li*hp + ph + y)*wp + pw + x)*cg + ci] = x[first + li, gi*cg + ci, y, x]} for the
+     * {@code count} images; the padding is left as it is (zero).
+     */
+    private static void channelsLast(float[] xs, float[] x, ConvGeom g, ConvPacked cp, int gi, int first, int count) {
+        int cg = g.cPerGroup();
+        int hw = g.h() * g.w();
+        for (int li = 0; li < count; li++) {
+            int src = (first + li) * g.c() * hw + gi * cg * hw;
+            for (int r = 0; r < g.h(); r++) {
+                int dst = ((li * cp.hp + cp.ph + r) * cp.wp + cp.pw) * cg;
+                transpose(xs, dst, cg, x, src + r * g.w(), hw, cg, g.w());
+            }
+        }
+    }
+
+    /**
+     * {@code dst[dOff + c*dStride + r] = src[sOff + r*ld + c]} for {@code r < rows}, {@code c < cols}:
+     * rows in groups of 8 through register transposes ({@link GemmPack#transposeRows}), the rest
+     * element by element.
+     */
+    static void transpose(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
+        int done = GemmPack.transposeRows(dst, dOff, dStride, src, sOff, ld, rows, cols);
+        for (int r = done; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[dOff + c * dStride + r] = src[sOff + r * ld + c];
+            }
+        }
+    }
+
+    /** Per-thread buffers: padded image (or channels-last images), transposed output, packed B slice; grown on demand. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        final ConvPad pad = new ConvPad();
+        float[] out = new float[0];
+        final float[] bp = new float[KC * NR];
+
+        static Scratch get(int outSize) {
+            Scratch s = LOCAL.get();
+            if (s.out.length < outSize) {
+                s.out = new float[outSize];
+            }
+            return s;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.TestArrays.assertClose;
+import static dev.kiln.kernels.TestArrays.randomFloats;
+import static dev.kiln.kernels.TestArrays.toDouble;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
+import dev.kiln.kernels.ref.RefConv;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ConvDirect} against the scalar reference on geometries that exercise its tails: reductions
+ * deeper than one slice, groups, dilation, stride (weight gradient), positions per image that are
+ * not a multiple of 8 or deeper than a slice, runs of images with a shorter last run; every result
+ * bitwise the same for 1, 2 and 3 threads, and {@code Conv} returning the same bits where it routes here.
+ */
+class ConvDirectTest {
+    private static final double ATOL = 1e-4;
+    private static final double RTOL = 1e-4;
+
+    private static ConvGeom geom(int n, int c, int h, int w, int oc, int kh, int kw, int sh, int sw,
+                                 int ph, int pw, int dh, int dw, int groups) {
+        return new ConvGeom(n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups);
+    }
+
+    @Test
+    void passesMatchReferenceForAnyThreadCount() {
+        ConvGeom[] gs = {
+                geom(3, 8, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 40, 5, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 32, 5, 8, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 64, 4, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geom(2, 32, 8, 8, 32, 3, 3, 1, 1, 2, 2, 2, 2, 1),
+                geom(3, 8, 9, 9, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+                geom(11, 16, 5, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 8, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 32, 12, 16, 32, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(2, 16, 6, 16, 64, 3, 1, 1, 1, 1, 0, 1, 1, 1)};
+        SplittableRandom rnd = new SplittableRandom(17);
+        int exercised = 0;
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                float[] x = randomFloats(rnd, (int) g.xSize());
+                float[] w = randomFloats(rnd, (int) g.wSize());
+                float[] bias = randomFloats(rnd, g.oc());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                double[] yr = new double[(int) g.ySize()];
+                RefConv.conv2d(yr, toDouble(x), toDouble(w), toDouble(bias), g);
+                double[] gxr = new double[(int) g.xSize()];
+                RefConv.conv2dBackwardInput(gxr, toDouble(gy), toDouble(w), g);
+                double[] gwr = new double[(int) g.wSize()];
+                RefConv.conv2dBackwardWeight(gwr, null, toDouble(x), toDouble(gy), g);
+                float[][] first = null;
+                for (int t : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] y = nans(yr.length);
+                    float[] gx = nans(gxr.length);
+                    float[] gw = nans(gwr.length);
+                    boolean fwd = ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g);
+                    boolean in = ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(gx, gy, w, g);
+                    boolean wt = ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, x, gy, g);
+                    if (fwd) {
+                        assertClose("direct conv2d " + g, y, yr, ATOL, RTOL);
+                        assertArrayEquals(y, routed(yr.length, out -> Conv.conv2d(out, x, w, bias, g)), "Conv routes " + g);
+                    }
+                    if (in) {
+                        assertClose("direct conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
+                        assertArrayEquals(gx, routed(gxr.length, out -> Conv.conv2dBackwardInput(out, gy, w, g)),
+                                "Conv routes the input gradient " + g);
+                    }
+                    if (wt) {
+                        assertClose("direct conv2dBackwardWeight " + g, gw, gwr, ATOL, RTOL);
+                        assertArrayEquals(gw, routed(gwr.length, out -> Conv.conv2dBackwardWeight(out, null, x, gy, g)),
+                                "Conv routes the weight gradient " + g);
+                    }
+                    exercised += (fwd ? 1 : 0) + (in ? 1 : 0) + (wt ? 1 : 0);
+                    if (first == null) {
+                        first = new float[][]{y, gx, gw};
+                    } else {
+                        assertArrayEquals(first[0], y, "direct conv2d, " + t + " threads vs 1: " + g);
+                        assertArrayEquals(first[1], gx, "direct input gradient, " + t + " threads vs 1: " + g);
+                        assertArrayEquals(first[2], gw, "direct weight gradient, " + t + " threads vs 1: " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+        assertTrue(Simd.SCALAR || exercised >= 3 * 15, "direct passes exercised: " + exercised);
+    }
+
+    private interface Fill {
+        void into(float[] out);
+    }
+
+    private static float[] routed(int n, Fill f) {
+        float[] out = nans(n);
+        f.into(out);
+        return out;
+    }
+
+    private static float[] nans(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
+    }
+}
