@@ -40,6 +40,15 @@ final class GemmMicro {
      */
     static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean load,
                        float[] bias, int bo, boolean relu) {
+        kernel(kc, ap, ai, bp, bi, NR, c, ci, ldc, load, bias, bo, relu);
+    }
+
+    /**
+     * {@link #kernel} with the rows of B {@code bs} floats apart ({@code bp[bi + p*bs + j]}): {@code NR}
+     * for a packed strip, or the leading dimension of an untransposed B read in place.
+     */
+    static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
+                       boolean load, float[] bias, int bo, boolean relu) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -71,7 +80,7 @@ final class GemmMicro {
             c70 = a.fma(b0, c70);
             c71 = a.fma(b1, c71);
             ai += MR;
-            bi += NR;
+            bi += bs;
         }
         int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         int r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;

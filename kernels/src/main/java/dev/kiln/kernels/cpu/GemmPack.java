@@ -75,7 +75,12 @@ final class GemmPack {
         for (int s = 0; s < mc; s += MR) {
             int mr = Math.min(MR, mc - s);
             int base = s * kc;
-            if (transA) {
+            if (transA && mr == MR && T8 != null) {
+                int src = aOff + p0 * lda + i0 + s;
+                for (int p = 0, dst = base; p < kc; p++, src += lda, dst += MR) {
+                    FloatVector.fromArray(T8, a, src).intoArray(ap, dst);
+                }
+            } else if (transA) {
                 int src = aOff + p0 * lda + i0 + s;
                 for (int p = 0; p < kc; p++, src += lda) {
                     int dst = base + p * MR;

@@ -2,6 +2,7 @@ package dev.kiln.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -191,6 +192,30 @@ class GemmTest {
         checkBatched(true, true, false, 4, 37, 2, 9, true, false);
         checkBatched(false, false, true, 3, 150, 140, 210, false, true);
         checkBatched(true, false, false, 1, 64, 300, 100, true, true);
+    }
+
+    @Test
+    void bReadInPlaceHasTheBitsOfPackedB() {
+        assertTrue(GemmPacked.readsBInPlace(false, 784, 64));
+        assertFalse(GemmPacked.readsBInPlace(true, 784, 64));
+        assertFalse(GemmPacked.readsBInPlace(false, 1024, 64));
+        assertFalse(GemmPacked.readsBInPlace(false, 784, 4 * GemmPacked.MC + 1));
+        int[][] shapes = {{64, 3 * NR + 5, 300}, {MR + 3, NR, KC + 7}, {4 * GemmPacked.MC, 2 * NR + 1, 40}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] a = TestArrays.randomFloats(rnd, m * k);
+            float[] b = TestArrays.randomFloats(rnd, k * n);
+            float[] wide = new float[k * 512];
+            for (int p = 0; p < k; p++) {
+                System.arraycopy(b, p * n, wide, p * 512, n);
+            }
+            float[] inPlace = new float[m * n];
+            float[] packed = new float[m * n];
+            Gemm.sgemm(false, inPlace, 0, n, false, a, 0, k, false, b, 0, n, m, n, k);
+            Gemm.sgemm(false, packed, 0, n, false, a, 0, k, false, wide, 0, 512, m, n, k);
+            assertArrayEquals(packed, inPlace, "B in place (ldb " + n + ") vs packed (ldb 512): "
+                    + label(false, false, false, m, n, k));
+        }
     }
 
     @Test
