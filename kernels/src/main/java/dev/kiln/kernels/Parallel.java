@@ -22,7 +22,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * spinning CPU (pause-loop exiting), and batch-64 MLP training on 2 threads ran 5-15% slower
  * with them. Idle workers may also spin before they park (system property
  * {@code kiln.spin.micros}, default 0): 200 us brings that GEMM to 35 us but takes a core from
- * whatever else runs (the JVM's GC and JIT threads, other processes), so it is off by default.
+ * whatever else runs (the JVM's GC and JIT threads, other processes), so it is off by default;
+ * {@link #forRange(int, int, long, RangeBody)} asks for a short spin after one call only, for
+ * kernels called back to back, and lets the caller take over chunks no worker has started.
  * One job runs at a time: a second thread calling while the pool is busy runs its range serially
  * rather than wait.
  *
@@ -111,6 +113,24 @@ public final class Parallel {
      * exception thrown by any chunk is rethrown here after every chunk has finished.
      */
     public static void forRange(int n, int grain, RangeBody body) {
+        forRange(n, grain, 0, false, body);
+    }
+
+    /**
+     * {@link #forRange(int, int, RangeBody)} for short kernels called back to back (sparse
+     * products of 50-250 us, where waking a parked worker costs as much as the work it takes
+     * over), with two differences. The workers that were handed a chunk spin for up to
+     * {@code spinNanos} (or {@code kiln.spin.micros}, if longer) before they park, so that a call
+     * following soon after finds them awake. And chunks are claimed rather than assigned: the
+     * caller, done with the first, runs every chunk no worker has started yet, so it never waits
+     * for a worker that is not running (a late worker finds nothing left and returns), only for
+     * chunks in progress. Which thread runs a chunk varies, so a body must not depend on it.
+     */
+    public static void forRange(int n, int grain, long spinNanos, RangeBody body) {
+        forRange(n, grain, spinNanos, true, body);
+    }
+
+    private static void forRange(int n, int grain, long spinNanos, boolean claim, RangeBody body) {
         if (n <= 0) {
             return;
         }
@@ -129,7 +149,7 @@ public final class Parallel {
             if (p.stopped) {
                 body.run(0, n);
             } else {
-                p.run(n, chunks, body);
+                p.run(n, chunks, spinNanos, claim, body);
             }
         } finally {
             p.lock.unlock();
@@ -149,12 +169,18 @@ public final class Parallel {
         final int n;
         final int chunks;
         final AtomicInteger pending;
+        /** How long a worker that was handed a chunk of this job spins before it parks. */
+        final long spinNanos;
+        /** The next chunk to claim, or null when worker {@code w} runs chunk {@code w + 1}. */
+        final AtomicInteger next;
         volatile Throwable failure;
 
-        Job(RangeBody body, int n, int chunks) {
+        Job(RangeBody body, int n, int chunks, long spinNanos, boolean claim) {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
+            this.spinNanos = spinNanos;
+            this.next = claim ? new AtomicInteger(1) : null;
             this.pending = new AtomicInteger(chunks - 1);
         }
     }
@@ -181,8 +207,8 @@ public final class Parallel {
             }
         }
 
-        void run(int n, int chunks, RangeBody body) {
-            Job job = new Job(body, n, chunks);
+        void run(int n, int chunks, long spinNanos, boolean claim, RangeBody body) {
+            Job job = new Job(body, n, chunks, spinNanos, claim);
             current = job;
             for (int w = 0; w < chunks - 1; w++) {
                 if (isParked(w)) {
@@ -195,9 +221,19 @@ public final class Parallel {
                 body.run(0, chunkStart(n, chunks, 1));
             } catch (Throwable e) {
                 mine = e;
-            } finally {
-                INSIDE.set(Boolean.FALSE);
             }
+            if (claim) {
+                for (int c = job.next.getAndIncrement(); c < chunks; c = job.next.getAndIncrement()) {
+                    try {
+                        body.run(chunkStart(n, chunks, c), chunkStart(n, chunks, c + 1));
+                    } catch (Throwable e) {
+                        mine = mine == null ? e : mine;
+                    } finally {
+                        job.pending.decrementAndGet();
+                    }
+                }
+            }
+            INSIDE.set(Boolean.FALSE);
             for (int spins = 0; job.pending.get() != 0; spins++) {
                 if (spins >= 1 << 22) {
                     Thread.yield();
@@ -233,7 +269,7 @@ public final class Parallel {
                     return;
                 }
                 seen = job;
-                int c = id + 1;
+                int c = job.next == null ? id + 1 : job.next.getAndIncrement();
                 if (c < job.chunks) {
                     try {
                         job.body.run(chunkStart(job.n, job.chunks, c), chunkStart(job.n, job.chunks, c + 1));
@@ -251,13 +287,14 @@ public final class Parallel {
          * is stopped with none ({@code seen} returned): a job published before the stop still runs.
          */
         private Job awaitNext(int id, Job seen) {
+            long spin = seen != null && id + 1 < seen.chunks ? Math.max(SPIN_NANOS, seen.spinNanos) : SPIN_NANOS;
             long start = System.nanoTime();
             for (int spins = 0; ; spins++) {
                 Job j = current;
                 if (j != seen || stopped) {
                     return j;
                 }
-                if ((spins & 63) != 63 || System.nanoTime() - start < SPIN_NANOS) {
+                if ((spins & 63) != 63 || System.nanoTime() - start < spin) {
                     continue;
                 }
                 setParked(id, true);
@@ -265,6 +302,7 @@ public final class Parallel {
                     LockSupport.park(this);
                 }
                 setParked(id, false);
+                spin = SPIN_NANOS;
                 start = System.nanoTime();
             }
         }

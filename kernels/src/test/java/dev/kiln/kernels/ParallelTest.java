@@ -45,6 +45,48 @@ class ParallelTest {
         }
     }
 
+    /**
+     * With claimed chunks and a spin after the call, every index is still visited once (calls with
+     * and without the spin interleaved), a chunk's exception is rethrown, and the workers park once
+     * the spin is over.
+     */
+    @Test
+    void spinAfterACallCoversEveryIndexAndEnds() throws InterruptedException {
+        for (int t : new int[] {2, 3}) {
+            Parallel.setThreads(t);
+            for (int call = 0; call < 200; call++) {
+                int n = 1 + call % 9;
+                AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                Parallel.forRange(n, 1, call % 2 == 0 ? 2_000_000 : 0, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, seen.get(i), "threads " + t + ", call " + call + ": index " + i);
+                }
+            }
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(3, 1, 1000,
+                (lo, hi) -> {
+                    if (lo == 2) {
+                        throw new IllegalStateException("chunk " + lo);
+                    }
+                }));
+        assertEquals("chunk 2", e.getMessage());
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!workersParked() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(workersParked(), "kiln workers still running 20 s after a 2 ms spin");
+    }
+
+    private static boolean workersParked() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(th -> th.getName().startsWith("kiln-worker"))
+                .allMatch(th -> th.getState() == Thread.State.WAITING || !th.isAlive());
+    }
+
     @Test
     void splitsOverSeveralThreadsAndNestsSerially() {
         Parallel.setThreads(2);

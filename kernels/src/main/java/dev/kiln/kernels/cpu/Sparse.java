@@ -7,6 +7,7 @@ import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.SparseCsr;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Sparse weight times dense activations, for pruned layers: a {@link SparseCsr} (unstructured) or
@@ -23,12 +24,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Each stored weight is broadcast and multiplied into a row of the dense operand laid out
  * {@code [cols, lanes]}, so the vectors run along the batch (or the pixels) and need no gathers.
  * Each thread works through tiles of 64 lanes: in the Linear layout it packs the tile of x
- * transposed into a per-thread panel, computes strips of 16 output rows into a small buffer and
+ * transposed into a per-thread panel, computes strips of 64 output rows into a small buffer and
  * stores them transposed into y; in the Left layout B already has that shape and is copied into
  * the panel only when its rows are reused often enough to pay for it. The panels start on a
  * 64-byte line ({@link SparseAlign}), which makes the kernels a third faster. Threads take
- * disjoint ranges of output rows balanced by stored elements (or, in the Left layout with few
- * rows, ranges of tiles); a result does not depend on the number of threads. Pruned weights
+ * ranges of output rows balanced by stored elements (or, in the Left layout with few rows,
+ * ranges of tiles), and the pool's workers stay awake for a moment after each product
+ * ({@link #SPIN_NANOS}); a result does not depend on the number of threads. Pruned weights
  * contribute nothing, not even a NaN or infinity of the dense operand at their position. Outputs
  * must not overlap inputs.
  *
@@ -47,10 +49,17 @@ public final class Sparse {
     private static final int TRANSPOSE_COLS = 16;
     /** The Left layout packs B when its rows are used this many times on average. */
     private static final int PACK_MIN_USES = 4;
+    /**
+     * How long the pool's workers stay awake after a sparse product (system property
+     * {@code kiln.sparse.spin.micros}, default 50; see {@link Parallel#forRange(int, int, long,
+     * Parallel.RangeBody)}). A product here takes 50-250 us, and waking a parked worker cost about
+     * 10 us of the caller's time (the unpark) and 20-30 us before the worker started, more while
+     * other processes ran: 1024x1024 at 90%, batch 64, 2 threads, 246-248 us a call without the
+     * spin against 125-126 with it in the same minute (219-224 us on one thread).
+     */
+    private static final long SPIN_NANOS = Long.getLong("kiln.sparse.spin.micros", 50) * 1000;
     /** Pieces of rows per thread and tile that the threads of a Linear-layout product take in turn. */
     private static final int PIECES_PER_THREAD = 8;
-    /** Columns of x per slice of a shared pack (a multiple of 16: whole transposes, whole cache lines of x). */
-    private static final int PACK_SLICE = 256;
 
     private Sparse() {
     }
@@ -130,6 +139,8 @@ public final class Sparse {
                 SparseCsrLoops.rows(c, cOff, ldc, load, rowPtr, idx, val, u0, u1, b, bOff, ldb, j0, j1);
     }
 
+
+
     private static Rows block(BlockSparse w) {
         return (c, cOff, ldc, load, u0, u1, b, bOff, ldb, j0, j1) ->
                 SparseBlockLoops.rows(c, cOff, ldc, load, w, u0, u1, b, bOff, ldb, j0, j1);
@@ -138,20 +149,15 @@ public final class Sparse {
     /**
      * The Linear layout over {@code units = ptr.length - 1} units of {@code unitRows} rows; unit
      * {@code u} holds {@code ptr[u+1] - ptr[u]} entries of {@code perEntry} values each. Each thread
-     * packs a tile of 64 batch rows of x transposed into an aligned panel (all of it: threads split
-     * the rows of W), computes strips of output rows from it and stores them transposed into y
-     * (8 x 8 register transposes both ways).
+     * packs a tile of 64 batch rows of x transposed into its own aligned panel (all of it: threads
+     * split the rows of W), computes strips of output rows from it and stores them transposed into
+     * y (8 x 8 register transposes both ways).
      *
-     * <p>With several threads the work is cut into pieces that the threads take in order from a
-     * shared counter instead of one fixed range each: a product here takes about 100 us, and a
-     * worker often starts tens of microseconds after the caller (its wake-up, or its core busy with
-     * another process); with fixed ranges the caller then waited for the late worker's whole half,
-     * now it takes more pieces itself. With enough tiles of the batch a piece is a whole tile (each
-     * packed once); otherwise the rows of each tile are cut into {@link #PIECES_PER_THREAD} pieces
-     * per thread of about equal cost, and a single tile (batch up to 64) is packed once into the
-     * caller's panel, the threads taking slices of it as they arrive (the pack is a tenth of a
-     * 95%-sparse product; packed whole by every thread it sat on the critical path). Which thread
-     * computes a row never changes its result.
+     * <p>With several threads and a single tile (batch up to 64) see {@link #homeAndSteal}. With
+     * more tiles the work is cut into pieces that the threads take in order from a shared counter:
+     * a whole tile each when there are enough of them (each packed once), otherwise
+     * {@link #PIECES_PER_THREAD} pieces of rows per thread and tile, of about equal cost. Which
+     * thread computes a row never changes its result.
      */
     private static void linear(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int batch, boolean acc,
                                int rows, int cols, int unitRows, int[] ptr, int perEntry, Rows kernel) {
@@ -165,67 +171,177 @@ public final class Sparse {
                     kernel.run(y, yOff + u0 * unitRows, 1, acc, u0, u1, x, xOff, 1, 0, 1));
             return;
         }
-        int stripUnits = Math.max(1, STRIP_ROWS / unitRows);
+        Strips strips = new Strips(y, yOff, ldy, x, xOff, ldx, batch, acc, rows, cols, unitRows, kernel);
         int tiles = (batch + TILE - 1) / TILE;
+        if (tiles == 1 && parts > 1) {
+            homeAndSteal(strips, parts, ptr, perEntry);
+            return;
+        }
         int perTile = parts == 1 || tiles >= 2 * parts ? 1 : Math.min(units, parts * PIECES_PER_THREAD);
         int pieces = tiles * perTile;
         long total = cost(ptr, units, perEntry, unitRows);
         AtomicInteger next = new AtomicInteger();
-        boolean sharePanel = tiles == 1 && parts > 1;
-        float[] shared = sharePanel ? Scratch.get().panel(cols * TILE) : null;
-        int sharedBase = sharePanel ? SparseAlign.firstAligned(shared) : 0;
-        AtomicInteger packClaimed = new AtomicInteger();
-        AtomicInteger packDone = new AtomicInteger();
-        Parallel.forRange(parts, 1, (lo, hi) -> {
-            Scratch scratch = Scratch.get();
-            float[] panel = sharePanel ? shared : scratch.panel(cols * TILE);
-            float[] strip = scratch.strip(stripUnits * unitRows * TILE);
-            int pb = sharePanel ? sharedBase : SparseAlign.firstAligned(panel);
-            int sb = SparseAlign.firstAligned(strip);
-            int packed = -1;
-            if (sharePanel) {
-                packShared(packClaimed, packDone, panel, pb, x, xOff, ldx, batch, cols);
-                packed = 0;
-            }
+        Parallel.forRange(parts, 1, SPIN_NANOS, (lo, hi) -> {
+            Strips.Buffers buf = strips.buffers();
             for (int id = next.getAndIncrement(); id < pieces; id = next.getAndIncrement()) {
                 int tile = id / perTile;
                 int piece = id % perTile;
                 int u0 = piece == 0 ? 0 : firstUnit(ptr, perEntry, unitRows, total * piece / perTile);
                 int u1 = piece + 1 == perTile ? units : firstUnit(ptr, perEntry, unitRows, total * (piece + 1) / perTile);
-                if (u0 >= u1) {
-                    continue;
+                if (u0 < u1) {
+                    strips.run(buf, tile, u0, u1);
                 }
-                int j0 = tile * TILE;
-                int jn = Math.min(TILE, batch - j0);
-                if (tile != packed) {
-                    packTransposed(panel, pb, x, xOff + j0 * ldx, ldx, jn, cols);
-                    packed = tile;
-                }
-                for (int u = u0; u < u1; u += stripUnits) {
-                    int ue = Math.min(u1, u + stripUnits);
-                    int r0 = u * unitRows;
-                    int nr = Math.min(rows, ue * unitRows) - r0;
-                    kernel.run(strip, sb, TILE, false, u, ue, panel, pb, TILE, 0, jn);
-                    int stored = acc ? 0 : storeTransposed(y, yOff + j0 * ldy + r0, ldy, strip, sb, nr, jn);
-                    if (stored == nr) {
-                        continue;
-                    }
-                    for (int t = 0; t < jn; t++) {
-                        int yi = yOff + (j0 + t) * ldy + r0;
-                        if (acc) {
-                            for (int r = 0, si = sb + t; r < nr; r++, si += TILE) {
-                                y[yi + r] += strip[si];
-                            }
-                        } else {
-                            for (int r = stored, si = sb + stored * TILE + t; r < nr; r++, si += TILE) {
-                                y[yi + r] = strip[si];
-                            }
-                        }
+            }
+        });
+    }
+
+    /**
+     * A Linear-layout product of one tile of the batch on {@code parts} threads. The rows are cut
+     * into {@link #PIECES_PER_THREAD} pieces per thread of about equal cost; thread {@code p} owns
+     * a contiguous run of them (its "home"), takes them from the front, and once done takes the
+     * pieces still left to the others from their back. Each thread packs x into its own panel.
+     *
+     * <p>Why: a shared panel packed by both threads and pieces taken from one shared counter (as
+     * before) left the two cores of this VM passing cache lines back and forth: each call rewrote
+     * the panel lines the other core had cached and wrote rows of y the other core wrote last time.
+     * 1024x1024 at 90%, batch 64, quiet machine: the shared pack took 34 us (9.4 us for the whole
+     * pack on one thread), each thread's half of the products 165 us (190 us for all of them on one
+     * thread; two independent 1-thread products side by side each kept their 227 us), 183-215 us a
+     * call against 222 on one thread. With homes, each core writes the same rows of y each call and
+     * reads the same part of the weight, and a late worker costs only the pieces the caller takes over
+     * (the caller also runs the chunk of a worker that has not started: see {@link
+     * Parallel#forRange(int, int, long, Parallel.RangeBody)}; that chunk then finds nothing left).
+     */
+    private static void homeAndSteal(Strips strips, int parts, int[] ptr, int perEntry) {
+        int units = ptr.length - 1;
+        int pieces = Math.min(units, parts * PIECES_PER_THREAD);
+        long total = cost(ptr, units, perEntry, strips.unitRows);
+        AtomicLongArray homes = new AtomicLongArray(parts);
+        for (int p = 0; p < parts; p++) {
+            homes.set(p, (long) (pieces * p / parts) << 32 | pieces * (p + 1) / parts);
+        }
+        Parallel.forRange(parts, 1, SPIN_NANOS, (lo, hi) -> {
+            if (!anyLeft(homes)) {
+                return;
+            }
+            Strips.Buffers buf = strips.buffers();
+            strips.pack(buf, 0);
+            for (int h = lo; h < lo + parts; h++) {
+                int home = h % parts;
+                boolean own = home >= lo && home < hi;
+                for (int id = claim(homes, home, own); id >= 0; id = claim(homes, home, own)) {
+                    int u0 = id == 0 ? 0 : firstUnit(ptr, perEntry, strips.unitRows, total * id / pieces);
+                    int u1 = id + 1 == pieces ? units : firstUnit(ptr, perEntry, strips.unitRows, total * (id + 1) / pieces);
+                    if (u0 < u1) {
+                        strips.run(buf, 0, u0, u1);
                     }
                 }
             }
         });
     }
+
+    /** Whether any home has a piece left. */
+    private static boolean anyLeft(AtomicLongArray homes) {
+        for (int h = 0; h < homes.length(); h++) {
+            long v = homes.get(h);
+            if ((int) (v >>> 32) < (int) v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Takes a piece of {@code home} (packed as {@code first << 32 | end}): its first one for the
+     * owner, its last one for another thread; -1 when none is left.
+     */
+    private static int claim(AtomicLongArray homes, int home, boolean own) {
+        while (true) {
+            long v = homes.get(home);
+            int first = (int) (v >>> 32);
+            int end = (int) v;
+            if (first >= end) {
+                return -1;
+            }
+            long next = own ? (long) (first + 1) << 32 | end : (long) first << 32 | (end - 1);
+            if (homes.compareAndSet(home, v, next)) {
+                return own ? first : end - 1;
+            }
+        }
+    }
+
+    /** One Linear-layout product cut into strips of rows: packs tiles of x, runs the kernel, stores into y. */
+    private record Strips(float[] y, int yOff, int ldy, float[] x, int xOff, int ldx, int batch, boolean acc,
+                          int rows, int cols, int unitRows, Rows kernel) {
+        /** A thread's panel and strip, with the tile its panel holds. */
+        static final class Buffers {
+            final float[] panel;
+            final int pb;
+            final float[] strip;
+            final int sb;
+            int packed = -1;
+
+            Buffers(float[] panel, float[] strip) {
+                this.panel = panel;
+                this.strip = strip;
+                pb = SparseAlign.firstAligned(panel);
+                sb = SparseAlign.firstAligned(strip);
+            }
+        }
+
+        int stripUnits() {
+            return Math.max(1, STRIP_ROWS / unitRows);
+        }
+
+        /** The calling thread's buffers (nothing packed yet). */
+        Buffers buffers() {
+            Scratch scratch = Scratch.get();
+            return new Buffers(scratch.panel(cols * TILE), scratch.strip(stripUnits() * unitRows * TILE));
+        }
+
+        /** Packs tile {@code tile} of x into the panel unless it holds it already. */
+        void pack(Buffers buf, int tile) {
+            if (buf.packed != tile) {
+                int j0 = tile * TILE;
+                packTransposed(buf.panel, buf.pb, x, xOff + j0 * ldx, ldx, Math.min(TILE, batch - j0), cols);
+                buf.packed = tile;
+            }
+        }
+
+        /** Units {@code [u0, u1)} of tile {@code tile}. */
+        void run(Buffers buf, int tile, int u0, int u1) {
+            pack(buf, tile);
+            int j0 = tile * TILE;
+            int jn = Math.min(TILE, batch - j0);
+            int stripUnits = stripUnits();
+            float[] strip = buf.strip;
+            int sb = buf.sb;
+            for (int u = u0; u < u1; u += stripUnits) {
+                int ue = Math.min(u1, u + stripUnits);
+                int r0 = u * unitRows;
+                int nr = Math.min(rows, ue * unitRows) - r0;
+                kernel.run(strip, sb, TILE, false, u, ue, buf.panel, buf.pb, TILE, 0, jn);
+                int stored = acc ? 0 : storeTransposed(y, yOff + j0 * ldy + r0, ldy, strip, sb, nr, jn);
+                if (stored == nr) {
+                    continue;
+                }
+                for (int t = 0; t < jn; t++) {
+                    int yi = yOff + (j0 + t) * ldy + r0;
+                    if (acc) {
+                        for (int r = 0, si = sb + t; r < nr; r++, si += TILE) {
+                            y[yi + r] += strip[si];
+                        }
+                    } else {
+                        for (int r = stored, si = sb + stored * TILE + t; r < nr; r++, si += TILE) {
+                            y[yi + r] = strip[si];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+
 
     /**
      * The Left layout; units as in {@link #linear}. When the rows of B are reused often enough
@@ -247,7 +363,7 @@ public final class Sparse {
                     leftTiles(c, cOff + u0 * unitRows * ldc, ldc, b, bOff, ldb, n, acc, cols, pack, u0, u1, 0, tiles,
                             kernel));
         } else {
-            Parallel.forRange(parts, 1, (lo, hi) -> {
+            Parallel.forRange(parts, 1, SPIN_NANOS, (lo, hi) -> {
                 for (int p = lo; p < hi; p++) {
                     leftTiles(c, cOff, ldc, b, bOff, ldb, n, acc, cols, pack, 0, units,
                             (int) ((long) tiles * p / parts), (int) ((long) tiles * (p + 1) / parts), kernel);
@@ -301,7 +417,7 @@ public final class Sparse {
             return;
         }
         long total = cost(ptr, units, perEntry, unitRows);
-        Parallel.forRange(parts, 1, (lo, hi) -> {
+        Parallel.forRange(parts, 1, SPIN_NANOS, (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
                 int u0 = firstUnit(ptr, perEntry, unitRows, total * p / parts);
                 int u1 = p + 1 == parts ? units : firstUnit(ptr, perEntry, unitRows, total * (p + 1) / parts);
@@ -329,29 +445,6 @@ public final class Sparse {
             }
         }
         return lo;
-    }
-
-    /**
-     * Packs x into the shared panel with the other threads: each thread claims slices of
-     * {@link #PACK_SLICE} columns from {@code claimed} and packs them until none is left, then
-     * waits until every slice is {@code done} (a slice that failed counts as done too: Parallel
-     * rethrows its exception). A thread waits only after its own slices are packed, so this cannot
-     * deadlock, also when one thread runs every range.
-     */
-    private static void packShared(AtomicInteger claimed, AtomicInteger done, float[] panel, int pb, float[] x,
-                                   int xOff, int ldx, int rows, int cols) {
-        int slices = (cols + PACK_SLICE - 1) / PACK_SLICE;
-        for (int sl = claimed.getAndIncrement(); sl < slices; sl = claimed.getAndIncrement()) {
-            int c0 = sl * PACK_SLICE;
-            try {
-                packTransposed(panel, pb + c0 * TILE, x, xOff + c0, ldx, rows, Math.min(PACK_SLICE, cols - c0));
-            } finally {
-                done.incrementAndGet();
-            }
-        }
-        while (done.get() < slices) {
-            // a plain volatile spin: PAUSE loops get this VM's CPU descheduled (see Parallel)
-        }
     }
 
     /**

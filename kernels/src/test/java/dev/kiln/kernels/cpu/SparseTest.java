@@ -180,11 +180,16 @@ class SparseTest {
         }
     }
 
+    /** Batch rows through the 64-, 32- and 16-lane paths and the scalar one give the same bits. */
     @Test
     void eachBatchRowIsExactlyIndependentOfTheBatchSize() {
+        eachBatchRowIndependent(2 * TILE + L + 3);
+        eachBatchRowIndependent(2 * L + 3);
+    }
+
+    private void eachBatchRowIndependent(int batch) {
         int rows = 23;
         int cols = 301;
-        int batch = 2 * TILE + L + 3;
         SparseCsr csr = SparseCsr.fromDense(weight(rows, cols, 0.3), 0, rows, cols, 0f);
         BlockSparse block = BlockSparse.fromDense(blockWeight(rows, cols, 4, 2, 0.3), 0, rows, cols, 4, 2, 0f);
         float[] x = TestArrays.randomFloats(rnd, batch * cols);
@@ -228,9 +233,10 @@ class SparseTest {
     }
 
     /**
-     * Two threads take pieces of the Linear layout in turn: one tile of the batch packed once and
-     * shared (64), a few tiles cut into row pieces (70), whole tiles as pieces (260); each must
-     * match the one-thread result bit for bit, accumulating or not.
+     * Two threads take pieces of the Linear layout: one tile of the batch, each thread packing it
+     * into its own panel and taking the pieces of its home first, then the other's (64), a few
+     * tiles cut into row pieces (70), whole tiles as pieces (260); each must match the one-thread
+     * result bit for bit, accumulating or not.
      */
     @Test
     void linearPiecesOnTwoThreadsMatchOneThread() {
