@@ -18,7 +18,8 @@ import java.util.Arrays;
  * <ul>
  * <li>{@link #conv2d}: {@code yT[q, o] = sum_t xpad[tap[t] + pos[q]] * w[o, t]}, tiles of 8
  * consecutive output positions of a row (stride 1 in width, output width a multiple of 8) by
- * {@code NR} output channels; {@code yT} is transposed into {@code y} (bias added) per image.
+ * {@code NR} output channels; each {@code NR}-channel block of {@code yT} is transposed into
+ * {@code y} (bias added) while it is in L1.
  * <li>{@link #conv2dBackwardInput}: the same over the output gradient padded for a full
  * correlation, with the weight flipped in both kernel axes and its channel axes swapped (stride 1,
  * input width a multiple of 8).
@@ -44,15 +45,15 @@ final class ConvDirect {
 
     /**
      * Whether {@code Conv} routes the forward pass here: vector lanes, stride 1 in width, rows of 8
-     * outputs, output channels in blocks of {@code NR}, and an image's transposed output
-     * ({@code P x ocg}) within 8192 floats, so that its transpose stays in L1. Measured, 1 thread,
-     * CPU time against {@link ConvPacked} (both with {@link ConvPad}): 64 -> 128 at 8x8 (8192
-     * floats) 3.21-3.25 vs 3.50-3.52 ms; 32 -> 64 at 16x16 (16384 floats) 3.85-3.89 vs 3.64-3.69
-     * ms, where the transposes took 15% of the samples.
+     * outputs, output channels in blocks of {@code NR}. Measured, 1 thread, CPU time against
+     * {@link ConvPacked} (both padding through {@link ConvPad}), min of 15-20 calls per round in one
+     * JVM on the shared machine: 64 -> 128 at 8x8 3.21-3.46 vs 3.39-3.52 ms; 32 -> 64 at 16x16
+     * 3.34-3.94 vs 3.53-4.11 ms, faster in 8 of 9 rounds once each {@code NR}-channel block of the
+     * output is transposed while it is in L1 (transposing the whole {@code [P, oc]} image at the end
+     * made it 5% slower than the packed path: the transposes took 15% of JFR's samples).
      */
     static boolean suitsForward(ConvGeom g) {
-        return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && g.ow() % ROWS == 0 && g.ocPerGroup() % NR == 0
-                && (long) g.oh() * g.ow() * g.ocPerGroup() <= 8192;
+        return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && g.ow() % ROWS == 0 && g.ocPerGroup() % NR == 0;
     }
 
     /** Whether {@link #conv2dBackwardInput} runs: as {@link #suitsForward} with the roles of input and output swapped, stride 1. */
@@ -87,13 +88,12 @@ final class ConvDirect {
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
         ConvPacked.eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(cp.p * ocg);
+            Scratch s = Scratch.get(cp.p * NR);
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
-                tiles(s.out, ocg, xpad, cp, wb[gi]);
                 int yOff = img * yImage + gi * ocg * cp.p;
-                transpose(y, yOff, cp.p, s.out, 0, ocg, cp.p, ocg);
+                tiles(y, yOff, s.out, ocg, xpad, cp, wb[gi]);
                 if (bias != null) {
                     for (int o = 0; o < ocg; o++) {
                         ConvGemm.addScalar(y, yOff + o * cp.p, y, yOff + o * cp.p, bias[gi * ocg + o], cp.p);
@@ -138,32 +138,34 @@ final class ConvDirect {
         int xImage = g.c() * cp.p;
         int yImage = g.oc() * g.oh() * g.ow();
         ConvPacked.eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(cp.p * cg);
+            Scratch s = Scratch.get(cp.p * NR);
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                tiles(s.out, cg, xpad, cp, wb[gi]);
-                transpose(gx, img * xImage + gi * cg * cp.p, cp.p, s.out, 0, cg, cp.p, cg);
+                tiles(gx, img * xImage + gi * cg * cp.p, s.out, cg, xpad, cp, wb[gi]);
             }
         });
         return true;
     }
 
     /**
-     * {@code out[q, j] = sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P} positions and
-     * {@code m} columns, with {@code wb} the weight packed per {@code NR}-column block
-     * ({@code wb[jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}); each B slice ({@code depth x NR}) serves every position tile.
+     * {@code dst[dOff + j*P + q] = sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P}
+     * positions and {@code m} columns, with {@code wb} the weight packed per {@code NR}-column block
+     * ({@code wb[jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}): per block, each B slice
+     * ({@code depth x NR}) serves every position tile of {@code out} ({@code [P, NR]}), which is then
+     * transposed into {@code dst} while it is in L1.
      */
-    private static void tiles(float[] out, int m, float[] xpad, ConvPacked cp, float[] wb) {
+    private static void tiles(float[] dst, int dOff, float[] out, int m, float[] xpad, ConvPacked cp, float[] wb) {
         int k = cp.k;
+        int p = cp.p;
         for (int jb = 0; jb < m; jb += NR) {
             for (int pc = 0; pc < k; pc += cp.depth) {
                 int kc = Math.min(cp.depth, k - pc);
-                for (int q0 = 0; q0 < cp.p; q0 += ROWS) {
-                    ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, jb * k + pc * NR, out, q0 * m + jb, m,
-                            pc > 0);
+                for (int q0 = 0; q0 < p; q0 += ROWS) {
+                    ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, jb * k + pc * NR, out, q0 * NR, NR, pc > 0);
                 }
             }
+            transpose(dst, dOff + jb * p, p, out, 0, NR, p, NR);
         }
     }
 
