@@ -79,7 +79,8 @@ public final class Conv {
      */
     public static void conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
-        if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(gx, gy, w, g)) {
+        if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(gx, gy, w, g)
+                || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(gx, gy, w, g)) {
             return;
         }
         loweredInput(gx, gy, w, g);

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link ConvDirect} against the scalar reference on geometries that exercise its tails: reductions
+ * {@link ConvDirect} (and {@link ConvRows}) against the scalar reference on geometries that exercise its tails: reductions
  * deeper than one slice, groups, dilation, stride (weight gradient), positions per image that are
  * not a multiple of 8 or deeper than a slice, runs of images with a shorter last run; every result
  * bitwise the same for 1, 2 and 3 threads, and {@code Conv} returning the same bits where it routes here.
@@ -94,6 +94,49 @@ class ConvDirectTest {
             Parallel.setThreads(saved);
         }
         assertTrue(Simd.SCALAR || exercised >= 3 * 15, "direct passes exercised: " + exercised);
+    }
+
+    /**
+     * {@link ConvRows}: LeNet-5's 6 -> 16 layer, a second channel tile that is mostly empty, rows that
+     * do not fill a tile, groups, dilation and uneven padding; bitwise the same for any thread count.
+     */
+    @Test
+    void narrowInputGradientMatchesReference() {
+        int l = Simd.lanesF();
+        ConvGeom[] gs = {
+                geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(2, 8, 9, Math.max(1, l - 4), 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 12, 7, l, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2),
+                geom(2, 3, 10, Math.max(1, l / 2 + 1), 7, 5, 3, 1, 1, 1, 0, 1, 1, 1)};
+        SplittableRandom rnd = new SplittableRandom(19);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                assertTrue(Simd.SCALAR || ConvRows.suits(g), "ConvRows suits " + g);
+                float[] w = randomFloats(rnd, (int) g.wSize());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                double[] gxr = new double[(int) g.xSize()];
+                RefConv.conv2dBackwardInput(gxr, toDouble(gy), toDouble(w), g);
+                float[] first = null;
+                for (int t : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] gx = nans(gxr.length);
+                    if (!ConvRows.suits(g) || !ConvRows.conv2dBackwardInput(gx, gy, w, g)) {
+                        continue;
+                    }
+                    assertClose("rows conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
+                    assertArrayEquals(gx, routed(gxr.length, out -> Conv.conv2dBackwardInput(out, gy, w, g)),
+                            "Conv routes the input gradient " + g);
+                    if (first == null) {
+                        first = gx;
+                    } else {
+                        assertArrayEquals(first, gx, "rows input gradient, " + t + " threads vs 1: " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
     }
 
     private interface Fill {
