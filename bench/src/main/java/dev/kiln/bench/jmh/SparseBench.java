@@ -40,7 +40,7 @@ public class SparseBench {
     @Param({"0.9", "0.95"})
     public double sparsity;
 
-    @Param({"1"})
+    @Param({"1", "2"})
     public int threads;
 
     private float[] x;

@@ -24,8 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
  * layout of the weight itself would not pay: column indices pre-multiplied by the row length
  * measured the same (1.61 against 1.62 ns in L2, 1.20 against 1.21 in L1), and 16-bit indices
  * or values interleaved with them would shrink the 8 bytes read per weight, a stream the
- * prefetchers keep up with, not the 256 bytes of B. Each path is written out in one method: the
- * JIT boxes vectors passed to helpers it declines to inline.
+ * prefetchers keep up with, not the 256 bytes of B. Nor did reordering a strip's weights by
+ * column (a column-sorted copy per 64-row strip, one flat loop adding into the strip's rows in
+ * L1, the same FMAs in the same order per row, so the same bits): 3.95 against 2.73 ns per
+ * weight at 90%, 2.33 against 1.71 at 95%, bound by the four loads and four stores of partial
+ * sums per weight. Each path is written out in one method: the JIT boxes vectors passed to
+ * helpers it declines to inline.
  */
 final class SparseCsrLoops {
     private static final VectorSpecies<Float> F = Simd.F;
