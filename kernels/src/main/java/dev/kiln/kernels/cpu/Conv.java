@@ -18,9 +18,9 @@ import jdk.incubator.vector.FloatVector;
  * gradient run the GEMM micro-kernel over strips packed straight from a zero-padded copy of each
  * image, with no column matrix ({@link ConvPacked} can also take the input gradient of a stride-1
  * "same" convolution as the forward pass of the output gradient with the flipped weight, but that
- * is not routed: it measured no faster). Images (forward) or strips of weight-gradient columns
- * are split over threads; every value is summed in an order fixed by the geometry, so these do
- * not depend on the thread count.
+ * is not routed: it measured no faster). Images (forward) or fixed parts of the batch (weight
+ * gradient, {@link ConvParts}) are split over threads; every value is summed in an order fixed
+ * by the geometry, so these do not depend on the thread count.
  *
  * <p>Otherwise it is lowered through im2col ({@code lowered*}): per group {@code gi} (with
  * {@code K = c/groups * kh * kw}, {@code P = oh * ow}): forward

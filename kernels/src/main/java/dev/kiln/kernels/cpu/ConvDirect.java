@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@link #conv2dBackwardWeight}: {@code gwT[(a*kw + b)*cg + ci, o] = sum_{n,q} xs[n, pos[q] +
  * a*dh*wp + b*dw, ci] * gy[n, o, q]} with {@code xs} the padded images channels-last: 8 consecutive
  * input channels of one tap by {@code NR} output channels, summed over the images and positions of
- * each of {@link #PARTS} parts of the batch, then over the parts in order.
+ * each part of the batch ({@link ConvParts}), then over the parts in order.
  * </ul>
  *
  * <p>Compared with {@link ConvPacked} (which packs {@code K x P} floats of the image per image,
@@ -41,16 +41,6 @@ final class ConvDirect {
     private static final int ROWS = 8;
     /** Deepest reduction one kernel call runs ({@code KC x NR} floats of B sit in L1). */
     private static final int KC = ConvPacked.KC;
-    /**
-     * Parts the batch is cut into for the weight gradient, whatever the thread count: each part's
-     * images sum into their own partial, handed to whichever thread asks next, and the partials are
-     * added in order, so the bits do not depend on the thread count. With the tiles split over
-     * threads instead, both of 2 threads laid out every image channels-last and 32 -> 64 at 16x16
-     * ran 1.29x faster on 2 threads than on 1 (forward and input gradient 1.68-1.70x).
-     */
-    static final int PARTS = 4;
-    /** The calling thread's partial weight gradients, kept across calls. */
-    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
 
     private ConvDirect() {
     }
@@ -183,9 +173,9 @@ final class ConvDirect {
 
     /**
      * {@code Conv.conv2dBackwardWeight} without the bias (arguments checked, {@link #suitsWeight}):
-     * {@code NR}-column blocks and 8-row tiles of {@code gwT} split over threads, each summed over
-     * every image in order, so the result does not depend on the thread count. Returns false,
-     * doing nothing, when a padded image would not fit one array.
+     * parts of the batch handed to threads ({@link ConvParts}), each summed over its images in
+     * order, then the parts in order, so the result does not depend on the thread count. Returns
+     * false, doing nothing, when a padded image would not fit one array.
      */
     static boolean conv2dBackwardWeight(float[] gw, float[] x, float[] gy, ConvGeom g) {
         ConvPacked cp = ConvPacked.of(g);
@@ -207,36 +197,30 @@ final class ConvDirect {
         }
         int kk = g.kh() * g.kw();
         int tiles = kk * cg / ROWS;
-        int parts = Math.min(PARTS, n);
         int size = groups * ocg * cp.k;
-        float[] gwT = PARTIALS.get().length >= parts * size ? PARTIALS.get() : new float[parts * size];
-        PARTIALS.set(gwT);
+        int parts = ConvParts.parts(n);
+        float[] gwT = ConvParts.buffer(parts, size);
         AtomicInteger next = new AtomicInteger();
         Parallel.forRange(Math.min(parts, Parallel.threads()), 1, (lo, hi) -> {
             Scratch s = Scratch.get(0);
             float[] xs = s.pad.raw(images * plane * cg + ROWS);
             Arrays.fill(xs, 0, images * plane * cg, 0f);
             for (int part = next.getAndIncrement(); part < parts; part = next.getAndIncrement()) {
-                int start = (int) ((long) part * n / parts);
-                int end = (int) ((long) (part + 1) * n / parts);
+                int start = ConvParts.start(part, parts, n);
+                int end = ConvParts.start(part + 1, parts, n);
                 for (int gi = 0; gi < groups; gi++) {
-                    int off = part * size + gi * ocg * cp.k;
                     for (int first = start; first < end; first += images) {
                         int count = Math.min(images, end - first);
                         channelsLast(xs, x, g, cp, gi, first, count);
                         for (int j0 = 0; j0 < ocg; j0 += NR) {
-                            weightTiles(first > start, gwT, off, ocg, cg, xs, s.bp, idx, g, cp, gy, gi, j0, first, count,
-                                    tiles);
+                            weightTiles(first > start, gwT, part * size + gi * ocg * cp.k, ocg, cg, xs, s.bp, idx, g,
+                                    cp, gy, gi, j0, first, count, tiles);
                         }
                     }
                 }
             }
         });
-        Parallel.forRange(size, 1 << 14, (lo, hi) -> {
-            for (int part = 1; part < parts; part++) {
-                ConvLowering.addInto(gwT, lo, gwT, part * size + lo, hi - lo);
-            }
-        });
+        ConvParts.sum(gwT, parts, size);
         Parallel.forRange(g.oc(), 8, (lo, hi) -> {
             for (int o = lo; o < hi; o++) {
                 int src = o / ocg * ocg * cp.k + o % ocg;

@@ -31,8 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * packed once per call ({@link #packA}); the input gradient of a stride-1 convolution can be such
  * a forward pass over the output gradient with the flipped, transposed weight ({@link #packFlipped}).
  * <li>{@link #weight}: {@code C[m, K] (=|+=) gy[m, P] * col[K, P]^T} per image, for a range of
- * {@code NR}-tap strips; the caller splits strips over threads, so every value is summed in the
- * same order for any thread count.
+ * {@code NR}-tap strips; the caller splits the batch into fixed parts ({@link ConvParts}), so
+ * every value is summed in the same order for any thread count.
  * </ul>
  *
  * <p>Every value of the output is one micro-kernel accumulation over {@code K} (slices of at most
@@ -235,9 +235,10 @@ final class ConvPacked {
     }
 
     /**
-     * {@code Conv.conv2dBackwardWeight} without the bias (arguments checked): strips of {@code NR}
-     * taps split over threads, each summing over all images in order, so the result does not depend
-     * on the thread count. Returns false, doing nothing, when the geometry is not {@link #permutable}.
+     * {@code Conv.conv2dBackwardWeight} without the bias (arguments checked): parts of the batch
+     * handed to threads ({@link ConvParts}), each summing its images in order over all strips of
+     * {@code NR} taps, then the parts in order, so the result does not depend on the thread count.
+     * Returns false, doing nothing, when the geometry is not {@link #permutable}.
      */
     static boolean conv2dBackwardWeight(float[] gw, float[] x, float[] gy, ConvGeom g) {
         ConvPacked cp = of(g);
@@ -248,21 +249,28 @@ final class ConvPacked {
         int strips = cp.tapStrips();
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
-        Parallel.forRange(g.groups() * strips, 1, (lo, hi) -> {
+        int n = g.n();
+        int size = g.groups() * ocg * cp.k;
+        int parts = ConvParts.parts(n);
+        float[] buf = ConvParts.buffer(parts, size);
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(Math.min(parts, Parallel.threads()), 1, (lo, hi) -> {
             Scratch s = Scratch.get(roundUp(ocg, MR) * KC);
             float[] xpad = s.pad.zeroed(cp);
-            for (int u = lo; u < hi; ) {
-                int gi = u / strips;
-                int s0 = u % strips;
-                int s1 = Math.min(strips, s0 + hi - u);
-                for (int img = 0; img < g.n(); img++) {
-                    ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
-                    cp.weight(img > 0, gw, gi * ocg * cp.k, gy, img * yImage + gi * ocg * cp.p, ocg, xpad, s0, s1,
-                            s.ap, s.bp, s.tile, s.rows);
+            for (int part = next.getAndIncrement(); part < parts; part = next.getAndIncrement()) {
+                int start = ConvParts.start(part, parts, n);
+                int end = ConvParts.start(part + 1, parts, n);
+                for (int gi = 0; gi < g.groups(); gi++) {
+                    for (int img = start; img < end; img++) {
+                        ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
+                        cp.weight(img > start, buf, part * size + gi * ocg * cp.k, gy, img * yImage + gi * ocg * cp.p,
+                                ocg, xpad, 0, strips, s.ap, s.bp, s.tile, s.rows);
+                    }
                 }
-                u += s1 - s0;
             }
         });
+        ConvParts.sum(buf, parts, size);
+        System.arraycopy(buf, 0, gw, 0, size);
         return true;
     }
 
@@ -385,10 +393,10 @@ final class ConvPacked {
                 for (int ir = 0; ir < mr; ir += MR) {
                     int ci = outOff + ir * p + q0;
                     int rows = Math.min(MR, m - ir);
-                    if (rows == MR && nr == NR) {
-                        GemmMicro.kernel(kc, ap, pc * mr + ir * kc, bp, 0, out, ci, p, load, null, 0, false);
-                    } else {
-                        GemmMicro.kernel(kc, ap, pc * mr + ir * kc, bp, 0, tile, 0, NR, false, null, 0, false);
+                    boolean full = rows == MR && nr == NR;
+                    GemmMicro.kernel(kc, ap, pc * mr + ir * kc, bp, 0, full ? out : tile, full ? ci : 0, full ? p : NR,
+                            full && load, null, 0, false);
+                    if (!full) {
                         store(out, ci, p, tile, rows, nr, load);
                     }
                 }
@@ -417,10 +425,11 @@ final class ConvPacked {
                 for (int ir = 0; ir < mr; ir += MR) {
                     int ci = gwOff + ir * k + t0;
                     int rws = Math.min(MR, m - ir);
-                    if (rws == MR && nr == NR) {
-                        GemmMicro.kernel(kc, ap, ir * kc, bp, 0, gw, ci, k, load, null, 0, false);
-                    } else {
-                        GemmMicro.kernel(kc, ap, ir * kc, bp, 0, tile, 0, NR, false, null, 0, false);
+                    boolean full = rws == MR && nr == NR;
+                    // one call site: two inlined copies of the kernel blew C2's inlining budget
+                    GemmMicro.kernel(kc, ap, ir * kc, bp, 0, full ? gw : tile, full ? ci : 0, full ? k : NR,
+                            full && load, null, 0, false);
+                    if (!full) {
                         store(gw, ci, k, tile, rws, nr, load);
                     }
                 }
