@@ -75,8 +75,8 @@ final class GemmPack {
         for (int s = 0; s < mc; s += MR) {
             int mr = Math.min(MR, mc - s);
             int base = s * kc;
-            if (transA && mr == MR && T8 != null) {
-                copyRows8(ap, base, a, aOff + p0 * lda + i0 + s, lda, kc);
+            if (transA && mr == MR) {
+                copyRowsMR(ap, base, a, aOff + p0 * lda + i0 + s, lda, kc);
             } else if (transA) {
                 int src = aOff + p0 * lda + i0 + s;
                 for (int p = 0; p < kc; p++, src += lda) {
@@ -141,24 +141,27 @@ final class GemmPack {
     }
 
     /*
-     * The vector copies below are methods of their own so that C2 compiles them whatever the packing
-     * routine's profile: inlined into packB after the transposing branch, a copy branch first taken
-     * later (a 512^3 GEMM after Linear shapes whose B was read in place) ran with boxed vectors,
-     * allocating 1.3 MB per call.
+     * The plain copies below (System.arraycopy, a loop of 8) avoid the Vector API: with fromArray /
+     * intoArray, a copy first taken after C2 had compiled the transposing code (a 512^3 GEMM, or a
+     * Linear 1024->1024 after 784->300, once the B of the first shapes had been read in place) ran
+     * with boxed vectors for good, 1.3 to 5.6 MB allocated per call (the store intrinsic failed on
+     * a profile that had seen 256-bit vectors). Packing a 1024x1024 B: 205-209 us against 223-315;
+     * the transposed A of the 300x784x64 weight gradient: 163-166 us against 161-163.
      */
 
     /** {@code kc} rows of {@code NR} floats, {@code ld} apart from {@code src}, to {@code dst[dOff + p*NR + j]}. */
     private static void copyRowsNR(float[] dst, int dOff, float[] src, int sOff, int ld, int kc) {
         for (int p = 0, q = sOff, d = dOff; p < kc; p++, q += ld, d += NR) {
-            FloatVector.fromArray(F, src, q).intoArray(dst, d);
-            FloatVector.fromArray(F, src, q + L).intoArray(dst, d + L);
+            System.arraycopy(src, q, dst, d, NR);
         }
     }
 
-    /** {@code kc} rows of 8 floats, {@code ld} apart from {@code src}, to {@code dst[dOff + p*8 + i]}. */
-    private static void copyRows8(float[] dst, int dOff, float[] src, int sOff, int ld, int kc) {
+    /** {@code kc} rows of {@code MR} floats, {@code ld} apart from {@code src}, to {@code dst[dOff + p*MR + i]}. */
+    private static void copyRowsMR(float[] dst, int dOff, float[] src, int sOff, int ld, int kc) {
         for (int p = 0, q = sOff, d = dOff; p < kc; p++, q += ld, d += MR) {
-            FloatVector.fromArray(T8, src, q).intoArray(dst, d);
+            for (int i = 0; i < MR; i++) {
+                dst[d + i] = src[q + i];
+            }
         }
     }
 
