@@ -41,6 +41,7 @@ final class ConvDirect {
     private static final int ROWS = 8;
     /** Deepest reduction one kernel call runs ({@code KC x NR} floats of B sit in L1). */
     private static final int KC = ConvPacked.KC;
+    private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
 
     private ConvDirect() {
     }
@@ -80,11 +81,10 @@ final class ConvDirect {
         }
         int ocg = g.ocPerGroup();
         int groups = g.groups();
-        float[][] wb = new float[groups][];
+        float[] wb = packedWeights(groups * ocg * cp.k);
         for (int gi = 0; gi < groups; gi++) {
-            wb[gi] = new float[ocg * cp.k];
             for (int jb = 0; jb < ocg; jb += NR) {
-                transpose(wb[gi], jb * cp.k, NR, w, (gi * ocg + jb) * cp.k, cp.k, NR, cp.k);
+                transpose(wb, (gi * ocg + jb) * cp.k, NR, w, (gi * ocg + jb) * cp.k, cp.k, NR, cp.k);
             }
         }
         int xImage = g.c() * g.h() * g.w();
@@ -95,7 +95,7 @@ final class ConvDirect {
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
                 int yOff = img * yImage + gi * ocg * cp.p;
-                tiles(y, yOff, s.out, ocg, xpad, cp, wb[gi]);
+                tiles(y, yOff, s.out, ocg, xpad, cp, wb, gi * ocg * cp.k);
                 if (bias != null) {
                     for (int o = 0; o < ocg; o++) {
                         ConvGemm.addScalar(y, yOff + o * cp.p, y, yOff + o * cp.p, bias[gi * ocg + o], cp.p);
@@ -123,16 +123,15 @@ final class ConvDirect {
         }
         int groups = g.groups();
         int kk = kh * kw;
-        float[][] wb = new float[groups][cg * cp.k];
+        float[] wb = packedWeights(groups * cg * cp.k);
         for (int gi = 0; gi < groups; gi++) {
-            float[] dst = wb[gi];
             int wOff = gi * ocg * cg * kk;
             for (int jb = 0; jb < cg; jb += NR) {
                 for (int t = 0; t < cp.k; t++) {
                     int o = t / kk;
                     int ab = kk - 1 - t % kk;
                     for (int j = 0; j < NR; j++) {
-                        dst[jb * cp.k + t * NR + j] = w[wOff + (o * cg + jb + j) * kk + ab];
+                        wb[(gi * cg + jb) * cp.k + t * NR + j] = w[wOff + (o * cg + jb + j) * kk + ab];
                     }
                 }
             }
@@ -144,7 +143,7 @@ final class ConvDirect {
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                tiles(gx, img * xImage + gi * cg * cp.p, s.out, cg, xpad, cp, wb[gi]);
+                tiles(gx, img * xImage + gi * cg * cp.p, s.out, cg, xpad, cp, wb, gi * cg * cp.k);
             }
         });
         return true;
@@ -153,18 +152,20 @@ final class ConvDirect {
     /**
      * {@code dst[dOff + j*P + q] = sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P}
      * positions and {@code m} columns, with {@code wb} the weight packed per {@code NR}-column block
-     * ({@code wb[jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}): per block, each B slice
+     * ({@code wb[wo + jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}): per block, each B slice
      * ({@code depth x NR}) serves every position tile of {@code out} ({@code [P, NR]}), which is then
      * transposed into {@code dst} while it is in L1.
      */
-    private static void tiles(float[] dst, int dOff, float[] out, int m, float[] xpad, ConvPacked cp, float[] wb) {
+    private static void tiles(float[] dst, int dOff, float[] out, int m, float[] xpad, ConvPacked cp, float[] wb,
+                              int wo) {
         int k = cp.k;
         int p = cp.p;
         for (int jb = 0; jb < m; jb += NR) {
             for (int pc = 0; pc < k; pc += cp.depth) {
                 int kc = Math.min(cp.depth, k - pc);
                 for (int q0 = 0; q0 < p; q0 += ROWS) {
-                    ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, jb * k + pc * NR, out, q0 * NR, NR, pc > 0);
+                    ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, wo + jb * k + pc * NR, out, q0 * NR, NR,
+                            pc > 0);
                 }
             }
             transpose(dst, dOff + jb * p, p, out, 0, NR, p, NR);
@@ -297,6 +298,19 @@ final class ConvDirect {
                 dst[dOff + c * dStride + r] = src[sOff + r * ld + c];
             }
         }
+    }
+
+    /**
+     * The calling thread's buffer of at least {@code size} floats for weights packed once per call
+     * (read by the workers during the call), kept across calls instead of allocated per call.
+     */
+    static float[] packedWeights(int size) {
+        float[] b = WEIGHTS.get();
+        if (b.length < size) {
+            b = new float[size];
+            WEIGHTS.set(b);
+        }
+        return b;
     }
 
     /** Per-thread buffers: padded image (or channels-last images), transposed output, packed B slice; grown on demand. */

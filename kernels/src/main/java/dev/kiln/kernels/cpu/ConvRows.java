@@ -61,13 +61,14 @@ final class ConvRows {
         int groups = g.groups();
         int kk = kh * kw;
         int tiles = Math.ceilDiv(cg, CH);
-        float[][] wb = new float[groups][tiles * cp.k * CH];
+        int wg = tiles * cp.k * CH;
+        float[] wb = ConvDirect.packedWeights(groups * wg);
         for (int gi = 0; gi < groups; gi++) {
             for (int t = 0; t < cp.k; t++) {
                 int o = t / kk;
                 int ab = kk - 1 - t % kk;
                 for (int c = 0; c < tiles * CH; c++) {
-                    wb[gi][(c / CH * cp.k + t) * CH + c % CH] =
+                    wb[gi * wg + (c / CH * cp.k + t) * CH + c % CH] =
                             c < cg ? w[((gi * ocg + o) * cg + c) * kk + ab] : 0f;
                 }
             }
@@ -85,7 +86,7 @@ final class ConvRows {
                 int gxOff = img * xImage + gi * cg * plane;
                 for (int c0 = 0; c0 < cg; c0 += CH) {
                     for (int y0 = 0; y0 < h; y0 += ROWS) {
-                        kernel(cp.k, gpad, cp.tap, y0 * cp.wp, cp.wp, wb[gi], c0 / CH * cp.k * CH, s.tile);
+                        kernel(cp.k, gpad, cp.tap, y0 * cp.wp, cp.wp, wb, gi * wg + c0 / CH * cp.k * CH, s.tile);
                         for (int c = c0; c < Math.min(cg, c0 + CH); c++) {
                             for (int r = y0; r < Math.min(h, y0 + ROWS); r++) {
                                 FloatVector.fromArray(F, s.tile, ((c - c0) * ROWS + r - y0) * L)
