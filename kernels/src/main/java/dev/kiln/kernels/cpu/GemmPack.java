@@ -109,9 +109,15 @@ final class GemmPack {
      * {@code j0 + s*NR ...} as {@code bp[s*NR*kc + p*NR + j]}.
      */
     static void packB(float[] bp, boolean transB, float[] b, int bOff, int ldb, int p0, int j0, int kc, int nc) {
+        packB(bp, 0, transB, b, bOff, ldb, p0, j0, kc, nc);
+    }
+
+    /** {@link #packB} into {@code bp} from {@code bpOff}. */
+    static void packB(float[] bp, int bpOff, boolean transB, float[] b, int bOff, int ldb, int p0, int j0, int kc,
+                      int nc) {
         for (int s = 0; s < nc; s += NR) {
             int nr = Math.min(NR, nc - s);
-            int base = s * kc;
+            int base = bpOff + s * kc;
             if (transB) {
                 int rows = transposeRows(bp, base, NR, b, bOff + (j0 + s) * ldb + p0, ldb, nr, kc);
                 for (int j = rows; j < nr; j++) {

@@ -39,7 +39,7 @@ final class GemmPacked {
         int unitsM = (m + MR - 1) / MR;
         int unitsN = (n + NR - 1) / NR;
         if (threads == 1 || (long) m * n * k < Gemm.PARALLEL_MIN_WORK || Math.max(unitsM, unitsN) < 2) {
-            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu, m, n, k);
+            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu, m, n, k, null);
             return;
         }
         // Each thread packs its own operands: splitting N repeats the packing of A in every thread,
@@ -50,32 +50,53 @@ final class GemmPacked {
                 int j0 = lo * NR;
                 int j1 = Math.min(n, hi * NR);
                 serial(acc, c, cOff + j0, ldc, transA, a, aOff, lda,
-                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, bias, bo + j0, relu, m, j1 - j0, k);
+                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, bias, bo + j0, relu, m, j1 - j0, k,
+                        null);
             });
+        } else if (n <= NC && k <= KC && !readsBInPlace(transB, ldb, (m + threads - 1) / threads)
+                && GemmSharedB.LOCK.tryLock()) {
+            try {
+                GemmSharedB panel = GemmSharedB.start(transB, b, bOff, ldb, n, k);
+                Parallel.forRange(unitsM, Gemm.grain((long) MR * n * k), (lo, hi) -> {
+                    panel.pack();
+                    int i0 = lo * MR;
+                    int i1 = Math.min(m, hi * MR);
+                    serial(acc, c, cOff + i0 * ldc, ldc, transA, a, transA ? aOff + i0 : aOff + i0 * lda, lda,
+                            transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k, panel.bp);
+                });
+            } finally {
+                GemmSharedB.LOCK.unlock();
+            }
         } else {
             Parallel.forRange(unitsM, Gemm.grain((long) MR * n * k), (lo, hi) -> {
                 int i0 = lo * MR;
                 int i1 = Math.min(m, hi * MR);
                 serial(acc, c, cOff + i0 * ldc, ldc, transA, a, transA ? aOff + i0 : aOff + i0 * lda, lda,
-                        transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k);
+                        transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k, null);
             });
         }
     }
 
+    /**
+     * One thread's blocked GEMM. {@code packedB}, when not null, already holds all of op(B) packed
+     * (one panel: {@code n <= NC, k <= KC}, see {@link GemmSharedB}) and is used as it is.
+     */
     private static void serial(boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff, int lda,
                                boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
-                               int m, int n, int k) {
+                               int m, int n, int k, float[] packedB) {
         GemmPack.Buffers buf = GemmPack.Buffers.get();
         int kcMax = Math.min(KC, k);
-        boolean direct = readsBInPlace(transB, ldb, m);
-        float[] bp = buf.b(kcMax * (direct ? NR : roundUp(Math.min(NC, n), NR)));
+        boolean direct = packedB == null && readsBInPlace(transB, ldb, m);
+        float[] bp = packedB != null ? packedB : buf.b(kcMax * (direct ? NR : roundUp(Math.min(NC, n), NR)));
         float[] ap = buf.a(kcMax * roundUp(Math.min(MC, m), MR));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int full = nc / NR * NR;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                if (!direct) {
+                if (packedB != null) {
+                    assert jc == 0 && pc == 0 : "a shared B is one panel";
+                } else if (!direct) {
                     GemmPack.packB(bp, transB, b, bOff, ldb, pc, jc, kc, nc);
                 } else if (full < nc) {
                     GemmPack.packB(bp, false, b, bOff, ldb, pc, jc + full, kc, nc - full);
