@@ -146,7 +146,7 @@ public final class Conv {
         int n = g.n();
         int p = g.oh() * g.ow();
         int yImage = g.oc() * p;
-        Parallel.forRange(g.oc(), Math.max(1, (1 << 16) / Math.max(1, n * p)), (lo, hi) -> {
+        Parallel.forRange(g.oc(), Math.max(1, (1 << 16) / Math.max(1, n * p)), 0L, (lo, hi) -> {
             for (int o = lo; o < hi; o++) {
                 double s = 0;
                 for (int img = 0; img < n; img++) {

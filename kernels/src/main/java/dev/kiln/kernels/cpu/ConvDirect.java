@@ -202,7 +202,7 @@ final class ConvDirect {
         int parts = ConvParts.parts(n);
         float[] gwT = ConvParts.buffer(parts, size);
         AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(Math.min(parts, Parallel.threads()), 1, (lo, hi) -> {
+        Parallel.forRange(Math.min(parts, Parallel.threads()), 1, 0L, (lo, hi) -> {
             Scratch s = Scratch.get(0);
             float[] xs = s.pad.raw(images * plane * cg + ROWS);
             Arrays.fill(xs, 0, images * plane * cg, 0f);
@@ -222,7 +222,7 @@ final class ConvDirect {
             }
         });
         ConvParts.sum(gwT, parts, size);
-        Parallel.forRange(g.oc(), 8, (lo, hi) -> {
+        Parallel.forRange(g.oc(), 8, 0L, (lo, hi) -> {
             for (int o = lo; o < hi; o++) {
                 int src = o / ocg * ocg * cp.k + o % ocg;
                 int dst = o * cg * kk;

@@ -254,7 +254,7 @@ final class ConvPacked {
         int parts = ConvParts.parts(n);
         float[] buf = ConvParts.buffer(parts, size);
         AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(Math.min(parts, Parallel.threads()), 1, (lo, hi) -> {
+        Parallel.forRange(Math.min(parts, Parallel.threads()), 1, 0L, (lo, hi) -> {
             Scratch s = Scratch.get(roundUp(ocg, MR) * KC);
             float[] xpad = s.pad.zeroed(cp);
             for (int part = next.getAndIncrement(); part < parts; part = next.getAndIncrement()) {
@@ -277,6 +277,8 @@ final class ConvPacked {
     /**
      * Runs {@code body} for every image, handed out one at a time to whichever thread asks next:
      * a thread that the OS deschedules (the machine is shared) holds up no more than its image.
+     * The threads' chunks are claimed ({@code Parallel.forRange} with a spin time), so the caller
+     * never waits for a worker that has not started: one that starts late finds no image left.
      * Each image is computed the same way by any thread.
      */
     static void eachImage(int n, IntConsumer body) {
@@ -288,7 +290,7 @@ final class ConvPacked {
             return;
         }
         AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(threads, 1, (lo, hi) -> {
+        Parallel.forRange(threads, 1, 0L, (lo, hi) -> {
             for (int img = next.getAndIncrement(); img < n; img = next.getAndIncrement()) {
                 body.accept(img);
             }

@@ -12,7 +12,9 @@ import dev.kiln.kernels.Parallel;
  * image: 32 -> 64 at 16x16 ran 1.29x faster on 2 threads than on 1 (its forward and input gradient
  * 1.68-1.70x), and a layer with one strip (3 -> 32 at 32x32) ran on one thread.
  *
- * <p>Callers run the parts in their own {@code Parallel.forRange} body, not through a callback:
+ * <p>Callers hand out the parts in their own {@code Parallel.forRange} body with claimed chunks
+ * (as {@code ConvPacked.eachImage}: the caller never waits for a worker that has not started), not
+ * through a callback:
  * each extra call level between C2's compile root and the Vector API's force-inlined internals
  * counts against {@code MaxInlineLevel} (15), and with two more levels the transposes of the 6 -> 16
  * weight gradient fell back to boxed Java ("inlining too deep"; 1.38-1.91 ms instead of 0.58).
@@ -48,7 +50,7 @@ final class ConvParts {
 
     /** Adds partials {@code 1 .. parts-1} to partial 0 ({@code buf[0, size)}), in order. */
     static void sum(float[] buf, int parts, int size) {
-        Parallel.forRange(size, 1 << 14, (lo, hi) -> {
+        Parallel.forRange(size, 1 << 14, 0L, (lo, hi) -> {
             for (int part = 1; part < parts; part++) {
                 ConvLowering.addInto(buf, lo, buf, part * size + lo, hi - lo);
             }
