@@ -9,8 +9,9 @@ import dev.kiln.kernels.Parallel;
  * The blocked GEMM (BLIS loop order): for each {@code NC} column panel and {@code KC} slice of k,
  * pack the B panel; for each {@code MC} row block, pack the A block; then sweep the micro-kernel
  * over {@code NR} column strips (B strip kept in L1) and {@code MR} row strips (A block in L2).
- * Threads take disjoint column or row ranges of C, each with its own packing buffers. For a
- * Linear layer's batch an untransposed B is read in place ({@link #readsBInPlace}).
+ * Threads take disjoint column or row ranges of C, each with its own packing buffers, except
+ * that threads splitting the rows of a one-panel product share one packed B ({@link GemmSharedB}).
+ * For a Linear layer's batch an untransposed B is read in place ({@link #readsBInPlace}).
  */
 final class GemmPacked {
     /**
