@@ -11,7 +11,10 @@ import jdk.incubator.vector.FloatVector;
  * <p>Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
- * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8 positions). Next,
+ * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8 positions).
+ * Narrow layers with few channels (LeNet-5's 6 -> 16) take {@link ConvFlat} (forward over
+ * positions flattened along the padded width) and {@link ConvRows} (input gradient along input
+ * rows), neither packing anything per image. Next,
  * where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
  * group, output positions of a vector's width spanning less than two vectors of the padded input:
  * stride 1 and most others), the forward pass and (see {@link ConvPacked#suitsWeight}) the weight
@@ -53,7 +56,8 @@ public final class Conv {
      */
     public static void conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         ConvArgs.forward(g, y.length, x.length, w.length, bias == null ? -1 : bias.length);
-        if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)) {
+        if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)
+                || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
         }
         if (ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)) {

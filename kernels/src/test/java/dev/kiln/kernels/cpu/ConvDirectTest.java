@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link ConvDirect} (and {@link ConvRows}) against the scalar reference on geometries that exercise its tails: reductions
+ * {@link ConvDirect} (and {@link ConvRows}, {@link ConvFlat}) against the scalar reference on geometries that exercise its tails: reductions
  * deeper than one slice, groups, dilation, stride (weight gradient), positions per image that are
  * not a multiple of 8 or deeper than a slice, runs of images with a shorter last run; every result
  * bitwise the same for 1, 2 and 3 threads, and {@code Conv} returning the same bits where it routes here.
@@ -131,6 +131,48 @@ class ConvDirectTest {
                         first = gx;
                     } else {
                         assertArrayEquals(first, gx, "rows input gradient, " + t + " threads vs 1: " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * {@link ConvFlat}: LeNet-5's 6 -> 16 layer, padding, dilation, groups, output channels that do
+     * not fill a tile, reductions deeper than one slice; bitwise the same for 1, 2 and 3 threads.
+     */
+    @Test
+    void flattenedForwardMatchesReferenceAndPacked() {
+        ConvGeom[] gs = {
+                geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(2, 3, 9, 11, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 4, 10, 7, 16, 3, 3, 1, 1, 2, 1, 2, 1, 2),
+                geom(2, 40, 5, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1)};
+        SplittableRandom rnd = new SplittableRandom(23);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                assertTrue(Simd.SCALAR || ConvFlat.routed(g), "ConvFlat takes " + g);
+                float[] x = randomFloats(rnd, (int) g.xSize());
+                float[] w = randomFloats(rnd, (int) g.wSize());
+                float[] bias = randomFloats(rnd, g.oc());
+                double[] yr = new double[(int) g.ySize()];
+                RefConv.conv2d(yr, toDouble(x), toDouble(w), toDouble(bias), g);
+                float[] first = null;
+                for (int t : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] y = nans(yr.length);
+                    if (!ConvFlat.suits(g) || !ConvFlat.conv2d(y, x, w, bias, g)) {
+                        continue;
+                    }
+                    assertClose("flat conv2d " + g, y, yr, ATOL, RTOL);
+                    assertArrayEquals(y, routed(yr.length, out -> Conv.conv2d(out, x, w, bias, g)), "Conv routes " + g);
+                    if (first == null) {
+                        first = y;
+                    } else {
+                        assertArrayEquals(first, y, "flat conv2d, " + t + " threads vs 1: " + g);
                     }
                 }
             }
