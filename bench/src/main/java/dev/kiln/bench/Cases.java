@@ -46,12 +46,9 @@ final class Cases {
             Tensor w = Tensors.randn(g, o, in).requiresGrad(true);
             Tensor b = Tensors.randn(g, o).requiresGrad(true);
             Tensor ones = Tensors.ones(batch, o);
-            Runnable kiln = () -> {
-                x.setGrad(null);
-                w.setGrad(null);
-                b.setGrad(null);
-                Functional.linear(x, w, b).backward(ones);
-            };
+            // Gradients accumulate across calls on both sides, as in the PyTorch case (backward adds into the
+            // leaves' .grad; nothing zeroes them).
+            Runnable kiln = () -> Functional.linear(x, w, b).backward(ones);
             out.add(new Case("linear", "b" + batch + " " + in + "->" + o + " fwd+bwd", 3 * 2.0 * batch * in * o, "GFLOP/s",
                     kiln, null, "linear_fb", Map.of("batch", batch, "in", in, "out", o)));
         }

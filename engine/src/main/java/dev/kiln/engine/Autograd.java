@@ -103,6 +103,31 @@ public final class Autograd {
     }
 
     /**
+     * The gradient tensor a backward function may add {@code in}'s gradient into in place, instead of returning
+     * it: {@code in}'s existing {@code .grad} when {@code in} is a leaf that requires a gradient and already holds
+     * one of its own shape and dtype, contiguous, that shares no buffer with {@code reads} (the tensors the
+     * backward reads while it adds); else null. A backward that adds into it returns null for that input. The
+     * result is what accumulation would give (the leaf's gradient plus this contribution), without a new
+     * gradient tensor and a second pass over it: PyTorch's AccumulateGrad, fused into the producing kernel.
+     */
+    static Tensor leafGradSink(Tensor in, Tensor... reads) {
+        if (in == null || !in.requiresGrad() || in.gradFn() != null) {
+            return null;
+        }
+        Tensor cur = in.grad();
+        if (cur == null || cur.dtype() != in.dtype() || !cur.isContiguous() || !Arrays.equals(cur.shapeRef(), in.shapeRef())) {
+            return null;
+        }
+        Object buf = buffer(cur.storage());
+        for (Tensor r : reads) {
+            if (r != null && buffer(r.storage()) == buf) {
+                return null;
+            }
+        }
+        return cur;
+    }
+
+    /**
      * Whether {@code gi[i]} is a buffer that nothing else can see, so that a leaf may take it as its
      * gradient instead of a copy: it covers a whole buffer contiguously, and that buffer is not the
      * incoming gradient {@code g} (which the caller or another node may hold), not an input of the

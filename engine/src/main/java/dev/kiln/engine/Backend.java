@@ -75,6 +75,17 @@ public interface Backend {
     }
 
     /**
+     * Adds {@code op(a) op(b)} into the 2-D {@code c [m, n]} in place ({@code a [m, k]}, {@code b [k, n]}, given as
+     * {@code [k, m]} / {@code [n, k]} with the flags set), as one fused product, and returns true; returns false
+     * and leaves {@code c} untouched where this backend cannot (the caller then computes the product and adds
+     * it). Used by backward passes to add a gradient straight into a leaf's existing {@code .grad}. The
+     * default cannot.
+     */
+    default boolean matmulAccumulate(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB) {
+        return false;
+    }
+
+    /**
      * The gradient through a ReLU from its output: {@code y > 0 ? gy : 0} (same shapes). The
      * default composes {@link #compare} and {@link #where}; a backend may fuse them.
      */

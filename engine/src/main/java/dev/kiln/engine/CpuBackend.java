@@ -346,6 +346,11 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public boolean matmulAccumulate(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB) {
+        return CpuNn.matmulAccumulate(c, a, transA, b, transB);
+    }
+
+    @Override
     public Tensor reluBackward(Tensor y, Tensor gy) {
         return y.dtype() == DType.F32 ? CpuNn.reluBackward(y, gy) : Backend.super.reluBackward(y, gy);
     }

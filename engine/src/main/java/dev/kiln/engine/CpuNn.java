@@ -114,6 +114,36 @@ final class CpuNn {
         return out;
     }
 
+    /**
+     * See {@link Backend#matmulAccumulate}: F32 only, into a contiguous heap {@code c} that shares no array with
+     * {@code a} or {@code b}. The GEMM adds its products to what {@code c} holds (per KC block of k: up to
+     * {@code kiln.gemm.kc} = 1024 in one block, which gives the bits of computing the product and then adding it).
+     */
+    static boolean matmulAccumulate(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB) {
+        if (c.dtype() != DType.F32 || a.dtype() != DType.F32 || b.dtype() != DType.F32 || c.rank() != 2 || a.rank() != 2
+                || b.rank() != 2 || !c.isContiguous() || !(c.storage() instanceof HeapStorage hc)
+                || !(a.storage() instanceof HeapStorage ha) || !(b.storage() instanceof HeapStorage hb)
+                || hc.array() == ha.array() || hc.array() == hb.array()) {
+            return false;
+        }
+        int m = transA ? a.size(1) : a.size(0);
+        int k = transA ? a.size(0) : a.size(1);
+        int n = transB ? b.size(0) : b.size(1);
+        if ((transB ? b.size(1) : b.size(0)) != k || c.size(0) != m || c.size(1) != n) {
+            throw new IllegalArgumentException("matmulAccumulate: expected c [" + m + ", " + n + "] for op(a) [" + m + ", " + k
+                    + "] x op(b), got c " + Shape.str(c.shapeRef()) + ", a " + Shape.str(a.shapeRef()) + (transA ? "^T" : "") + ", b "
+                    + Shape.str(b.shapeRef()) + (transB ? "^T" : ""));
+        }
+        if (m == 0 || n == 0 || k == 0) {
+            return true;
+        }
+        Operand pa = Operand.of(a.unsqueeze(0), transA);
+        Operand pb = Operand.of(b.unsqueeze(0), transB);
+        Gemm.sgemm(true, hc.f32(), c.offset(), n, pa.trans(), CpuBackend.f32(pa.t()), pa.off(), pa.ld(),
+                pb.trans(), CpuBackend.f32(pb.t()), pb.off(), pb.ld(), m, n, k);
+        return true;
+    }
+
     /** Column sums of a 2-D F32 tensor {@code [m, n] -> [n]}: the values of a SUM over dim 0 (a bias gradient). */
     static Tensor sumRows(Tensor g) {
         Tensor c = contiguous(g);

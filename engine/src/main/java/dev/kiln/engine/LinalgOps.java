@@ -133,11 +133,23 @@ final class LinalgOps {
             Backend be = g.backend();
             Tensor gz = relu ? be.reluBackward(y, g) : g;
             Tensor g3 = gz.unsqueeze(0);
-            Tensor gx = x.requiresGrad() ? be.matmul(g3, false, w.unsqueeze(0), false).reshape(x.shapeRef()) : null;
-            Tensor gw = w.requiresGrad() ? be.matmul(g3, true, x.unsqueeze(0), false).reshape(w.shapeRef()) : null;
+            Tensor gx = !x.requiresGrad() || addedIntoGrad(be, x, gz, false, w, false) ? null
+                    : be.matmul(g3, false, w.unsqueeze(0), false).reshape(x.shapeRef());
+            Tensor gw = !w.requiresGrad() || addedIntoGrad(be, w, gz, true, x, false) ? null
+                    : be.matmul(g3, true, x.unsqueeze(0), false).reshape(w.shapeRef());
             Tensor gb = !b.requiresGrad() ? null
                     : gz.device().type() == Device.Type.CPU && gz.dtype() == DType.F32 ? CpuNn.sumRows(gz) : MathOps.sumTo(gz, b.shapeRef());
             return new Tensor[] {gx, gw, gb};
         }, x, w, b);
+    }
+
+    /**
+     * Adds {@code op(a) op(b)} straight into {@code leaf}'s existing gradient when it has one that may be written
+     * in place ({@link Autograd#leafGradSink}) and the backend fuses it; true when it did (the backward then
+     * returns no gradient for that input).
+     */
+    private static boolean addedIntoGrad(Backend be, Tensor leaf, Tensor a, boolean transA, Tensor b, boolean transB) {
+        Tensor sink = Autograd.leafGradSink(leaf, a, b);
+        return sink != null && be.matmulAccumulate(sink, a, transA, b, transB);
     }
 }
