@@ -2,6 +2,7 @@ package dev.kiln.nn;
 
 import dev.kiln.engine.DType;
 import dev.kiln.engine.Device;
+import dev.kiln.engine.Grad;
 import dev.kiln.engine.Tensor;
 import java.util.Arrays;
 
@@ -32,9 +33,21 @@ public final class Parameter {
         return value.grad();
     }
 
-    /** Clears the gradient. */
+    /** Clears the gradient (sets it to null). */
     public void zeroGrad() {
         value.setGrad(null);
+    }
+
+    /** Clears the gradient: sets it to null ({@code setToNone}), or fills the held one with zeros in place. */
+    public void zeroGrad(boolean setToNone) {
+        Tensor g = value.grad();
+        if (setToNone || g == null) {
+            value.setGrad(null);
+            return;
+        }
+        try (var ng = Grad.disabled()) {
+            g.fill(0);
+        }
     }
 
     /** Whether this parameter is trained (its tensor requires a gradient). */

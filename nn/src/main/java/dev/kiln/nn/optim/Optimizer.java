@@ -92,8 +92,20 @@ public abstract class Optimizer {
 
     /** Clears the gradient of every parameter (sets it to null, PyTorch 2's default). */
     public final void zeroGrad() {
+        zeroGrad(true);
+    }
+
+    /**
+     * Clears the gradient of every parameter: sets it to null ({@code setToNone}, PyTorch 2's default), or fills
+     * the held gradients with zeros (PyTorch 1's {@code zero_grad(set_to_none=False)}), so that the next backward
+     * adds into the same arrays, which are still in cache; Linear layers then write their weight gradient
+     * straight from the GEMM (see {@code Functional.linear}).
+     */
+    public final void zeroGrad(boolean setToNone) {
         for (ParamGroup g : groups) {
-            g.params().forEach(Parameter::zeroGrad);
+            for (Parameter p : g.params()) {
+                p.zeroGrad(setToNone);
+            }
         }
     }
 

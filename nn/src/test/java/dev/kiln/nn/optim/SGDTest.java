@@ -2,13 +2,16 @@ package dev.kiln.nn.optim;
 
 import static dev.kiln.nn.optim.OptimTesting.assertClose;
 import static dev.kiln.nn.optim.OptimTesting.grad;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.engine.DType;
+import dev.kiln.engine.Tensor;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.optim.OptimTesting.Layout;
 import java.util.List;
@@ -106,6 +109,19 @@ class SGDTest {
         opt.zeroGrad();
         assertNull(a.grad());
         assertNull(b.grad());
+    }
+
+    @Test
+    void zeroGradWithoutSetToNoneZeroesTheHeldTensorsInPlace() {
+        Parameter a = OptimTesting.param(DType.F32, new double[] {1, 2}, 2);
+        Parameter b = OptimTesting.param(DType.F32, new double[] {3}, 1);
+        SGD opt = new SGD(List.of(a, b), 0.1, 0, 0, false);
+        grad(a, 5, 6);
+        Tensor held = a.grad();
+        opt.zeroGrad(false);
+        assertSame(held, a.grad(), "the same gradient tensor is kept");
+        assertArrayEquals(new double[] {0, 0}, held.toDoubleArray());
+        assertNull(b.grad(), "a parameter without a gradient keeps none");
     }
 
     @Test
