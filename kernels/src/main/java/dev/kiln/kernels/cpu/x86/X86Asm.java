@@ -1,0 +1,370 @@
+package dev.kiln.kernels.cpu.x86;
+
+import java.util.Arrays;
+
+/**
+ * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
+ * EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
+ * {@code vpxord}, {@code vpaddd}), a few 64-bit GPR ops, {@code prefetcht0}, {@code vzeroupper},
+ * {@code push}/{@code pop} and {@code ret}. Method operands are in Intel order (destination first).
+ *
+ * <p>Registers are numbers: general-purpose registers 0-15 in the hardware order
+ * ({@link #RAX} .. {@link #R15}), vector registers {@code zmm0-zmm31} as 0-31. Memory operands are
+ * {@code [base + index*scale + disp]} ({@link #mem}); no RIP-relative or base-less forms. EVEX
+ * displacements use the compressed {@code disp8*N} form when they fit, as GNU {@code as} does, so
+ * the bytes match its output (checked by golden tests).
+ */
+public final class X86Asm {
+    public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+    public static final int R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
+    /** Marks an absent index register. */
+    public static final int NONE = -1;
+
+    /** {@code [base + index*scale + disp]}; index {@link #NONE} for none. */
+    public record Mem(int base, int index, int scale, int disp) {
+        public Mem {
+            checkGpr(base);
+            if (index != NONE) {
+                checkGpr(index);
+                if (index == RSP) {
+                    throw new IllegalArgumentException("x86: rsp cannot be an index register");
+                }
+            }
+            if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
+                throw new IllegalArgumentException("x86: expected scale 1, 2, 4 or 8, got " + scale);
+            }
+        }
+    }
+
+    /** A jump target; bound once, backward or forward. */
+    public static final class Label {
+        private int pos = -1;
+        private int[] fixups = new int[0];
+    }
+
+    private byte[] buf = new byte[256];
+    private int size;
+
+    public static Mem mem(int base, int disp) {
+        return new Mem(base, NONE, 1, disp);
+    }
+
+    public static Mem mem(int base, int index, int scale, int disp) {
+        return new Mem(base, index, scale, disp);
+    }
+
+    /** The bytes emitted so far. */
+    public byte[] bytes() {
+        return Arrays.copyOf(buf, size);
+    }
+
+    public int size() {
+        return size;
+    }
+
+    // ---- EVEX vector instructions (512-bit) ----
+
+    /** {@code vpdpbusd zd, za, zb}: {@code zd.i32 += sum of 4 products za.u8 * zb.s8} (no saturation). */
+    public void vpdpbusd(int zd, int za, int zb) {
+        evexRR(1, 2, 0, 0x50, zd, za, zb);
+    }
+
+    /** {@code vpdpbusd zd, za, [m]{1to16}}: B's signed quad broadcast from memory. */
+    public void vpdpbusdBcast(int zd, int za, Mem m) {
+        evexRM(1, 2, 0, 0x50, zd, za, m, true, 4);
+    }
+
+    /** {@code vpbroadcastd zd, dword [m]}. */
+    public void vpbroadcastd(int zd, Mem m) {
+        evexRM(1, 2, 0, 0x58, zd, 0, m, false, 4);
+    }
+
+    /** {@code vmovdqu32 zd, [m]}. */
+    public void vmovdqu32Load(int zd, Mem m) {
+        evexRM(2, 1, 0, 0x6F, zd, 0, m, false, 64);
+    }
+
+    /** {@code vmovdqu32 [m], zs}. */
+    public void vmovdqu32Store(Mem m, int zs) {
+        evexRM(2, 1, 0, 0x7F, zs, 0, m, false, 64);
+    }
+
+    /** {@code vmovdqu8 zd, [m]}. */
+    public void vmovdqu8Load(int zd, Mem m) {
+        evexRM(3, 1, 0, 0x6F, zd, 0, m, false, 64);
+    }
+
+    /** {@code vmovdqu8 [m], zs}. */
+    public void vmovdqu8Store(Mem m, int zs) {
+        evexRM(3, 1, 0, 0x7F, zs, 0, m, false, 64);
+    }
+
+    /** {@code vpxord zd, za, zb}. */
+    public void vpxord(int zd, int za, int zb) {
+        evexRR(1, 1, 0, 0xEF, zd, za, zb);
+    }
+
+    /** {@code vpaddd zd, za, zb}. */
+    public void vpaddd(int zd, int za, int zb) {
+        evexRR(1, 1, 0, 0xFE, zd, za, zb);
+    }
+
+    /** {@code vzeroupper}. */
+    public void vzeroupper() {
+        emit(0xC5, 0xF8, 0x77);
+    }
+
+    // ---- general-purpose instructions (64-bit operands) ----
+
+    /** {@code mov rd, rs}. */
+    public void mov(int rd, int rs) {
+        rexRR(0x89, rs, rd);
+    }
+
+    /** {@code mov rd, qword [m]}. */
+    public void movLoad(int rd, Mem m) {
+        checkGpr(rd);
+        rex(true, rd, m);
+        emit(0x8B);
+        modrm(rd & 7, m, 1);
+    }
+
+    /** {@code add rd, rs}. */
+    public void add(int rd, int rs) {
+        rexRR(0x01, rs, rd);
+    }
+
+    /** {@code sub rd, rs}. */
+    public void sub(int rd, int rs) {
+        rexRR(0x29, rs, rd);
+    }
+
+    /** {@code cmp ra, rb}. */
+    public void cmp(int ra, int rb) {
+        rexRR(0x39, rb, ra);
+    }
+
+    /** {@code add rd, imm}. */
+    public void addImm(int rd, int imm) {
+        aluImm(0, rd, imm);
+    }
+
+    /** {@code sub rd, imm}. */
+    public void subImm(int rd, int imm) {
+        aluImm(5, rd, imm);
+    }
+
+    /** {@code cmp rd, imm}. */
+    public void cmpImm(int rd, int imm) {
+        aluImm(7, rd, imm);
+    }
+
+    /** {@code dec rd}. */
+    public void dec(int rd) {
+        checkGpr(rd);
+        emit(0x48 | (rd >> 3));
+        emit(0xFF, 0xC8 | (rd & 7));
+    }
+
+    /** {@code lea rd, [m]}. */
+    public void lea(int rd, Mem m) {
+        checkGpr(rd);
+        rex(true, rd, m);
+        emit(0x8D);
+        modrm(rd & 7, m, 1);
+    }
+
+    /** {@code prefetcht0 [m]}. */
+    public void prefetcht0(Mem m) {
+        if (((m.base() | Math.max(m.index(), 0)) & 8) != 0) {
+            rex(false, 0, m);
+        }
+        emit(0x0F, 0x18);
+        modrm(1, m, 1);
+    }
+
+    /** {@code push r}. */
+    public void push(int r) {
+        checkGpr(r);
+        if (r >= 8) {
+            emit(0x41);
+        }
+        emit(0x50 | (r & 7));
+    }
+
+    /** {@code pop r}. */
+    public void pop(int r) {
+        checkGpr(r);
+        if (r >= 8) {
+            emit(0x41);
+        }
+        emit(0x58 | (r & 7));
+    }
+
+    public void ret() {
+        emit(0xC3);
+    }
+
+    /** Binds {@code l} here; patches the forward jumps to it. */
+    public void bind(Label l) {
+        if (l.pos >= 0) {
+            throw new IllegalStateException("x86: label bound twice");
+        }
+        l.pos = size;
+        for (int at : l.fixups) {
+            int rel = size - (at + 4);
+            buf[at] = (byte) rel;
+            buf[at + 1] = (byte) (rel >> 8);
+            buf[at + 2] = (byte) (rel >> 16);
+            buf[at + 3] = (byte) (rel >> 24);
+        }
+        l.fixups = new int[0];
+    }
+
+    /** {@code jnz l}: rel8 for a bound label in reach, else rel32. */
+    public void jnz(Label l) {
+        jcc(0x5, l);
+    }
+
+    /** {@code jmp l}. */
+    public void jmp(Label l) {
+        if (l.pos >= 0 && fits8(l.pos - (size + 2))) {
+            emit(0xEB, l.pos - (size + 2));
+        } else {
+            emit(0xE9);
+            rel32(l, 4);
+        }
+    }
+
+    private void jcc(int cc, Label l) {
+        if (l.pos >= 0 && fits8(l.pos - (size + 2))) {
+            emit(0x70 | cc, l.pos - (size + 2));
+        } else {
+            emit(0x0F, 0x80 | cc);
+            rel32(l, 4);
+        }
+    }
+
+    private void rel32(Label l, int len) {
+        if (l.pos >= 0) {
+            emit32(l.pos - (size + len));
+        } else {
+            l.fixups = Arrays.copyOf(l.fixups, l.fixups.length + 1);
+            l.fixups[l.fixups.length - 1] = size;
+            emit32(0);
+        }
+    }
+
+    // ---- encoding helpers ----
+
+    private void aluImm(int ext, int rd, int imm) {
+        checkGpr(rd);
+        emit(0x48 | (rd >> 3));
+        if (fits8(imm)) {
+            emit(0x83, 0xC0 | ext << 3 | (rd & 7), imm);
+        } else if (rd == RAX) {
+            emit(ext << 3 | 5);
+            emit32(imm);
+        } else {
+            emit(0x81, 0xC0 | ext << 3 | (rd & 7));
+            emit32(imm);
+        }
+    }
+
+    /** REX.W op /r with register operands: {@code reg} in ModRM.reg, {@code rm} in ModRM.rm. */
+    private void rexRR(int op, int reg, int rm) {
+        checkGpr(reg);
+        checkGpr(rm);
+        emit(0x48 | (reg >> 3) << 2 | (rm >> 3));
+        emit(op, 0xC0 | (reg & 7) << 3 | (rm & 7));
+    }
+
+    private void rex(boolean w, int reg, Mem m) {
+        int idx = m.index() == NONE ? 0 : m.index();
+        emit(0x40 | (w ? 8 : 0) | (reg >> 3) << 2 | (idx >> 3) << 1 | (m.base() >> 3));
+    }
+
+    /**
+     * EVEX prefix: {@code pp} (0 none, 1 66, 2 F3, 3 F2), {@code mmm} (1 0F, 2 0F38, 3 0F3A), W;
+     * {@code reg} the ModRM.reg vector (0-31), {@code vvvv} the second source (0-31; 0 when unused),
+     * {@code x}/{@code b} the ModRM.rm extension bits, {@code bcast} the EVEX.b bit.
+     */
+    private void evex(int pp, int mmm, int w, int reg, int vvvv, int x, int b, boolean bcast) {
+        int p0 = (~reg >> 3 & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~reg >> 4 & 1) << 4 | mmm;
+        int p1 = w << 7 | (~vvvv & 15) << 3 | 4 | pp;
+        int p2 = 2 << 5 | (bcast ? 1 << 4 : 0) | (~vvvv >> 4 & 1) << 3;
+        emit(0x62, p0, p1, p2);
+    }
+
+    private void evexRR(int pp, int mmm, int w, int op, int zd, int za, int zb) {
+        checkZmm(zd);
+        checkZmm(za);
+        checkZmm(zb);
+        evex(pp, mmm, w, zd, za, zb >> 4, zb >> 3, false);
+        emit(op, 0xC0 | (zd & 7) << 3 | (zb & 7));
+    }
+
+    private void evexRM(int pp, int mmm, int w, int op, int zr, int zv, Mem m, boolean bcast, int n) {
+        checkZmm(zr);
+        checkZmm(zv);
+        int idx = m.index() == NONE ? 0 : m.index();
+        evex(pp, mmm, w, zr, zv, idx >> 3, m.base() >> 3, bcast);
+        emit(op);
+        modrm(zr & 7, m, n);
+    }
+
+    /** ModRM (+ SIB, + displacement) for a memory operand; {@code n} the disp8 scale (1 for legacy). */
+    private void modrm(int reg, Mem m, int n) {
+        int base = m.base() & 7;
+        int disp = m.disp();
+        int mod;
+        if (disp == 0 && base != RBP) {
+            mod = 0;
+        } else if (disp % n == 0 && fits8(disp / n)) {
+            mod = 1;
+        } else {
+            mod = 2;
+        }
+        boolean sib = m.index() != NONE || base == RSP;
+        emit(mod << 6 | reg << 3 | (sib ? 4 : base));
+        if (sib) {
+            int idx = m.index() == NONE ? 4 : m.index() & 7;
+            int ss = Integer.numberOfTrailingZeros(m.scale());
+            emit(ss << 6 | idx << 3 | base);
+        }
+        if (mod == 1) {
+            emit(disp / n);
+        } else if (mod == 2) {
+            emit32(disp);
+        }
+    }
+
+    private static boolean fits8(int v) {
+        return v >= -128 && v <= 127;
+    }
+
+    private static void checkGpr(int r) {
+        if (r < 0 || r > 15) {
+            throw new IllegalArgumentException("x86: expected a general-purpose register 0-15, got " + r);
+        }
+    }
+
+    private static void checkZmm(int z) {
+        if (z < 0 || z > 31) {
+            throw new IllegalArgumentException("x86: expected zmm0-zmm31, got " + z);
+        }
+    }
+
+    private void emit32(int v) {
+        emit(v, v >> 8, v >> 16, v >> 24);
+    }
+
+    private void emit(int... bs) {
+        if (size + bs.length > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(2 * buf.length, size + bs.length));
+        }
+        for (int b : bs) {
+            buf[size++] = (byte) b;
+        }
+    }
+}

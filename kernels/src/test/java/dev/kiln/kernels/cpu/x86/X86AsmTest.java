@@ -1,0 +1,194 @@
+package dev.kiln.kernels.cpu.x86;
+
+import static dev.kiln.kernels.cpu.x86.X86Asm.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.kernels.cpu.x86.X86Asm.Label;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link X86Asm} against GNU {@code as}. Each case holds the AT&T source given to {@code as}
+ * (" | " separates lines), the bytes {@code as} produced for it (GNU Binutils 2.40,
+ * {@code as --64 case.s && objcopy -O binary --only-section=.text}) and the encoder calls that must
+ * produce the same bytes. {@link #gnuAsAgrees} repeats the assembly when {@code as} and
+ * {@code objcopy} are on PATH, so a new case can be checked (and its golden bytes taken) there.
+ */
+class X86AsmTest {
+    private record Case(String att, String hex, Consumer<X86Asm> emit) {
+    }
+
+    private static Case c(String att, String hex, Consumer<X86Asm> emit) {
+        return new Case(att, hex, emit);
+    }
+
+    private static final List<Case> CASES = List.of(
+            c("vpdpbusd %zmm2, %zmm1, %zmm0", "62f2754850c2", a -> { a.vpdpbusd(0, 1, 2); }),
+            c("vpdpbusd %zmm31, %zmm24, %zmm23", "62823d4050ff", a -> { a.vpdpbusd(23, 24, 31); }),
+            c("vpdpbusd %zmm9, %zmm17, %zmm8", "6252754050c1", a -> { a.vpdpbusd(8, 17, 9); }),
+            c("vpdpbusd %zmm16, %zmm15, %zmm31", "6222054850f8", a -> { a.vpdpbusd(31, 15, 16); }),
+            c("vpdpbusd (%rax){1to16}, %zmm25, %zmm3", "62f235505018", a -> { a.vpdpbusdBcast(3, 25, mem(RAX, 0)); }),
+            c("vpdpbusd 8(%r10,%rdx,2){1to16}, %zmm1, %zmm16", "62c2755850445202", a -> { a.vpdpbusdBcast(16, 1, mem(R10, RDX, 2, 8)); }),
+            c("vpdpbusd 4096(%r14,%r9,4){1to16}, %zmm30, %zmm9", "62120d50508c8e00100000", a -> { a.vpdpbusdBcast(9, 30, mem(R14, R9, 4, 4096)); }),
+            c("vpbroadcastd (%rax), %zmm31", "62627d485838", a -> { a.vpbroadcastd(31, mem(RAX, 0)); }),
+            c("vpbroadcastd (%rax,%rdx,1), %zmm31", "62627d48583c10", a -> { a.vpbroadcastd(31, mem(RAX, RDX, 1, 0)); }),
+            c("vpbroadcastd (%rax,%rdx,2), %zmm30", "62627d48583450", a -> { a.vpbroadcastd(30, mem(RAX, RDX, 2, 0)); }),
+            c("vpbroadcastd (%r10,%rdx,2), %zmm31", "62427d48583c52", a -> { a.vpbroadcastd(31, mem(R10, RDX, 2, 0)); }),
+            c("vpbroadcastd (%rsi,%r11,8), %zmm2", "62b27d485814de", a -> { a.vpbroadcastd(2, mem(RSI, R11, 8, 0)); }),
+            c("vpbroadcastd 4(%r10), %zmm5", "62d27d48586a01", a -> { a.vpbroadcastd(5, mem(R10, 4)); }),
+            c("vpbroadcastd 1024(%rsi), %zmm5", "62f27d4858ae00040000", a -> { a.vpbroadcastd(5, mem(RSI, 1024)); }),
+            c("vpbroadcastd 508(%r13), %zmm12", "62527d4858657f", a -> { a.vpbroadcastd(12, mem(R13, 508)); }),
+            c("vpbroadcastd -512(%rbx), %zmm12", "62727d48586380", a -> { a.vpbroadcastd(12, mem(RBX, -512)); }),
+            c("vpbroadcastd 6(%rbx), %zmm12", "62727d4858a306000000", a -> { a.vpbroadcastd(12, mem(RBX, 6)); }),
+            c("vpbroadcastd (%r13), %zmm20", "62c27d48586500", a -> { a.vpbroadcastd(20, mem(R13, 0)); }),
+            c("vpbroadcastd (%rbp), %zmm20", "62e27d48586500", a -> { a.vpbroadcastd(20, mem(RBP, 0)); }),
+            c("vpbroadcastd (%r12), %zmm7", "62d27d48583c24", a -> { a.vpbroadcastd(7, mem(R12, 0)); }),
+            c("vmovdqu32 (%r11), %zmm24", "62417e486f03", a -> { a.vmovdqu32Load(24, mem(R11, 0)); }),
+            c("vmovdqu32 192(%r11), %zmm27", "62417e486f5b03", a -> { a.vmovdqu32Load(27, mem(R11, 192)); }),
+            c("vmovdqu32 100(%rsp), %zmm1", "62f17e486f8c2464000000", a -> { a.vmovdqu32Load(1, mem(RSP, 100)); }),
+            c("vmovdqu32 -8192(%rdi), %zmm2", "62f17e486f5780", a -> { a.vmovdqu32Load(2, mem(RDI, -8192)); }),
+            c("vmovdqu32 8192(%rdi), %zmm2", "62f17e486f9700200000", a -> { a.vmovdqu32Load(2, mem(RDI, 8192)); }),
+            c("vmovdqu32 (%rdi,%rax,4), %zmm18", "62e17e486f1487", a -> { a.vmovdqu32Load(18, mem(RDI, RAX, 4, 0)); }),
+            c("vmovdqu32 %zmm0, (%rcx)", "62f17e487f01", a -> { a.vmovdqu32Store(mem(RCX, 0), 0); }),
+            c("vmovdqu32 %zmm23, 1472(%rcx)", "62e17e487f7917", a -> { a.vmovdqu32Store(mem(RCX, 1472), 23); }),
+            c("vmovdqu32 %zmm17, (%r12,%r9,8)", "62817e487f0ccc", a -> { a.vmovdqu32Store(mem(R12, R9, 8, 0), 17); }),
+            c("vmovdqu32 %zmm9, -64(%r15)", "62517e487f4fff", a -> { a.vmovdqu32Store(mem(R15, -64), 9); }),
+            c("vmovdqu8 (%rsi), %zmm3", "62f17f486f1e", a -> { a.vmovdqu8Load(3, mem(RSI, 0)); }),
+            c("vmovdqu8 %zmm3, 64(%r8)", "62d17f487f5801", a -> { a.vmovdqu8Store(mem(R8, 64), 3); }),
+            c("vmovdqu8 %zmm28, 65(%r8)", "62417f487fa041000000", a -> { a.vmovdqu8Store(mem(R8, 65), 28); }),
+            c("vpxord %zmm0, %zmm0, %zmm0", "62f17d48efc0", a -> { a.vpxord(0, 0, 0); }),
+            c("vpxord %zmm23, %zmm23, %zmm23", "62a14540efff", a -> { a.vpxord(23, 23, 23); }),
+            c("vpxord %zmm31, %zmm16, %zmm8", "62117d40efc7", a -> { a.vpxord(8, 16, 31); }),
+            c("vpxord %zmm7, %zmm12, %zmm19", "62e11d48efdf", a -> { a.vpxord(19, 12, 7); }),
+            c("vpaddd %zmm1, %zmm2, %zmm3", "62f16d48fed9", a -> { a.vpaddd(3, 2, 1); }),
+            c("vpaddd %zmm29, %zmm18, %zmm7", "62916d40fefd", a -> { a.vpaddd(7, 18, 29); }),
+            c("vzeroupper", "c5f877", a -> { a.vzeroupper(); }),
+            c("mov %rsi, %rax", "4889f0", a -> { a.mov(RAX, RSI); }),
+            c("mov %r8, %rbx", "4c89c3", a -> { a.mov(RBX, R8); }),
+            c("mov %rdi, %r11", "4989fb", a -> { a.mov(R11, RDI); }),
+            c("mov %r14, %r15", "4d89f7", a -> { a.mov(R15, R14); }),
+            c("mov 8(%rsp), %rax", "488b442408", a -> { a.movLoad(RAX, mem(RSP, 8)); }),
+            c("mov (%r12), %r15", "4d8b3c24", a -> { a.movLoad(R15, mem(R12, 0)); }),
+            c("mov 16(%rbp), %r10", "4c8b5510", a -> { a.movLoad(R10, mem(RBP, 16)); }),
+            c("mov 4096(%rsi,%rcx,8), %r9", "4c8b8cce00100000", a -> { a.movLoad(R9, mem(RSI, RCX, 8, 4096)); }),
+            c("add %rdx, %rsi", "4801d6", a -> { a.add(RSI, RDX); }),
+            c("add %r9, %r10", "4d01ca", a -> { a.add(R10, R9); }),
+            c("add %rax, %r13", "4901c5", a -> { a.add(R13, RAX); }),
+            c("sub %rdx, %rsi", "4829d6", a -> { a.sub(RSI, RDX); }),
+            c("sub %r11, %rcx", "4c29d9", a -> { a.sub(RCX, R11); }),
+            c("cmp %r8, %rax", "4c39c0", a -> { a.cmp(RAX, R8); }),
+            c("add $4, %rax", "4883c004", a -> { a.addImm(RAX, 4); }),
+            c("add $256, %r11", "4981c300010000", a -> { a.addImm(R11, 256); }),
+            c("add $128, %rax", "480580000000", a -> { a.addImm(RAX, 128); }),
+            c("add $-128, %rcx", "4883c180", a -> { a.addImm(RCX, -128); }),
+            c("add $127, %r9", "4983c17f", a -> { a.addImm(R9, 127); }),
+            c("sub $8, %rsp", "4883ec08", a -> { a.subImm(RSP, 8); }),
+            c("sub $1000, %r12", "4981ece8030000", a -> { a.subImm(R12, 1000); }),
+            c("cmp $0, %r9", "4983f900", a -> { a.cmpImm(R9, 0); }),
+            c("cmp $65536, %rdx", "4881fa00000100", a -> { a.cmpImm(RDX, 65536); }),
+            c("dec %rbx", "48ffcb", a -> { a.dec(RBX); }),
+            c("dec %r9", "49ffc9", a -> { a.dec(R9); }),
+            c("lea (%rsi,%rdx,2), %r10", "4c8d1456", a -> { a.lea(R10, mem(RSI, RDX, 2, 0)); }),
+            c("lea (%rdx,%rdx,2), %r10", "4c8d1452", a -> { a.lea(R10, mem(RDX, RDX, 2, 0)); }),
+            c("lea 64(%r13), %rax", "498d4540", a -> { a.lea(RAX, mem(R13, 64)); }),
+            c("lea (%r13), %rax", "498d4500", a -> { a.lea(RAX, mem(R13, 0)); }),
+            c("lea -4(%rsp), %rbp", "488d6c24fc", a -> { a.lea(RBP, mem(RSP, -4)); }),
+            c("lea 1024(%rax,%r8,4), %rcx", "4a8d8c8000040000", a -> { a.lea(RCX, mem(RAX, R8, 4, 1024)); }),
+            c("prefetcht0 256(%rax)", "0f188800010000", a -> { a.prefetcht0(mem(RAX, 256)); }),
+            c("prefetcht0 (%r10,%rdx,2)", "410f180c52", a -> { a.prefetcht0(mem(R10, RDX, 2, 0)); }),
+            c("prefetcht0 64(%rsi,%r9,1)", "420f184c0e40", a -> { a.prefetcht0(mem(RSI, R9, 1, 64)); }),
+            c("push %rbx", "53", a -> { a.push(RBX); }),
+            c("pop %rbx", "5b", a -> { a.pop(RBX); }),
+            c("push %r12", "4154", a -> { a.push(R12); }),
+            c("pop %r15", "415f", a -> { a.pop(R15); }),
+            c("ret", "c3", a -> { a.ret(); }),
+            c("1: dec %rbx | jnz 1b", "48ffcb75fb", a -> { Label l = new Label(); a.bind(l); a.dec(RBX); a.jnz(l); }),
+            c("1: vpxord %zmm0, %zmm0, %zmm0 | vpdpbusd %zmm31, %zmm24, %zmm23 | add $4, %rax | dec %r11 | jnz 1b", "62f17d48efc062823d4050ff4883c00449ffcb75eb", a -> { Label l = new Label(); a.bind(l); a.vpxord(0, 0, 0); a.vpdpbusd(23, 24, 31); a.addImm(RAX, 4); a.dec(R11); a.jnz(l); }),
+            c("1: .rept 30 | vpxord %zmm1, %zmm2, %zmm3 | .endr | dec %r9 | jnz 1b", "62f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd949ffc90f8543ffffff", a -> { Label l = new Label(); a.bind(l); for (int i = 0; i < 30; i++) { a.vpxord(3, 2, 1); } a.dec(R9); a.jnz(l); }),
+            c("jnz 1f | .rept 30 | vpxord %zmm1, %zmm2, %zmm3 | .endr | 1: ret", "0f85b400000062f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd9c3", a -> { Label l = new Label(); a.jnz(l); for (int i = 0; i < 30; i++) { a.vpxord(3, 2, 1); } a.bind(l); a.ret(); }),
+            c("1: jmp 2f | .rept 30 | vpxord %zmm1, %zmm2, %zmm3 | .endr | 2: jmp 1b", "e9b400000062f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd962f16d48efd9e942ffffff", a -> { Label l = new Label(); Label m = new Label(); a.bind(l); a.jmp(m); for (int i = 0; i < 30; i++) { a.vpxord(3, 2, 1); } a.bind(m); a.jmp(l); })
+    );
+
+    private static String encode(Case t) {
+        X86Asm a = new X86Asm();
+        t.emit().accept(a);
+        return HexFormat.of().formatHex(a.bytes());
+    }
+
+    @Test
+    void goldenBytesFromGnuAs() {
+        StringBuilder wrong = new StringBuilder();
+        for (Case t : CASES) {
+            String got = encode(t);
+            if (!got.equals(t.hex())) {
+                wrong.append(t.att()).append(": as ").append(t.hex()).append(", X86Asm ").append(got).append('\n');
+            }
+        }
+        assertEquals("", wrong.toString(), "encodings that differ from GNU as");
+    }
+
+    @Test
+    void gnuAsAgrees() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(onPath("as") && onPath("objcopy"),
+                "GNU as and objcopy are not on PATH: only the stored golden bytes were checked");
+        Path dir = Files.createTempDirectory("kiln-x86");
+        try {
+            for (Case t : CASES) {
+                Path s = dir.resolve("case.s");
+                Path o = dir.resolve("case.o");
+                Path bin = dir.resolve("case.bin");
+                Files.writeString(s, t.att().replace(" | ", "\n") + "\n");
+                run(dir, "as", "--64", "-o", o.toString(), s.toString());
+                run(dir, "objcopy", "-O", "binary", "--only-section=.text", o.toString(), bin.toString());
+                assertEquals(HexFormat.of().formatHex(Files.readAllBytes(bin)), encode(t), "as vs X86Asm: " + t.att());
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    @Test
+    void badOperandsAreRefused() {
+        X86Asm a = new X86Asm();
+        assertThrows(IllegalArgumentException.class, () -> a.vpdpbusd(32, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> mem(RAX, RSP, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> mem(RAX, RDX, 3, 0));
+        assertThrows(IllegalArgumentException.class, () -> a.mov(16, RAX));
+        assertEquals(0, a.size());
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String d : path.split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void run(Path dir, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed: " + out);
+        }
+    }
+}
