@@ -188,6 +188,10 @@ public final class QGemm {
         if (m == 0 || n == 0) {
             return;
         }
+        if (QGemmJit.takes(m, k)) {
+            QGemmJit.run(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+            return;
+        }
         int strips = QGemmColumns.suits(m, n) ? m / QGemmKernel.MR * QGemmKernel.MR : 0;
         if (strips > 0) {
             QGemmColumns.run(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, strips, n, k);

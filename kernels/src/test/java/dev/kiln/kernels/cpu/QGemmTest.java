@@ -11,6 +11,8 @@ import dev.kiln.kernels.TestArrays;
 import dev.kiln.kernels.ref.RefQGemm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +30,17 @@ class QGemmTest {
     private static final int[] K = {1, 2, L, L + 1, 2 * L, 2 * L + 3, 4 * L + 1, 130};
 
     private final SplittableRandom rnd = new SplittableRandom(7);
+
+    /** This class checks the Vector API kernels; {@link QGemmJitTest} reruns every case on the VNNI kernel. */
+    @BeforeEach
+    void forcePath() {
+        QGemmJit.mode = QGemmJit.Mode.VECTOR;
+    }
+
+    @AfterEach
+    void autoPath() {
+        QGemmJit.mode = QGemmJit.Mode.AUTO;
+    }
 
     private byte[] bytes(int n) {
         byte[] x = new byte[n];
