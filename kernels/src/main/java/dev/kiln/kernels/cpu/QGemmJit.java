@@ -59,7 +59,8 @@ final class QGemmJit {
     private static final int MC_MAX = 512;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
     private static final FunctionDescriptor SIGNATURE =
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG);
+            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+                    JAVA_LONG);
     private static final MethodHandle[][] KERNELS = new MethodHandle[VnniGemmCode.MAX_MV][NR];
 
     static {
@@ -108,22 +109,22 @@ final class QGemmJit {
     /**
      * One checked downcall: {@code tiles} tiles of {@code nr} columns, rows {@code 16*mv}, k-quads
      * {@code kq}; A at int {@code ai} of {@code at}, B at byte {@code bo} of {@code b} (leading dim
-     * {@code ldb}), C at int {@code ci} of {@code cb}. See {@link VnniGemmCode} for what is read.
+     * {@code ldb}), C at int {@code ci} of {@code cb}, each a whole-array heap segment. See
+     * {@link VnniGemmCode} for exactly what is read and written.
      */
-    private static void kernel(int mv, int nr, int tiles, int kq, int[] at, int ai, byte[] b, int bo, int ldb,
-                               int[] cb, int ci) {
+    private static void kernel(int mv, int nr, int tiles, int kq, MemorySegment at, int ai, MemorySegment b, int bo,
+                               int ldb, MemorySegment cb, int ci) {
         long rows = 16L * mv;
         if (mv < 1 || mv > VnniGemmCode.MAX_MV || nr < 1 || nr > NR || tiles < 1 || kq < 1 || ldb < 0
-                || ai < 0 || ai + kq * rows > at.length
-                || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + 4L * kq > b.length
-                || ci < 0 || ci + (long) tiles * nr * rows > cb.length) {
+                || ai < 0 || 4 * (ai + kq * rows) > at.byteSize()
+                || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + 4L * kq > b.byteSize()
+                || ci < 0 || 4 * (ci + (long) tiles * nr * rows) > cb.byteSize()) {
             throw new IllegalStateException("QGemmJit: kernel arguments out of bounds: mv=" + mv + " nr=" + nr
-                    + " tiles=" + tiles + " kq=" + kq + " a " + ai + "/" + at.length + " b " + bo + "+" + ldb + "/"
-                    + b.length + " c " + ci + "/" + cb.length);
+                    + " tiles=" + tiles + " kq=" + kq + " a " + ai + "/" + at.byteSize() + " b " + bo + "+" + ldb + "/"
+                    + b.byteSize() + " c " + ci + "/" + cb.byteSize());
         }
         try {
-            kernel(mv, nr).invokeExact(MemorySegment.ofArray(at).asSlice(4L * ai), MemorySegment.ofArray(b).asSlice(bo),
-                    (long) ldb, MemorySegment.ofArray(cb).asSlice(4L * ci), (long) kq, (long) tiles);
+            kernel(mv, nr).invokeExact(at, b, cb, 4L * ai, (long) bo, 4L * ci, (long) ldb, (long) kq, (long) tiles);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -158,6 +159,8 @@ final class QGemmJit {
         int mc = Math.clamp(PACKED_A_BYTES / (4L * kqPad) / MS * MS, MS, MC_MAX);
         int[] colTerm = buf.colTerm(NB);
         int[] cb = buf.colTile(NB * MS);
+        MemorySegment cbSeg = MemorySegment.ofArray(cb);
+        MemorySegment bSeg = MemorySegment.ofArray(b);
         int[] rb = buf.rowTile(MS * NB);
         int[] rowTerm = buf.rowTerm(MS);
         java.util.Arrays.fill(rowTerm, 0, MS, 0);
@@ -169,6 +172,7 @@ final class QGemmJit {
             int strips = (rows + MS - 1) / MS;
             int[] at = buf.packedA(strips * MS * kqPad);
             packA(at, buf, a, aOff + ic * lda, lda, aUnsigned, rows, k, kqPad);
+            MemorySegment atSeg = MemorySegment.ofArray(at);
             for (int jb = j0; jb < j1; jb += NB) {
                 int cols = Math.min(NB, j1 - jb);
                 for (int c = 0; c < cols; c++) {
@@ -178,7 +182,7 @@ final class QGemmJit {
                     int sr = Math.min(MS, rows - s * MS);
                     int mv = (sr + 15) / 16;
                     int ai = s * MS * kqPad;
-                    columns(mv, kq, at, ai, b, bOff, ldb, jb, cols, safeCols, k, cb, buf);
+                    columns(mv, kq, atSeg, ai, b, bSeg, bOff, ldb, jb, cols, safeCols, k, cbSeg, buf);
                     int ms = 16 * mv;
                     for (int c0 = 0; c0 < cols; c0 += 16) {
                         for (int r0 = 0; r0 < ms; r0 += 16) {
@@ -192,25 +196,25 @@ final class QGemmJit {
     }
 
     /** Raw tile of columns {@code [jb, jb+cols)} for one strip, column-major into {@code cb} ({@code 16*mv} apart). */
-    private static void columns(int mv, int kq, int[] at, int ai, byte[] b, int bOff, int ldb, int jb, int cols,
-                                int safeCols, int k, int[] cb, QGemmBuffers buf) {
+    private static void columns(int mv, int kq, MemorySegment at, int ai, byte[] b, MemorySegment bSeg, int bOff,
+                                int ldb, int jb, int cols, int safeCols, int k, MemorySegment cb, QGemmBuffers buf) {
         int ms = 16 * mv;
         int full = cols / NR;
         int direct = Math.max(0, Math.min(cols, safeCols - jb));
         int fullDirect = Math.min(full, direct / NR);
         if (fullDirect > 0) {
-            kernel(mv, NR, fullDirect, kq, at, ai, b, bOff + jb * ldb, ldb, cb, 0);
+            kernel(mv, NR, fullDirect, kq, at, ai, bSeg, bOff + jb * ldb, ldb, cb, 0);
         }
         for (int c = fullDirect * NR; c < cols; c += NR) {
             int nr = Math.min(NR, cols - c);
             if (c + nr <= direct) {
-                kernel(mv, nr, 1, kq, at, ai, b, bOff + (jb + c) * ldb, ldb, cb, c * ms);
+                kernel(mv, nr, 1, kq, at, ai, bSeg, bOff + (jb + c) * ldb, ldb, cb, c * ms);
             } else {
                 byte[] copy = buf.scratchB(nr * 4 * kq);
                 for (int j = 0; j < nr; j++) {
                     System.arraycopy(b, bOff + (jb + c + j) * ldb, copy, j * 4 * kq, k);
                 }
-                kernel(mv, nr, 1, kq, at, ai, copy, 0, 4 * kq, cb, c * ms);
+                kernel(mv, nr, 1, kq, at, ai, MemorySegment.ofArray(copy), 0, 4 * kq, cb, c * ms);
             }
         }
     }

@@ -7,18 +7,20 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * {@code 16*mv} rows (lanes, {@code mv <= 4} zmm registers) by {@code nr <= 6} columns, 4 k-steps
  * per instruction, {@code mv * nr} int32 accumulators held in registers over all of k.
  *
- * <p>The function ({@code void f(a, b, ldb, c, kq, tiles)}, System V arguments) computes
- * {@code tiles} tiles side by side, for {@code t < tiles}, {@code col < nr}, {@code r < 16*mv}:
+ * <p>The function, {@code void f(a, b, c, aOff, bOff, cOff, ldb, kq, tiles)} (System V: three
+ * addresses, six longs, the last three on the stack; offsets in bytes, so that the callers can
+ * pass whole Java arrays without slicing), computes {@code tiles} tiles side by side, for
+ * {@code t < tiles}, {@code col < nr}, {@code r < 16*mv}, with {@code A = a + aOff} etc.:
  * <pre>
- * c[(t*nr + col)*16*mv + r] = sum_{q < kq, e < 4} a[(q*16*mv + r)*4 + e] (uint8)
- *                                               * b[(t*nr + col)*ldb + 4*q + e] (int8)
+ * C[(t*nr + col)*16*mv + r] = sum_{q < kq, e < 4} A[(q*16*mv + r)*4 + e] (uint8)
+ *                                               * B[(t*nr + col)*ldb + 4*q + e] (int8)
  * </pre>
  * in wrapping int32 ({@code vpdpbusd} sums 4 exact products into each lane without saturation).
- * {@code a} is packed: per k-quad {@code q}, the quads of the {@code 16*mv} rows; {@code b} is read
+ * {@code A} is packed: per k-quad {@code q}, the quads of the {@code 16*mv} rows; {@code B} is read
  * in place, row {@code col} of a tile at {@code ldb} bytes from the previous one, one broadcast
- * 32-bit quad per column and k-quad. {@code c} is written column-major. Exactly these bytes are
- * read and written: {@code a[0 : kq*64*mv]}, {@code b} at the column offsets above for
- * {@code 4*kq} bytes each, {@code c[0 : tiles*nr*16*mv]} (ints); {@code kq, tiles >= 1}. The caller
+ * 32-bit quad per column and k-quad. {@code C} is written column-major (ints). Exactly these bytes
+ * are read and written: {@code A[0 : kq*64*mv]}, {@code B} at the column offsets above for
+ * {@code 4*kq} bytes each, {@code C[0 : tiles*nr*16*mv]} (ints); {@code kq, tiles >= 1}. The caller
  * checks all of it before the call.
  *
  * <p>Registers: accumulators {@code zmm0 ..}, A in {@code zmm24 ..}, broadcast B in
@@ -44,6 +46,13 @@ public final class VnniGemmCode {
         final int col0 = RAX, col3 = R10, ap = R11, count = RBX;
         X86Asm x = new X86Asm();
         x.push(RBX);
+        // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+16] ldb, [rsp+24] kq, [rsp+32] tiles
+        x.add(a, RCX);
+        x.add(b, R8);
+        x.lea(c, mem(RDX, R9, 1, 0));
+        x.movLoad(ldb, mem(RSP, 16));
+        x.movLoad(kq, mem(RSP, 24));
+        x.movLoad(tiles, mem(RSP, 32));
         Label tile = new Label();
         x.bind(tile);
         for (int i = 0; i < mv * nr; i++) {
