@@ -10,7 +10,7 @@ import dev.kiln.kernels.Parallel;
  * pack the B panel; for each {@code MC} row block, pack the A block; then sweep the micro-kernel
  * over {@code NR} column strips (B strip kept in L1) and {@code MR} row strips (A block in L2).
  * Threads take disjoint column or row ranges of C, each with its own packing buffers, except
- * that threads splitting the rows of a one-panel product share one packed B ({@link GemmSharedB}).
+ * that threads splitting the rows claim row blocks and share each packed B panel ({@link GemmSharedB}).
  * For a Linear layer's batch an untransposed B is read in place ({@link #readsBInPlace}).
  */
 final class GemmPacked {
@@ -40,7 +40,7 @@ final class GemmPacked {
         int unitsM = (m + MR - 1) / MR;
         int unitsN = (n + NR - 1) / NR;
         if (threads == 1 || (long) m * n * k < Gemm.PARALLEL_MIN_WORK || Math.max(unitsM, unitsN) < 2) {
-            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu, m, n, k, null);
+            serial(acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu, m, n, k);
             return;
         }
         // Each thread packs its own operands: splitting N repeats the packing of A in every thread,
@@ -51,20 +51,13 @@ final class GemmPacked {
                 int j0 = lo * NR;
                 int j1 = Math.min(n, hi * NR);
                 serial(acc, c, cOff + j0, ldc, transA, a, aOff, lda,
-                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, bias, bo + j0, relu, m, j1 - j0, k,
-                        null);
+                        transB, b, transB ? bOff + j0 * ldb : bOff + j0, ldb, bias, bo + j0, relu, m, j1 - j0, k);
             });
-        } else if (n <= NC && k <= KC && !readsBInPlace(transB, ldb, (m + threads - 1) / threads)
-                && GemmSharedB.LOCK.tryLock()) {
+        } else if (!readsBInPlace(transB, ldb, (m + threads - 1) / threads) && GemmSharedB.LOCK.tryLock()) {
             try {
-                GemmSharedB panel = GemmSharedB.start(transB, b, bOff, ldb, n, k);
-                Parallel.forRange(unitsM, Gemm.grain((long) MR * n * k), (lo, hi) -> {
-                    panel.pack();
-                    int i0 = lo * MR;
-                    int i1 = Math.min(m, hi * MR);
-                    serial(acc, c, cOff + i0 * ldc, ldc, transA, a, transA ? aOff + i0 : aOff + i0 * lda, lda,
-                            transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k, panel.bp);
-                });
+                int chunks = Math.min(threads, Math.max(1, unitsM / Gemm.grain((long) MR * n * k)));
+                GemmSharedB.gemm(chunks, acc, c, cOff, ldc, transA, a, aOff, lda, transB, b, bOff, ldb, bias, bo, relu,
+                        m, n, k);
             } finally {
                 GemmSharedB.LOCK.unlock();
             }
@@ -73,31 +66,26 @@ final class GemmPacked {
                 int i0 = lo * MR;
                 int i1 = Math.min(m, hi * MR);
                 serial(acc, c, cOff + i0 * ldc, ldc, transA, a, transA ? aOff + i0 : aOff + i0 * lda, lda,
-                        transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k, null);
+                        transB, b, bOff, ldb, bias, bo, relu, i1 - i0, n, k);
             });
         }
     }
 
-    /**
-     * One thread's blocked GEMM. {@code packedB}, when not null, already holds all of op(B) packed
-     * (one panel: {@code n <= NC, k <= KC}, see {@link GemmSharedB}) and is used as it is.
-     */
+    /** One thread's blocked GEMM. */
     private static void serial(boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff, int lda,
                                boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
-                               int m, int n, int k, float[] packedB) {
+                               int m, int n, int k) {
         GemmPack.Buffers buf = GemmPack.Buffers.get();
         int kcMax = Math.min(KC, k);
-        boolean direct = packedB == null && readsBInPlace(transB, ldb, m);
-        float[] bp = packedB != null ? packedB : buf.b(kcMax * (direct ? NR : roundUp(Math.min(NC, n), NR)));
+        boolean direct = readsBInPlace(transB, ldb, m);
+        float[] bp = buf.b(kcMax * (direct ? NR : roundUp(Math.min(NC, n), NR)));
         float[] ap = buf.a(kcMax * roundUp(Math.min(MC, m), MR));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int full = nc / NR * NR;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                if (packedB != null) {
-                    assert jc == 0 && pc == 0 : "a shared B is one panel";
-                } else if (!direct) {
+                if (!direct) {
                     GemmPack.packB(bp, transB, b, bOff, ldb, pc, jc, kc, nc);
                 } else if (full < nc) {
                     GemmPack.packB(bp, false, b, bOff, ldb, pc, jc + full, kc, nc - full);
@@ -116,7 +104,7 @@ final class GemmPacked {
     }
 
     /** What the store of a tile does: add the old C ({@code load}), then the bias (if any), then ReLU. */
-    private record Epilogue(boolean load, float[] bias, int bo, boolean relu) {
+    record Epilogue(boolean load, float[] bias, int bo, boolean relu) {
         /** The stored value of column {@code j} given the product {@code v}. */
         float apply(float v, float old, int j) {
             float r = load ? v + old : v;
@@ -144,7 +132,7 @@ final class GemmPacked {
      * place from {@code bd} (row {@code p} of column {@code j} at {@code bd[bdOff + p*ldb + j]}) when
      * it is not null, and the last partial strip from {@code bp}; else every strip from {@code bp}.
      */
-    private static void macro(float[] ap, float[] bp, float[] bd, int bdOff, int ldb, float[] tile, float[] c,
+    static void macro(float[] ap, float[] bp, float[] bd, int bdOff, int ldb, float[] tile, float[] c,
                               int cOff, int ldc, int mc, int nc, int kc, Epilogue ep) {
         boolean load = ep.load();
         float[] bias = ep.bias();

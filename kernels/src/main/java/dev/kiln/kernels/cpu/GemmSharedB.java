@@ -1,67 +1,199 @@
 package dev.kiln.kernels.cpu;
 
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
+import static dev.kiln.kernels.cpu.GemmPacked.KC;
+import static dev.kiln.kernels.cpu.GemmPacked.MC;
+import static dev.kiln.kernels.cpu.GemmPacked.NC;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.kiln.kernels.Parallel;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One packed B panel shared by the threads of a GEMM split over rows ({@link GemmPacked}), where
- * each thread used to pack all of B for itself: the threads claim its {@code NR}-column strips one
- * at a time, pack them, and each starts on its rows once every strip is packed. A thread that comes
- * late finds the panel done; one that runs alone packs it all, so nothing waits on a thread that
- * has not started. The packed values and the tiles are those of the per-thread path: same bits.
+ * A GEMM split over rows whose threads share each packed B panel ({@link GemmPacked}), where each
+ * thread used to pack all of B for itself. The panels ({@code KC x NC}) are taken in the serial
+ * order; for each, the threads claim its {@code NR}-column strips one at a time and pack them,
+ * then claim its row blocks (at most {@code MC} rows: pack that block of A, run the tiles) until
+ * none is left. Two panel buffers alternate, so a thread done with its blocks packs the next panel
+ * while the others finish theirs. Everything is claimed, nothing assigned: a thread that comes
+ * late finds less to do (or nothing), one that runs alone does it all, and a thread only ever
+ * waits for work that another has claimed and is doing (the strips of the panel it is about to
+ * use; a row block's previous {@code KC} slice; the blocks still using a buffer it is about to
+ * pack into). A busy core slows the GEMM by the share it loses, not by a whole static half.
  *
- * <p>One GEMM at a time holds the panel ({@link #LOCK}); a concurrent one packs per thread.
+ * <p>Every tile is computed from the same packed values in the same order as on one thread (a
+ * tile depends on the {@code KC} slices, not on the row blocks): same bits at any thread count.
+ * One GEMM at a time holds the buffers ({@link #LOCK}); a concurrent one packs per thread.
+ *
+ * <p>2048^3 on 2 threads packed B in each thread (16 MB, about 2% of each thread's time) and split
+ * the rows in two fixed halves, so a thread that lost its core for a while held the other up.
  */
 final class GemmSharedB {
-    /** Held by the GEMM that uses the panel. */
+    /** Held by the GEMM that uses the shared buffers. */
     static final ReentrantLock LOCK = new ReentrantLock();
     private static final GemmSharedB INSTANCE = new GemmSharedB();
+    /** Each chunk (one a thread) runs one thread's share; claimed chunks, so none waits for a late thread. */
+    private static final Parallel.RangeBody WORK = (lo, hi) -> {
+        for (int i = lo; i < hi; i++) {
+            INSTANCE.work();
+        }
+    };
 
-    /** The packed panel (grown on demand, kept). */
-    float[] bp = new float[0];
-    private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger done = new AtomicInteger();
+    /** Per-panel counters: next strip to claim, strips packed, next row block to claim, row blocks done. */
+    private static final int PACK_NEXT = 0, PACKED = 1, BLOCK_NEXT = 2, FINISHED = 3, COUNTERS = 4;
+
+    /** The two packed B panels (grown on demand, kept); panel {@code q} goes to {@code bp[q & 1]}. */
+    private final float[][] bp = {new float[0], new float[0]};
+    private AtomicIntegerArray counters = new AtomicIntegerArray(0);
+    /** Per row block, how many panels it has finished (its next {@code KC} slice waits for that). */
+    private AtomicIntegerArray blockDone = new AtomicIntegerArray(0);
+
+    private boolean acc;
+    private float[] c;
+    private int cOff;
+    private int ldc;
+    private boolean transA;
+    private float[] a;
+    private int aOff;
+    private int lda;
     private boolean transB;
     private float[] b;
     private int bOff;
     private int ldb;
+    private float[] bias;
+    private int bo;
+    private boolean relu;
+    private int m;
     private int n;
     private int k;
+    private int kPanels;
+    private int panels;
     private int strips;
+    private int blocks;
 
     private GemmSharedB() {
     }
 
-    /** Sets up the panel for op(B) {@code [k, n]}, {@code k <= KC}, {@code n <= NC}; the caller holds {@link #LOCK}. */
-    static GemmSharedB start(boolean transB, float[] b, int bOff, int ldb, int n, int k) {
+    /**
+     * Runs the GEMM on up to {@code threads} threads through the shared panels; the caller holds
+     * {@link #LOCK}. Validated arguments, as {@link GemmPacked#gemm}.
+     */
+    static void gemm(int threads, boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff,
+                     int lda, boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
+                     int m, int n, int k) {
         GemmSharedB s = INSTANCE;
-        s.strips = (n + NR - 1) / NR;
-        if (s.bp.length < s.strips * NR * k) {
-            s.bp = new float[s.strips * NR * k];
-        }
+        s.acc = acc;
+        s.c = c;
+        s.cOff = cOff;
+        s.ldc = ldc;
+        s.transA = transA;
+        s.a = a;
+        s.aOff = aOff;
+        s.lda = lda;
         s.transB = transB;
         s.b = b;
         s.bOff = bOff;
         s.ldb = ldb;
+        s.bias = bias;
+        s.bo = bo;
+        s.relu = relu;
+        s.m = m;
         s.n = n;
         s.k = k;
-        s.next.set(0);
-        s.done.set(0);
-        return s;
+        s.kPanels = (k + KC - 1) / KC;
+        s.panels = (n + NC - 1) / NC * s.kPanels;
+        s.strips = (Math.min(n, NC) + NR - 1) / NR;
+        s.blocks = blocks((m + MR - 1) / MR, threads);
+        int size = s.strips * NR * Math.min(k, KC);
+        for (int i = 0; i < Math.min(2, s.panels); i++) {
+            if (s.bp[i].length < size) {
+                s.bp[i] = new float[size];
+            }
+        }
+        if (s.counters.length() < s.panels * COUNTERS) {
+            s.counters = new AtomicIntegerArray(s.panels * COUNTERS);
+        } else {
+            for (int i = 0; i < s.panels * COUNTERS; i++) {
+                s.counters.set(i, 0);
+            }
+        }
+        if (s.blockDone.length() < s.blocks) {
+            s.blockDone = new AtomicIntegerArray(s.blocks);
+        } else {
+            for (int i = 0; i < s.blocks; i++) {
+                s.blockDone.set(i, 0);
+            }
+        }
+        Parallel.forRange(threads, 1, 0, WORK);
     }
 
-    /** Packs strips until none is left to claim, then waits until the others' strips are packed too. */
-    void pack() {
-        for (int s = next.getAndIncrement(); s < strips; s = next.getAndIncrement()) {
-            int j0 = s * NR;
-            GemmPack.packB(bp, j0 * k, transB, b, bOff, ldb, 0, j0, k, Math.min(NR, n - j0));
-            done.incrementAndGet();
+    /**
+     * Row blocks for {@code units} strips of {@code MR} rows: at most {@code MC} rows each, a
+     * multiple of {@code threads} in number where there are enough strips (even shares when the
+     * threads run at the same speed).
+     */
+    static int blocks(int units, int threads) {
+        int perBlock = MC / MR;
+        int blocks = (units + perBlock - 1) / perBlock;
+        return Math.min(units, (blocks + threads - 1) / threads * threads);
+    }
+
+    /** First row of row block {@code r}: the strips are dealt out as evenly as they go. */
+    private int rowStart(int r) {
+        int units = (m + MR - 1) / MR;
+        return Math.min(m, (int) ((long) units * r / blocks) * MR);
+    }
+
+    /** One thread's share: claims strips and row blocks, panel after panel, until none is left. */
+    private void work() {
+        GemmPack.Buffers buf = GemmPack.Buffers.get();
+        float[] ap = buf.a(Math.min(KC, k) * MC);
+        for (int q = 0; q < panels; q++) {
+            int jc = q / kPanels * NC;
+            int pc = q % kPanels * KC;
+            int nc = Math.min(NC, n - jc);
+            int kc = Math.min(KC, k - pc);
+            int base = q * COUNTERS;
+            float[] panel = bp[q & 1];
+            int panelStrips = (nc + NR - 1) / NR;
+            int s = counters.getAndIncrement(base + PACK_NEXT);
+            if (s < panelStrips && q >= 2) {
+                await(counters, (q - 2) * COUNTERS + FINISHED, blocks);
+            }
+            for (; s < panelStrips; s = counters.getAndIncrement(base + PACK_NEXT)) {
+                int j0 = s * NR;
+                GemmPack.packB(panel, j0 * kc, transB, b, bOff, ldb, pc, jc + j0, kc, Math.min(NR, nc - j0));
+                counters.incrementAndGet(base + PACKED);
+            }
+            await(counters, base + PACKED, panelStrips);
+            boolean last = pc + kc == k;
+            GemmPacked.Epilogue ep = new GemmPacked.Epilogue(acc || pc > 0, last ? bias : null, bo + jc, last && relu);
+            for (int r = counters.getAndIncrement(base + BLOCK_NEXT); r < blocks;
+                 r = counters.getAndIncrement(base + BLOCK_NEXT)) {
+                if (pc > 0) {
+                    await(blockDone, r, q);
+                }
+                int i0 = rowStart(r);
+                int mc = rowStart(r + 1) - i0;
+                GemmPack.packA(ap, transA, a, aOff, lda, i0, pc, mc, kc);
+                GemmPacked.macro(ap, panel, null, 0, 0, buf.tile, c, cOff + i0 * ldc + jc, ldc, mc, nc, kc, ep);
+                blockDone.set(r, q + 1);
+                counters.incrementAndGet(base + FINISHED);
+            }
         }
-        while (done.get() < strips) {
-            // Plain volatile reads, as Parallel's spins (PAUSE made this VM deschedule the CPU): the
-            // strips still missing are being packed by a running thread, a few microseconds each.
+    }
+
+    /**
+     * Waits until {@code v[i] >= target}: work that a running thread has claimed, a few to a
+     * thousand microseconds. Plain volatile reads, as Parallel's spins (PAUSE made this VM
+     * deschedule the CPU); a long wait (the other thread lost its core) yields.
+     */
+    private static void await(AtomicIntegerArray v, int i, int target) {
+        for (int spins = 0; v.get(i) < target; spins++) {
+            if (spins >= 1 << 20) {
+                Thread.yield();
+            }
         }
     }
 }

@@ -220,7 +220,7 @@ class GemmTest {
 
     @Test
     void multithreadedEqualsSingleThreaded() {
-        // {1000, 300, 300} and {777, 37, 70}: rows split over threads that share one packed B (GemmSharedB)
+        // {1000, 300, 300} and {777, 37, 70}: rows split over threads that share the packed B (GemmSharedB)
         int[][] shapes = {{300, 257, 260}, {40, 700, 100}, {700, 40, 100}, {3, 2000, 300}, {2, 300, 1000},
                 {1000, 3, 200}, {1000, 5, 100}, {1000, 300, 300}, {777, 37, 70}};
         int saved = Parallel.threads();
@@ -247,6 +247,45 @@ class GemmTest {
             Parallel.setThreads(2);
             checkBatched(false, true, false, 6, 30, 50, 70, false, true);
             checkBatched(true, false, true, 2, 200, 220, 130, true, false);
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * Rows split over threads that share several packed B panels (GemmSharedB: two buffers taken in
+     * turn, row blocks claimed, a block's next KC slice after its previous one), with tails in every
+     * dimension: against the reference on 2 threads, and bit for bit against 1 thread on 2 and 3
+     * (more threads than this machine's cores: claimed work, waits on threads that lose their core).
+     */
+    @Test
+    void sharedPanelsAcrossNcAndKc() {
+        int nc = GemmPacked.NC;
+        int saved = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            check(true, false, false, 2 * GemmPacked.MC + MR + 3, nc + NR + 3, KC + 9, 1, 2);
+            check(false, true, true, 3 * MR + 1, 2 * nc + 5, 2 * KC + 3, 0, 1);
+            int[][] shapes = {{GemmPacked.MC + 2 * MR + 5, nc + 7, 2 * KC + 1}, {5 * MR + 3, 2 * nc + NR + 1, KC + 3}};
+            for (int[] s : shapes) {
+                for (int t = 0; t < 4; t++) {
+                    boolean tA = (t & 2) != 0;
+                    boolean tB = (t & 1) != 0;
+                    int m = s[0], n = s[1], k = s[2];
+                    float[] a = TestArrays.randomFloats(rnd, m * k);
+                    float[] b = TestArrays.randomFloats(rnd, k * n);
+                    float[] one = TestArrays.randomFloats(rnd, m * n);
+                    float[] start = one.clone();
+                    Parallel.setThreads(1);
+                    Gemm.sgemm(t == 1, one, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
+                    for (int threads = 2; threads <= 3; threads++) {
+                        Parallel.setThreads(threads);
+                        float[] many = start.clone();
+                        Gemm.sgemm(t == 1, many, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
+                        assertArrayEquals(one, many, threads + " threads vs 1: " + label(t == 1, tA, tB, m, n, k));
+                    }
+                }
+            }
         } finally {
             Parallel.setThreads(saved);
         }
