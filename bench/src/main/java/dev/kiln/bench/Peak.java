@@ -2,6 +2,12 @@ package dev.kiln.bench;
 
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
+import dev.kiln.kernels.cpu.QGemm;
+import dev.kiln.kernels.cpu.x86.JitCode;
+import dev.kiln.kernels.cpu.x86.X86Asm;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +22,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The machine's measured peaks: independent FMA chains on vector registers, long enough to hide
  * FMA latency, run on every thread at once (fp32); and the int8 multiply-accumulate rate reachable
  * from the Vector API (16-bit multiplies of byte pairs with 32-bit accumulation, the scheme of
- * Kiln's int8 kernel, since C2 emits no VNNI or {@code vpmaddwd} for any Vector API expression).
- * "Percent of peak" in the report divides by these, so it stays honest on any machine.
+ * Kiln's Vector API int8 kernel, since C2 emits no VNNI or {@code vpmaddwd} for any Vector API
+ * expression), or, where Kiln's int8 GEMM runs its run-time generated {@code vpdpbusd} kernel
+ * ({@link QGemm#usesVnni}), the rate of {@code vpdpbusd} itself ({@link #int8Vnni}, generated the
+ * same way). "Percent of peak" in the report divides by these, so it stays honest on any machine.
  *
  * <p>{@link #int8AutoVec} measures the one route to VNNI that C2 has: its auto-vectorizer turns
  * {@code out[i] += a[2i]*b[2i] + a[2i+1]*b[2i+1]} over {@code short[]} into {@code vpdpwssd} on
@@ -216,6 +224,51 @@ public final class Peak {
             best = Math.min(best, System.nanoTime() - t0);
         }
         return best;
+    }
+
+    private static MethodHandle vnniLoop;
+
+    /**
+     * GOP/s of one thread's {@code vpdpbusd} loop: 24 independent zmm accumulator chains, 64
+     * multiply-adds each per step, run as machine code generated at run time ({@link JitCode}).
+     */
+    static double vnniThread(long iterations) {
+        try {
+            long t0 = System.nanoTime();
+            vnniLoop().invokeExact(Math.max(1, iterations / 2));
+            long t1 = System.nanoTime();
+            return 24.0 * 64 * 2 * Math.max(1, iterations / 2) / (t1 - t0);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static synchronized MethodHandle vnniLoop() {
+        if (vnniLoop == null) {
+            X86Asm a = new X86Asm();
+            for (int z = 0; z < 26; z++) {
+                a.vpxord(z, z, z);
+            }
+            X86Asm.Label top = new X86Asm.Label();
+            a.bind(top);
+            for (int z = 0; z < 24; z++) {
+                a.vpdpbusd(z, 24, 25);
+            }
+            a.dec(X86Asm.RDI);
+            a.jnz(top);
+            a.vzeroupper();
+            a.ret();
+            vnniLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+        }
+        return vnniLoop;
+    }
+
+    /**
+     * Aggregate GOP/s of {@link #vnniThread} on {@code threads} threads (best of 5); NaN where
+     * Kiln's int8 GEMM does not run its {@code vpdpbusd} kernel.
+     */
+    public static double int8Vnni(int threads) {
+        return QGemm.usesVnni() ? aggregate(threads, Peak::vnniThread) : Double.NaN;
     }
 
     /** Aggregate int8 GOP/s with {@code threads} threads running {@link #int8Thread} together (best of 5). */

@@ -25,14 +25,20 @@ import java.util.Objects;
  *       domain); a NaN gives {@code zpY}.</li>
  * </ul>
  *
- * <p>How it runs (Vector API; no VNNI instruction is reachable for a GEMM from Java, see
- * {@code QGemmKernel} for what was tried, with numbers): bytes are offset to
+ * <p>How it runs. Where AVX512_VNNI code can run (Linux x86-64, native access enabled, the CPU
+ * flags; {@code -Dkiln.int8.jit=false} turns it off) and the batch has at least 16 rows,
+ * {@link QGemmJit}: A packed as unsigned bytes in 64-row strips, B read in place, a
+ * {@code vpdpbusd} micro-kernel generated as machine code at run time and called through the FFM
+ * linker, the zero point corrected with B's column sums. Otherwise the Vector API kernels (no VNNI
+ * instruction is reachable for a GEMM from Java through C2, see {@code QGemmKernel} for what was
+ * tried, with numbers): bytes are offset to
  * unsigned (corrected with row and column sums) and widened to 16-bit lanes, two k-steps share one
  * 32-bit lane, one 16-bit multiply ({@code vpmullw}) forms both products and 3 more ops add the
  * pair into int32 accumulators ({@link QGemmKernel}). On 512-bit vectors, whole 32-row strips of
  * the batch go through {@link QGemmColumns} (lanes along the batch, B pairs broadcast); the rows
  * left, small batches and narrower vectors take dot products along k ({@link QGemmDot}). Threads
- * split the output into disjoint blocks, so results do not depend on the thread count.
+ * split the output into disjoint blocks, so results do not depend on the thread count; both paths
+ * give the same int32 accumulators, hence the same outputs.
  *
  * <pre>{@code
  * QGemm.QParams qx = QGemm.dynamicQParams(x, 0, batch * in);
@@ -161,8 +167,9 @@ public final class QGemm {
     /**
      * Min/max-based uint8 parameters for {@code x[off : off+n]}, as PyTorch's dynamic quantization
      * chooses them ({@code ChooseQuantizationParams}) with {@code reduce_range=false}: the full
-     * {@code [0, 255]} range, since this kernel's 16-bit products never saturate (PyTorch's fbgemm
-     * path halves the range to stay clear of {@code vpmaddubsw} saturation on CPUs without VNNI).
+     * {@code [0, 255]} range, since this kernel's products never saturate (16-bit pair products, or
+     * {@code vpdpbusd}, which adds exact products into int32); PyTorch's fbgemm path halves the
+     * range to stay clear of {@code vpmaddubsw} saturation on CPUs without VNNI.
      * The range is widened to contain 0; an empty or all-zero input gives scale 0.1, zero point 0.
      *
      * @throws IllegalArgumentException on a negative n or offset, or a buffer too small
@@ -180,6 +187,14 @@ public final class QGemm {
         QGemmArgs.checkDims("dynamicQParams", 1, n, 0);
         QGemmArgs.checkMatrix("dynamicQParams", "x", x.length, off, n, 1, n);
         return QGemmQuant.dynamicQParams(x, off, n, reduceRange);
+    }
+
+    /**
+     * Whether batches of 16 rows or more run the run-time generated AVX512_VNNI kernel here (see
+     * the class comment); false where the Vector API kernels run instead.
+     */
+    public static boolean usesVnni() {
+        return QGemmJit.ENABLED;
     }
 
     /** One validated call: picks the path. */

@@ -31,9 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * to {@link QGemmEpilogue#store}. Threads take disjoint column (or row) ranges, so results do not
  * depend on the thread count.
  *
- * <p>Used when {@link #ENABLED}: {@code -Dkiln.int8.jit=true}, Linux x86-64 with native access, and
- * /proc/cpuinfo listing avx512_vnni and avx512bw; otherwise {@link QGemm} keeps its Vector API
- * kernels. Every argument of a downcall is checked in Java first ({@link #kernel}), since a bad
+ * <p>Used for batches of at least {@link #MIN_M} rows when {@link #ENABLED}: Linux x86-64 with
+ * native access, /proc/cpuinfo listing avx512_vnni and avx512bw, and no {@code -Dkiln.int8.jit=false};
+ * otherwise {@link QGemm} keeps its Vector API kernels. Every argument of a downcall is checked in Java first ({@link #kernel}), since a bad
  * address there would crash the JVM rather than throw.
  */
 final class QGemmJit {
@@ -74,7 +74,7 @@ final class QGemmJit {
             }
         }
         SUPPORTED = ok;
-        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.int8.jit", "false"));
+        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.int8.jit", "true"));
     }
 
     private QGemmJit() {

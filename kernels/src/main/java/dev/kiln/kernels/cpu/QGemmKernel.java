@@ -46,12 +46,14 @@ import jdk.incubator.vector.VectorSpecies;
  *       against 150-250 GOP/s for this kernel's register-blocked loop ({@code Peak.int8AutoVec}
  *       and {@code Peak.int8} print both in every {@code kiln bench} run with the int8 group).</li>
  * </ul>
- * So the int8 kernel stays on 16-bit multiplies, and the issue's int8 targets (2x fp32, PyTorch's
- * VNNI qlinear latency) are out of reach from Java on this JDK: they need {@code vpdpbusd}'s 64
- * multiply-adds per instruction. The rest of the GEMM is not what holds it back: at batch 64,
- * 1024 x 1024, one thread (min of 30 calls), {@code gemmDequant} took 790 us, its tiles alone
- * 720 us (186 GOP/s), widening B 20-24 us, against 920 us for the fp32 {@code sgemm}: int8 runs at
- * 1.15-1.2x fp32 where this arithmetic's ceiling is 1.27x.
+ * So this Vector API kernel stays on 16-bit multiplies: at batch 64, 1024 x 1024, one thread (min
+ * of 30 calls), {@code gemmDequant} on it took 790 us, its tiles alone 720 us (186 GOP/s), widening
+ * B 20-24 us, against 920 us for the fp32 {@code sgemm}: 1.15-1.2x fp32 where this arithmetic's
+ * ceiling is 1.27x. The issue's int8 targets (2x fp32, PyTorch's VNNI qlinear latency) need
+ * {@code vpdpbusd}'s 64 multiply-adds per instruction, which Kiln reaches outside C2:
+ * {@link QGemmJit} emits that micro-kernel as x86-64 machine code at run time and calls it through
+ * the FFM linker. This kernel is the path wherever that one cannot run (no AVX512_VNNI, not Linux
+ * x86-64, no native access, {@code -Dkiln.int8.jit=false}) and for batches under 16 rows.
  *
  * <p>Everything is written out in the method bodies on purpose: a helper taking vectors that C2
  * declines to inline boxes them.
