@@ -26,10 +26,11 @@ import java.util.Objects;
  * </ul>
  *
  * <p>How it runs. Where AVX512_VNNI code can run (Linux x86-64, native access enabled, the CPU
- * flags; {@code -Dkiln.int8.jit=false} turns it off) and the batch has at least 16 rows,
- * {@link QGemmJit}: A packed as unsigned bytes in 64-row strips, B read in place, a
- * {@code vpdpbusd} micro-kernel generated as machine code at run time and called through the FFM
- * linker, the zero point corrected with B's column sums. Otherwise the Vector API kernels (no VNNI
+ * flags; {@code -Dkiln.int8.jit=false} turns it off), {@link QGemmJit}: {@code vpdpbusd}
+ * micro-kernels generated as machine code at run time and called through the FFM linker, A packed
+ * as unsigned bytes (64-row strips of k-quads, or 64-byte chunks of k for batches under 8 rows),
+ * B read in place, the zero point corrected with B's column sums. Otherwise the Vector API
+ * kernels (no VNNI
  * instruction is reachable for a GEMM from Java through C2, see {@code QGemmKernel} for what was
  * tried, with numbers): bytes are offset to
  * unsigned (corrected with row and column sums) and widened to 16-bit lanes, two k-steps share one
@@ -190,8 +191,8 @@ public final class QGemm {
     }
 
     /**
-     * Whether batches of 16 rows or more run the run-time generated AVX512_VNNI kernel here (see
-     * the class comment); false where the Vector API kernels run instead.
+     * Whether the int8 GEMM runs its run-time generated AVX512_VNNI kernels here (see the class
+     * comment); false where the Vector API kernels run instead.
      */
     public static boolean usesVnni() {
         return QGemmJit.ENABLED;

@@ -18,6 +18,7 @@ final class QGemmBuffers {
     private float[] colBias = new float[0];
     private short[] shortA = new short[0];
     private byte[] scratchB = new byte[0];
+    private int[] onesA = new int[0];
 
     private QGemmBuffers() {
     }
@@ -106,7 +107,15 @@ final class QGemmBuffers {
         return shortA;
     }
 
-    /** Zero-padded copies of the last rows of B ({@link QGemmDot}). */
+    /** A row of ones, the column sums' left operand ({@link QGemmJit}). */
+    int[] onesA(int size) {
+        if (onesA.length < size) {
+            onesA = new int[size];
+        }
+        return onesA;
+    }
+
+    /** Zero-padded copies of the last rows of B ({@link QGemmDot}, {@link QGemmJit}). */
     byte[] scratchB(int size) {
         if (scratchB.length < size) {
             scratchB = new byte[size];

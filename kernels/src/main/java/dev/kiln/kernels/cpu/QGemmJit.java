@@ -23,18 +23,23 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>{@code vpdpbusd} multiplies unsigned bytes by signed bytes, so A goes unsigned,
  * {@code A_u = A} (uint8) or {@code A + 128} (int8), and B stays as it is: with {@code z = zpA}
  * (uint8) or {@code zpA + 128} (int8), {@code acc = sum A_u B - z * colSum(B)}, exactly in int32
- * (mod 2^32); no row term. Per thread and block of rows (sized so that the packed block stays in
- * L2), A is packed into 64-row strips of 4-byte k-quads ({@code [q][row]}, zero past k and past m);
- * per block of {@code NB} columns, the kernel sweeps the strips with B read in place, one broadcast
- * quad per column and k-quad (the last block's B is copied when its rows end less than a quad
- * before the array does), and the column-major tile goes through {@link QGemmKernel#transpose16}
- * to {@link QGemmEpilogue#store}. Threads take disjoint column (or row) ranges, so results do not
- * depend on the thread count.
+ * (mod 2^32); no row term. The column sums come from the lanes-along-k kernel with a row of ones.
  *
- * <p>Used for batches of at least {@link #MIN_M} rows when {@link #ENABLED}: Linux x86-64 with
- * native access, /proc/cpuinfo listing avx512_vnni and avx512bw, and no {@code -Dkiln.int8.jit=false};
- * otherwise {@link QGemm} keeps its Vector API kernels. Every argument of a downcall is checked in Java first ({@link #kernel}), since a bad
- * address there would crash the JVM rather than throw.
+ * <p>Batches of {@link #MIN_M} rows or more: per thread and block of rows (sized so that the
+ * packed block stays in L2), A is packed into 64-row strips of 4-byte k-quads ({@code [q][row]},
+ * zero past k and past m); per block of {@code NB} columns, {@link VnniGemmCode#gemm} sweeps the
+ * strips with B read in place, one broadcast quad per column and k-quad, and the column-major tile
+ * goes through {@link QGemmKernel#transpose16} to {@link QGemmEpilogue#store}. Fewer rows (a
+ * GEMV-like batch would waste most of 16 lanes) take {@link VnniGemmCode#dot}: lanes along k, 64
+ * bytes of each of 6 columns of B per step against up to 4 rows of A (the row of ones for the
+ * column sums riding along), 16 partial sums per output added up in Java. Where a column's last
+ * step would end past B's array, that column is read from a copy. Threads take disjoint column
+ * (or row) ranges, so results do not depend on the thread count.
+ *
+ * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing
+ * avx512_vnni and avx512bw, and no {@code -Dkiln.int8.jit=false}; otherwise {@link QGemm} keeps its
+ * Vector API kernels. Every argument of a downcall is checked in Java first ({@link #kernel}),
+ * since a bad address there would crash the JVM rather than throw.
  */
 final class QGemmJit {
     /** Which path {@link QGemm} takes: its default choice, or one forced (tests). */
@@ -46,8 +51,8 @@ final class QGemmJit {
     static final boolean ENABLED;
     /** Set by tests only. */
     static volatile Mode mode = Mode.AUTO;
-    /** Fewest rows for which the default choice takes this path. */
-    static final int MIN_M = 16;
+    /** Fewest rows for the lanes-along-rows kernel; fewer take the lanes-along-k one. */
+    static final int MIN_M = 8;
 
     /** Rows per strip (4 vectors of 16 int32 lanes). */
     static final int MS = 64;
@@ -61,14 +66,15 @@ final class QGemmJit {
     private static final FunctionDescriptor SIGNATURE =
             FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
                     JAVA_LONG);
-    private static final MethodHandle[][] KERNELS = new MethodHandle[VnniGemmCode.MAX_MV][NR];
+    /** Built kernels: {@code [dot ? 1 : 0][rows - 1][nr - 1]}. */
+    private static final MethodHandle[][][] KERNELS = new MethodHandle[2][VnniGemmCode.MAX_MV][NR];
 
     static {
         boolean ok = JitCode.AVAILABLE && JitCode.cpuHas("avx512_vnni") && JitCode.cpuHas("avx512bw")
                 && JitCode.cpuHas("avx512f");
         if (ok) {
             try {
-                kernel(VnniGemmCode.MAX_MV, NR);
+                kernel(false, VnniGemmCode.MAX_MV, NR);
             } catch (RuntimeException | LinkageError e) {
                 ok = false;
             }
@@ -89,17 +95,18 @@ final class QGemmJit {
             }
             return k > 0;
         }
-        return md == Mode.AUTO && ENABLED && m >= MIN_M && k > 0;
+        return md == Mode.AUTO && ENABLED && k > 0;
     }
 
-    private static MethodHandle kernel(int mv, int nr) {
-        MethodHandle h = KERNELS[mv - 1][nr - 1];
+    private static MethodHandle kernel(boolean dot, int rows, int nr) {
+        MethodHandle h = KERNELS[dot ? 1 : 0][rows - 1][nr - 1];
         if (h == null) {
             synchronized (KERNELS) {
-                h = KERNELS[mv - 1][nr - 1];
+                h = KERNELS[dot ? 1 : 0][rows - 1][nr - 1];
                 if (h == null) {
-                    h = JitCode.function(VnniGemmCode.code(mv, nr), SIGNATURE, Linker.Option.critical(true));
-                    KERNELS[mv - 1][nr - 1] = h;
+                    byte[] code = dot ? VnniGemmCode.dot(rows, nr) : VnniGemmCode.gemm(rows, nr);
+                    h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
+                    KERNELS[dot ? 1 : 0][rows - 1][nr - 1] = h;
                 }
             }
         }
@@ -107,24 +114,29 @@ final class QGemmJit {
     }
 
     /**
-     * One checked downcall: {@code tiles} tiles of {@code nr} columns, rows {@code 16*mv}, k-quads
-     * {@code kq}; A at int {@code ai} of {@code at}, B at byte {@code bo} of {@code b} (leading dim
-     * {@code ldb}), C at int {@code ci} of {@code cb}, each a whole-array heap segment. See
-     * {@link VnniGemmCode} for exactly what is read and written.
+     * One checked downcall of {@link VnniGemmCode#gemm} ({@code dot} false: {@code rows} vectors of
+     * 16 rows, k-quads) or {@link VnniGemmCode#dot} ({@code rows} rows, 64-byte chunks):
+     * {@code tiles} tiles of {@code nr} columns over {@code steps} steps; A at int {@code ai} of
+     * {@code at}, B at byte {@code bo} of {@code b} (leading dim {@code ldb}), C at int {@code ci}
+     * of {@code cb}, each a whole-array heap segment. See {@link VnniGemmCode} for exactly what is
+     * read and written.
      */
-    private static void kernel(int mv, int nr, int tiles, int kq, MemorySegment at, int ai, MemorySegment b, int bo,
-                               int ldb, MemorySegment cb, int ci) {
-        long rows = 16L * mv;
-        if (mv < 1 || mv > VnniGemmCode.MAX_MV || nr < 1 || nr > NR || tiles < 1 || kq < 1 || ldb < 0
-                || ai < 0 || 4 * (ai + kq * rows) > at.byteSize()
-                || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + 4L * kq > b.byteSize()
-                || ci < 0 || 4 * (ci + (long) tiles * nr * rows) > cb.byteSize()) {
-            throw new IllegalStateException("QGemmJit: kernel arguments out of bounds: mv=" + mv + " nr=" + nr
-                    + " tiles=" + tiles + " kq=" + kq + " a " + ai + "/" + at.byteSize() + " b " + bo + "+" + ldb + "/"
-                    + b.byteSize() + " c " + ci + "/" + cb.byteSize());
+    private static void kernel(boolean dot, int rows, int nr, int tiles, int steps, MemorySegment at, int ai,
+                               MemorySegment b, int bo, int ldb, MemorySegment cb, int ci) {
+        long r = dot ? rows : 16L * rows;
+        long stepBytes = dot ? 64 : 4;
+        long lanes = dot ? 16 : 1;
+        if (rows < 1 || rows > VnniGemmCode.MAX_MV || nr < 1 || nr > NR || tiles < 1 || steps < 1 || ldb < 0
+                || ai < 0 || 4L * ai + steps * stepBytes * r > at.byteSize()
+                || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + stepBytes * steps > b.byteSize()
+                || ci < 0 || 4 * (ci + (long) tiles * nr * r * lanes) > cb.byteSize()) {
+            throw new IllegalStateException("QGemmJit: kernel arguments out of bounds: " + (dot ? "dot" : "gemm")
+                    + " rows=" + rows + " nr=" + nr + " tiles=" + tiles + " steps=" + steps + " a " + ai + "/"
+                    + at.byteSize() + " b " + bo + "+" + ldb + "/" + b.byteSize() + " c " + ci + "/" + cb.byteSize());
         }
         try {
-            kernel(mv, nr).invokeExact(at, b, cb, 4L * ai, (long) bo, 4L * ci, (long) ldb, (long) kq, (long) tiles);
+            kernel(dot, rows, nr).invokeExact(at, b, cb, 4L * ai, (long) bo, 4L * ci, (long) ldb, (long) steps,
+                    (long) tiles);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -135,6 +147,10 @@ final class QGemmJit {
     /** Validated call with {@code m, n, k > 0}. */
     static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                     byte[] b, int bOff, int ldb, int m, int n, int k) {
+        if (m < MIN_M) {
+            runFew(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+            return;
+        }
         int threads = Parallel.threads();
         int unitsN = (n + NB - 1) / NB;
         int unitsM = (m + MS - 1) / MS;
@@ -164,9 +180,8 @@ final class QGemmJit {
         int[] rb = buf.rowTile(MS * NB);
         int[] rowTerm = buf.rowTerm(MS);
         java.util.Arrays.fill(rowTerm, 0, MS, 0);
-        // the last quad of B's last row may end past the array: such columns are read from a copy
-        long lastSafe = (long) b.length - 4L * kq - bOff;
-        int safeCols = lastSafe < 0 ? 0 : (int) Math.min(j1, lastSafe / Math.max(1, ldb) + 1);
+        int kc = (k + 63) / 64;
+        MemorySegment ones = z == 0 ? null : ones(buf, k, kc);
         for (int ic = i0; ic < i1; ic += mc) {
             int rows = Math.min(mc, i1 - ic);
             int strips = (rows + MS - 1) / MS;
@@ -175,14 +190,12 @@ final class QGemmJit {
             MemorySegment atSeg = MemorySegment.ofArray(at);
             for (int jb = j0; jb < j1; jb += NB) {
                 int cols = Math.min(NB, j1 - jb);
-                for (int c = 0; c < cols; c++) {
-                    colTerm[c] = z == 0 ? 0 : z * (QGemmDot.widen(null, 0, b, bOff + (jb + c) * ldb, k, true) - 128 * k);
-                }
+                colTerms(colTerm, z, b, bSeg, bOff, ldb, jb, cols, k, kc, ones, cbSeg, cb, buf);
                 for (int s = 0; s < strips; s++) {
                     int sr = Math.min(MS, rows - s * MS);
                     int mv = (sr + 15) / 16;
                     int ai = s * MS * kqPad;
-                    columns(mv, kq, atSeg, ai, b, bSeg, bOff, ldb, jb, cols, safeCols, k, cbSeg, buf);
+                    columns(false, mv, kq, atSeg, ai, b, bSeg, bOff, ldb, jb, cols, k, cbSeg, buf);
                     int ms = 16 * mv;
                     for (int c0 = 0; c0 < cols; c0 += 16) {
                         for (int r0 = 0; r0 < ms; r0 += 16) {
@@ -195,27 +208,150 @@ final class QGemmJit {
         }
     }
 
-    /** Raw tile of columns {@code [jb, jb+cols)} for one strip, column-major into {@code cb} ({@code 16*mv} apart). */
-    private static void columns(int mv, int kq, MemorySegment at, int ai, byte[] b, MemorySegment bSeg, int bOff,
-                                int ldb, int jb, int cols, int safeCols, int k, MemorySegment cb, QGemmBuffers buf) {
-        int ms = 16 * mv;
-        int full = cols / NR;
-        int direct = Math.max(0, Math.min(cols, safeCols - jb));
-        int fullDirect = Math.min(full, direct / NR);
+    /**
+     * Raw results of columns {@code [jb, jb+cols)} for one block of packed A, column-major into
+     * {@code cb} ({@code 16*rows} ints per column): {@link VnniGemmCode#gemm} ({@code rows} vectors
+     * of 16 rows, {@code steps} k-quads) or {@link VnniGemmCode#dot} ({@code rows} rows of 16
+     * partial sums, {@code steps} 64-byte chunks). B is read in place where a column's steps end
+     * inside the array, else from a copy (A is zero past k, so what follows k does not matter).
+     */
+    private static void columns(boolean dot, int rows, int steps, MemorySegment at, int ai, byte[] b,
+                                MemorySegment bSeg, int bOff, int ldb, int jb, int cols, int k, MemorySegment cb,
+                                QGemmBuffers buf) {
+        int span = (dot ? 64 : 4) * steps;
+        long lastSafe = (long) b.length - span - bOff;
+        long safeCols = lastSafe < 0 ? 0 : lastSafe / ldb + 1;
+        int direct = (int) Math.max(0, Math.min(cols, safeCols - jb));
+        int ms = 16 * rows;
+        int fullDirect = Math.min(cols / NR, direct / NR);
         if (fullDirect > 0) {
-            kernel(mv, NR, fullDirect, kq, at, ai, bSeg, bOff + jb * ldb, ldb, cb, 0);
+            kernel(dot, rows, NR, fullDirect, steps, at, ai, bSeg, bOff + jb * ldb, ldb, cb, 0);
         }
         for (int c = fullDirect * NR; c < cols; c += NR) {
             int nr = Math.min(NR, cols - c);
             if (c + nr <= direct) {
-                kernel(mv, nr, 1, kq, at, ai, bSeg, bOff + (jb + c) * ldb, ldb, cb, c * ms);
+                kernel(dot, rows, nr, 1, steps, at, ai, bSeg, bOff + (jb + c) * ldb, ldb, cb, c * ms);
             } else {
-                byte[] copy = buf.scratchB(nr * 4 * kq);
+                byte[] copy = buf.scratchB(nr * span);
                 for (int j = 0; j < nr; j++) {
-                    System.arraycopy(b, bOff + (jb + c + j) * ldb, copy, j * 4 * kq, k);
+                    System.arraycopy(b, bOff + (jb + c + j) * ldb, copy, j * span, k);
                 }
-                kernel(mv, nr, 1, kq, at, ai, MemorySegment.ofArray(copy), 0, 4 * kq, cb, c * ms);
+                kernel(dot, rows, nr, 1, steps, at, ai, MemorySegment.ofArray(copy), 0, span, cb, c * ms);
             }
+        }
+    }
+
+    /**
+     * {@code colTerm[c] = z * colSum(B)} for columns {@code [jb, jb+cols)}: the dot kernel with a
+     * row of ones ({@code ones}, {@code kc} 64-byte chunks, zero past k).
+     */
+    private static void colTerms(int[] colTerm, int z, byte[] b, MemorySegment bSeg, int bOff, int ldb, int jb,
+                                 int cols, int k, int kc, MemorySegment ones, MemorySegment cbSeg, int[] cb,
+                                 QGemmBuffers buf) {
+        if (z == 0) {
+            java.util.Arrays.fill(colTerm, 0, cols, 0);
+            return;
+        }
+        columns(true, 1, kc, ones, 0, b, bSeg, bOff, ldb, jb, cols, k, cbSeg, buf);
+        for (int c = 0; c < cols; c++) {
+            colTerm[c] = z * sum16(cb, 16 * c);
+        }
+    }
+
+    private static int sum16(int[] v, int off) {
+        int s = 0;
+        for (int l = 0; l < 16; l++) {
+            s += v[off + l];
+        }
+        return s;
+    }
+
+    /** A row of {@code k} ones in {@code kc} 64-byte chunks, zero past k. */
+    private static MemorySegment ones(QGemmBuffers buf, int k, int kc) {
+        int[] ones = buf.onesA(16 * kc);
+        java.util.Arrays.fill(ones, 0, 16 * kc, 0);
+        java.util.Arrays.fill(ones, 0, k / 4, 0x01010101);
+        if (k % 4 != 0) {
+            ones[k / 4] = 0x01010101 >>> (8 * (4 - k % 4));
+        }
+        return MemorySegment.ofArray(ones);
+    }
+
+    /** Validated call with {@code 0 < m < MIN_M} rows and {@code n, k > 0}: the lanes-along-k kernel. */
+    static void runFew(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                       byte[] b, int bOff, int ldb, int m, int n, int k) {
+        boolean parallel = Parallel.threads() > 1 && (long) m * n * k >= Gemm.PARALLEL_MIN_WORK;
+        int units = (n + NB - 1) / NB;
+        Parallel.forRange(parallel ? units : 1, Gemm.grain((long) m * NB * k), (lo, hi) ->
+                blockFew(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, lo * NB,
+                        parallel ? Math.min(n, hi * NB) : n, k));
+    }
+
+    /** All {@code m < MIN_M} rows, output columns {@code [j0, j1)}, on the calling thread. */
+    private static void blockFew(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                                 byte[] b, int bOff, int ldb, int m, int j0, int j1, int k) {
+        QGemmBuffers buf = QGemmBuffers.get();
+        int kc = (k + 63) / 64;
+        int z = aUnsigned ? zpA : zpA + 128;
+        int total = m + (z == 0 ? 0 : 1);
+        int g0 = Math.min(VnniGemmCode.MAX_MV, total);
+        int g1 = total - g0;
+        int[] at = buf.packedA(16 * kc * total);
+        for (int r = 0; r < total; r++) {
+            int base = r < g0 ? 0 : 16 * kc * g0;
+            int g = r < g0 ? g0 : g1;
+            int rr = r < g0 ? r : r - g0;
+            if (r < m) {
+                chunks(at, base, g, rr, a, aOff + r * lda, k, kc, !aUnsigned, false);
+            } else {
+                chunks(at, base, g, rr, null, 0, k, kc, false, true);
+            }
+        }
+        MemorySegment atSeg = MemorySegment.ofArray(at);
+        MemorySegment bSeg = MemorySegment.ofArray(b);
+        int[] cb = buf.colTile(NB * 16 * VnniGemmCode.MAX_MV);
+        MemorySegment cbSeg = MemorySegment.ofArray(cb);
+        int[] rb = buf.rowTile(MIN_M * NB);
+        int[] colTerm = buf.colTerm(NB);
+        int[] rowTerm = buf.rowTerm(MIN_M);
+        java.util.Arrays.fill(rowTerm, 0, MIN_M, 0);
+        for (int jb = j0; jb < j1; jb += NB) {
+            int cols = Math.min(NB, j1 - jb);
+            for (int grp = 0; grp < (g1 > 0 ? 2 : 1); grp++) {
+                int g = grp == 0 ? g0 : g1;
+                int first = grp == 0 ? 0 : g0;
+                columns(true, g, kc, atSeg, grp == 0 ? 0 : 16 * kc * g0, b, bSeg, bOff, ldb, jb, cols, k, cbSeg, buf);
+                for (int c = 0; c < cols; c++) {
+                    for (int r = 0; r < g; r++) {
+                        int sum = sum16(cb, (c * g + r) * 16);
+                        if (first + r < m) {
+                            rb[(first + r) * NB + c] = sum;
+                        } else {
+                            colTerm[c] = z * sum;
+                        }
+                    }
+                }
+            }
+            if (z == 0) {
+                java.util.Arrays.fill(colTerm, 0, cols, 0);
+            }
+            out.store(rb, NB, m, cols, 0, jb, rowTerm, colTerm, buf);
+        }
+    }
+
+    /**
+     * Row {@code r} of a group of {@code g} rows packed for the dot kernel: chunk {@code p} at int
+     * {@code base + (p*g + r)*16}; the bytes of {@code src[sOff : sOff+k]} ({@code flip} adding 128),
+     * or ones with {@code ones}, zero past k.
+     */
+    private static void chunks(int[] dst, int base, int g, int r, byte[] src, int sOff, int k, int kc, boolean flip,
+                               boolean ones) {
+        byte bias = flip ? (byte) 0x80 : 0;
+        for (int p = 0; p < kc; p++) {
+            VectorMask<Byte> in = B64.indexInRange(64 * p, k);
+            ByteVector v = ones ? ByteVector.broadcast(B64, (byte) 1).blend(0, in.not())
+                    : ByteVector.fromArray(B64, src, sOff + 64 * p, in).lanewise(VectorOperators.XOR, bias, in);
+            v.reinterpretAsInts().intoArray(dst, base + (p * g + r) * 16);
         }
     }
 

@@ -53,7 +53,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code vpdpbusd}'s 64 multiply-adds per instruction, which Kiln reaches outside C2:
  * {@link QGemmJit} emits that micro-kernel as x86-64 machine code at run time and calls it through
  * the FFM linker. This kernel is the path wherever that one cannot run (no AVX512_VNNI, not Linux
- * x86-64, no native access, {@code -Dkiln.int8.jit=false}) and for batches under 16 rows.
+ * x86-64, no native access, {@code -Dkiln.int8.jit=false}).
  *
  * <p>Everything is written out in the method bodies on purpose: a helper taking vectors that C2
  * declines to inline boxes them.

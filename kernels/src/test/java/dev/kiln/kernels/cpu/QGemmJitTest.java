@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * Every {@link QGemmTest} case again with the VNNI kernel forced for all shapes
  * ({@link QGemmJit.Mode#JIT}; {@link QGemmTest} itself forces the Vector API kernels), plus
  * shapes at the edges of the JIT blocking (64-row strips, 16-row vectors, 6-column tiles, 48-column
- * blocks, 4-byte k-quads, B ending at its array's end). Skipped where the VNNI code cannot run.
+ * blocks, 4-byte k-quads, 64-byte k-chunks and groups of 4 rows of the few-row kernel, B ending at
+ * its array's end). Skipped where the VNNI code cannot run.
  */
 class QGemmJitTest extends QGemmTest {
     @Override
@@ -40,9 +41,9 @@ class QGemmJitTest extends QGemmTest {
     @Test
     void blockingEdgesMatchReference() {
         SplittableRandom rnd = new SplittableRandom(11);
-        int[] ms = {1, 15, 16, 17, 63, 64, 65, 80, 129, 520};
+        int[] ms = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 80, 129, 520};
         int[] ns = {1, 5, 6, 7, 47, 48, 49, 97};
-        int[] ks = {1, 2, 3, 4, 5, 7, 63, 64, 65, 259};
+        int[] ks = {1, 2, 3, 4, 5, 7, 63, 64, 65, 127, 128, 129, 259};
         int variant = 0;
         for (int m : ms) {
             for (int n : ns) {
@@ -72,7 +73,7 @@ class QGemmJitTest extends QGemmTest {
     void extremeValuesMatchReference() {
         for (int k : new int[] {1, 3, 4, 1023, 4099}) {
             for (boolean unsigned : new boolean[] {true, false}) {
-                int m = 65;
+                for (int m : new int[] {3, 7, 65}) {
                 int n = 13;
                 byte[] a = new byte[m * k];
                 byte[] b = new byte[n * k];
@@ -83,7 +84,9 @@ class QGemmJitTest extends QGemmTest {
                     int[] got = new int[m * n];
                     RefQGemm.gemmS32(want, 0, n, a, 0, k, unsigned, zp, b, 0, k, m, n, k);
                     QGemm.gemmS32(got, 0, n, a, 0, k, unsigned, zp, b, 0, k, m, n, k);
-                    assertArrayEquals(want, got, "all " + (unsigned ? "255" : "127") + " x -128, k=" + k + " zpA=" + zp);
+                    assertArrayEquals(want, got, "all " + (unsigned ? "255" : "127") + " x -128, m=" + m + " k=" + k
+                            + " zpA=" + zp);
+                }
                 }
             }
         }

@@ -74,6 +74,11 @@ public final class X86Asm {
         evexRM(1, 2, 0, 0x50, zd, za, m, true, 4);
     }
 
+    /** {@code vpdpbusd zd, za, zmmword [m]}: 64 signed bytes of B from memory. */
+    public void vpdpbusdMem(int zd, int za, Mem m) {
+        evexRM(1, 2, 0, 0x50, zd, za, m, false, 64);
+    }
+
     /** {@code vpbroadcastd zd, dword [m]}. */
     public void vpbroadcastd(int zd, Mem m) {
         evexRM(1, 2, 0, 0x58, zd, 0, m, false, 4);
