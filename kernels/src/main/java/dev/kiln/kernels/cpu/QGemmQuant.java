@@ -47,15 +47,33 @@ final class QGemmQuant {
         int bound = VECTOR ? F.loopBound(n) : 0;
         int i = 0;
         if (bound > 0) {
-            FloatVector vmin = FloatVector.fromArray(F, x, off);
-            FloatVector vmax = vmin;
-            for (i = L; i < bound; i += L) {
-                FloatVector v = FloatVector.fromArray(F, x, off + i);
-                vmin = vmin.min(v);
-                vmax = vmax.max(v);
+            // four independent chains: a vector min/max with Java's NaN and -0.0 rules is several
+            // instructions long, and one chain would wait on it every step
+            FloatVector first = FloatVector.fromArray(F, x, off);
+            FloatVector min0 = first, min1 = first, min2 = first, min3 = first;
+            FloatVector max0 = first, max1 = first, max2 = first, max3 = first;
+            int bound4 = L + (bound - L) / (4 * L) * (4 * L);
+            for (i = L; i < bound4; i += 4 * L) {
+                FloatVector v0 = FloatVector.fromArray(F, x, off + i);
+                FloatVector v1 = FloatVector.fromArray(F, x, off + i + L);
+                FloatVector v2 = FloatVector.fromArray(F, x, off + i + 2 * L);
+                FloatVector v3 = FloatVector.fromArray(F, x, off + i + 3 * L);
+                min0 = min0.min(v0);
+                max0 = max0.max(v0);
+                min1 = min1.min(v1);
+                max1 = max1.max(v1);
+                min2 = min2.min(v2);
+                max2 = max2.max(v2);
+                min3 = min3.min(v3);
+                max3 = max3.max(v3);
             }
-            min = vmin.reduceLanes(VectorOperators.MIN);
-            max = vmax.reduceLanes(VectorOperators.MAX);
+            for (; i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + i);
+                min0 = min0.min(v);
+                max0 = max0.max(v);
+            }
+            min = min0.min(min1).min(min2.min(min3)).reduceLanes(VectorOperators.MIN);
+            max = max0.max(max1).max(max2.max(max3)).reduceLanes(VectorOperators.MAX);
         } else if (n > 0) {
             min = x[off];
             max = x[off];

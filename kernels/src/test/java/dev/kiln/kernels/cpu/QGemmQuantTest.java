@@ -116,6 +116,27 @@ class QGemmQuantTest {
     }
 
     @Test
+    void extremesAndNaNAnywhereInTheVectorChains() {
+        int n = 1023;
+        for (int at : new int[] {0, 1, L, 2 * L + 5, 3 * L + 1, 4 * L + 2, 700, 975, 1000, 1022}) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (i % 7) * 0.25f + 0.5f;
+            }
+            x[at] = -9f;
+            x[(at + 333) % n] = 20f;
+            QGemm.QParams p = QGemm.dynamicQParams(x, 0, n);
+            RefQGemm.QParams r = RefQGemm.dynamicQParams(TestArrays.toDouble(x), 0, n);
+            assertEquals((float) r.scale(), p.scale(), "min at " + at);
+            assertEquals(r.zeroPoint(), p.zeroPoint(), "min at " + at);
+            x[at] = Float.NaN;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> QGemm.dynamicQParams(x, 0, n), "NaN at " + at);
+            assertTrue(e.getMessage().startsWith("dynamicQParams: expected finite values"), e.getMessage());
+        }
+    }
+
+    @Test
     void dynamicParametersMatchReferenceAndRoundTrip() {
         for (int n : N) {
             for (int v = 0; v < 6; v++) {
