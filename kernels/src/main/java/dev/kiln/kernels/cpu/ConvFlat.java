@@ -59,10 +59,8 @@ final class ConvFlat {
         int mr = ConvPacked.roundUp(ocg, MR);
         int asize = cp.packedSize(ocg);
         float[] ap = ConvDirect.packedWeights(groups * asize);
-        float[] part = new float[asize];
         for (int gi = 0; gi < groups; gi++) {
-            cp.packA(part, w, gi * ocg * cp.k, ocg);
-            System.arraycopy(part, 0, ap, gi * asize, asize);
+            cp.packA(ap, gi * asize, w, gi * ocg * cp.k, ocg);
         }
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;

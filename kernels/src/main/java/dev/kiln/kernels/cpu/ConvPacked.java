@@ -174,7 +174,7 @@ final class ConvPacked {
         int groups = g.groups();
         float[][] ap = new float[groups][cp.packedSize(ocg)];
         for (int gi = 0; gi < groups; gi++) {
-            cp.packA(ap[gi], w, gi * ocg * cp.k, ocg);
+            cp.packA(ap[gi], 0, w, gi * ocg * cp.k, ocg);
         }
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
@@ -219,7 +219,7 @@ final class ConvPacked {
         }
         float[][] ap = new float[groups][cp.packedSize(cg)];
         for (int gi = 0; gi < groups; gi++) {
-            cp.packFlipped(ap[gi], w, gi * ocg * cg * g.kh() * g.kw(), cg, g.kh(), g.kw());
+            cp.packFlipped(ap[gi], 0, w, gi * ocg * cg * g.kh() * g.kw(), cg, g.kh(), g.kw());
         }
         int xImage = g.c() * cp.p;
         int yImage = g.oc() * g.oh() * g.ow();
@@ -328,14 +328,14 @@ final class ConvPacked {
     /**
      * Packs {@code A[m, K]} with {@code A[r, t] = a[aOff + r*K + t]} for {@link #forward}: for each
      * slice of {@code K} ({@link #depth} deep), {@code MR}-row strips of {@code kc} columns of {@code MR}
-     * values, rows past {@code m} zero.
+     * values, rows past {@code m} zero; from {@code ap[apOff]}.
      */
-    void packA(float[] ap, float[] a, int aOff, int m) {
+    void packA(float[] ap, int apOff, float[] a, int aOff, int m) {
         int mr = roundUp(m, MR);
         for (int pc = 0; pc < k; pc += depth) {
             int kc = Math.min(depth, k - pc);
             for (int ir = 0; ir < mr; ir += MR) {
-                int base = pc * mr + ir * kc;
+                int base = apOff + pc * mr + ir * kc;
                 for (int i = 0; i < MR; i++) {
                     int r = ir + i;
                     if (r >= m) {
@@ -356,15 +356,15 @@ final class ConvPacked {
      * Packs, like {@link #packA}, the operand of an input gradient computed as a forward pass: here
      * the taps are over the {@code cin} output-gradient planes and the {@code m} rows are input
      * channels, {@code A[c, (o*kh + a)*kw + b] = w[wOff + ((o*m + c)*kh + kh-1-a)*kw + kw-1-b]} for
-     * a weight {@code [cin, m, kh, kw]} from {@code wOff}.
+     * a weight {@code [cin, m, kh, kw]} from {@code wOff}; from {@code ap[apOff]}.
      */
-    void packFlipped(float[] ap, float[] wt, int wOff, int m, int kh, int kw) {
+    void packFlipped(float[] ap, int apOff, float[] wt, int wOff, int m, int kh, int kw) {
         int mr = roundUp(m, MR);
         int kk = kh * kw;
         for (int pc = 0; pc < k; pc += depth) {
             int kc = Math.min(depth, k - pc);
             for (int ir = 0; ir < mr; ir += MR) {
-                int base = pc * mr + ir * kc;
+                int base = apOff + pc * mr + ir * kc;
                 for (int i = 0; i < MR; i++) {
                     int c = ir + i;
                     for (int t = 0; t < kc; t++) {
