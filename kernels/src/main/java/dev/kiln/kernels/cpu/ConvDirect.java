@@ -126,15 +126,14 @@ final class ConvDirect {
         int groups = g.groups();
         int kk = kh * kw;
         float[] wb = packedWeights(groups * cg * cp.k);
+        // wb[(gi*cg + jb)*K + (o*kk + kk-1-ab)*NR + j] = w[gi, o, jb + j, ab]: per (o, jb) the
+        // [NR, kk] block of w transposed, its kk rows written backwards (a negative stride)
         for (int gi = 0; gi < groups; gi++) {
             int wOff = gi * ocg * cg * kk;
             for (int jb = 0; jb < cg; jb += NR) {
-                for (int t = 0; t < cp.k; t++) {
-                    int o = t / kk;
-                    int ab = kk - 1 - t % kk;
-                    for (int j = 0; j < NR; j++) {
-                        wb[(gi * cg + jb) * cp.k + t * NR + j] = w[wOff + (o * cg + jb + j) * kk + ab];
-                    }
+                for (int o = 0; o < ocg; o++) {
+                    transpose(wb, (gi * cg + jb) * cp.k + (o * kk + kk - 1) * NR, -NR, w, wOff + (o * cg + jb) * kk, kk,
+                            NR, kk);
                 }
             }
         }
