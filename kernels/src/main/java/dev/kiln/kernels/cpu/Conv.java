@@ -108,8 +108,10 @@ public final class Conv {
      */
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
-        if (!(ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, x, gy, g))
-                && !(ConvPacked.suitsWeight(g) && ConvPacked.conv2dBackwardWeight(gw, x, gy, g))) {
+        if (ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g)) {
+            return;
+        }
+        if (!(ConvPacked.suitsWeight(g) && ConvPacked.conv2dBackwardWeight(gw, x, gy, g))) {
             loweredWeight(gw, x, gy, g);
         }
         if (gb != null) {

@@ -1,5 +1,6 @@
 package dev.kiln.kernels.cpu;
 
+import static dev.kiln.kernels.cpu.GemmMicro.L;
 import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
 
@@ -8,6 +9,8 @@ import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Convolution passes for many-channel layers with no packing of the image at all: the micro-kernel
@@ -41,6 +44,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConvDirect {
     /** Rows of a tile: the 8 broadcast values of {@link ConvMicro#kernel}. */
     private static final int ROWS = 8;
+    private static final VectorSpecies<Float> F = Simd.F;
     /** Deepest reduction one kernel call runs ({@code KC x NR} floats of B sit in L1). */
     private static final int KC = ConvPacked.KC;
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
@@ -174,12 +178,15 @@ final class ConvDirect {
     }
 
     /**
-     * {@code Conv.conv2dBackwardWeight} without the bias (arguments checked, {@link #suitsWeight}):
-     * parts of the batch handed to threads ({@link ConvParts}), each summed over its images in
-     * order, then the parts in order, so the result does not depend on the thread count. Returns
-     * false, doing nothing, when a padded image would not fit one array.
+     * {@code Conv.conv2dBackwardWeight} (arguments checked, {@link #suitsWeight}), with the bias
+     * gradient when {@code gb} is not null: parts of the batch handed to threads ({@link ConvParts}),
+     * each summed over its images in order, then the parts in order, so the result does not depend
+     * on the thread count. The bias gradient is summed from the output gradient while it is packed
+     * for the weight's tiles (per slice in float, then per part and over the parts in double), not
+     * in a second pass over it. Returns false, doing nothing, when a padded image would not fit one
+     * array.
      */
-    static boolean conv2dBackwardWeight(float[] gw, float[] x, float[] gy, ConvGeom g) {
+    static boolean conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvPacked cp = ConvPacked.of(g);
         if (!cp.permutable) {
             return false;
@@ -202,6 +209,8 @@ final class ConvDirect {
         int size = groups * ocg * cp.k;
         int parts = ConvParts.parts(n);
         float[] gwT = ConvParts.buffer(parts, size);
+        int oc = g.oc();
+        double[] gbT = gb == null ? null : new double[parts * oc];
         AtomicInteger next = new AtomicInteger();
         Parallel.forRange(Math.min(parts, Parallel.threads()), 1, 0L, (lo, hi) -> {
             Scratch s = Scratch.get(0);
@@ -216,13 +225,22 @@ final class ConvDirect {
                         channelsLast(xs, x, g, cp, gi, first, count);
                         for (int j0 = 0; j0 < ocg; j0 += NR) {
                             weightTiles(first > start, gwT, part * size + gi * ocg * cp.k, ocg, cg, xs, s.bp, idx, g,
-                                    cp, gy, gi, j0, first, count, tiles);
+                                    cp, gy, gi, j0, first, count, tiles, gbT, part * oc + gi * ocg + j0);
                         }
                     }
                 }
             }
         });
         ConvParts.sum(gwT, parts, size);
+        if (gb != null) {
+            for (int o = 0; o < oc; o++) {
+                double sum = 0;
+                for (int part = 0; part < parts; part++) {
+                    sum += gbT[part * oc + o];
+                }
+                gb[o] = (float) sum;
+            }
+        }
         int k = cp.k;
         Parallel.forRange(groups * k / ROWS, 8, 0L, (lo, hi) -> {
             for (int b = lo; b < hi; ) {
@@ -241,10 +259,12 @@ final class ConvDirect {
      * The {@code tiles} tiles of column block {@code j0} of {@code gwT} (from {@code off}, rows of
      * {@code ocg}) over images {@code [first, first+count)}, whose channels-last padded images are
      * in {@code xs}, added to what is there when {@code acc}: the positions in slices of at most
-     * {@link #KC}, the output gradient packed per slice into {@code bp}.
+     * {@link #KC}, the output gradient packed per slice into {@code bp}; each slice's column sums
+     * added to {@code gb[gbOff, gbOff + NR)} when {@code gb} is not null.
      */
     private static void weightTiles(boolean acc, float[] gwT, int off, int ocg, int cg, float[] xs, float[] bp, int[] idx,
-                                    ConvGeom g, ConvPacked cp, float[] gy, int gi, int j0, int first, int count, int tiles) {
+                                    ConvGeom g, ConvPacked cp, float[] gy, int gi, int j0, int first, int count, int tiles,
+                                    double[] gb, int gbOff) {
         int p = cp.p;
         int yImage = g.oc() * p;
         int total = count * p;
@@ -261,6 +281,9 @@ final class ConvDirect {
                 transpose(bp, (r - r0) * NR, NR, gy, (first + li) * yImage + (gi * ocg + j0) * p + q, p, NR, len);
                 r += len;
             }
+            if (gb != null) {
+                addColumnSums(gb, gbOff, bp, r1 - r0);
+            }
             boolean load = acc || sl > 0;
             for (int t = 0; t < tiles; t++) {
                 int ab = t / cpr;
@@ -269,6 +292,25 @@ final class ConvDirect {
                 ConvMicro.kernel(r1 - r0, xs, idx, r0, base, bp, 0, gwT, off + (ci0 * kk + ab) * ocg + j0,
                         kk * ocg, load);
             }
+        }
+    }
+
+    /**
+     * {@code sums[off + j] += sum_{r < kc} bp[r*NR + j]} for {@code j < NR}: summed over {@code r}
+     * in float (through {@code bp[KC*NR, KC*NR + NR)}), then added in double.
+     */
+    private static void addColumnSums(double[] sums, int off, float[] bp, int kc) {
+        int tmp = KC * NR;
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        for (int r = 0, i = 0; r < kc; r++, i += NR) {
+            s0 = s0.add(FloatVector.fromArray(F, bp, i));
+            s1 = s1.add(FloatVector.fromArray(F, bp, i + L));
+        }
+        s0.intoArray(bp, tmp);
+        s1.intoArray(bp, tmp + L);
+        for (int j = 0; j < NR; j++) {
+            sums[off + j] += bp[tmp + j];
         }
     }
 
@@ -320,7 +362,8 @@ final class ConvDirect {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
         final ConvPad pad = new ConvPad();
         float[] out = new float[0];
-        final float[] bp = new float[KC * NR];
+        /** A packed slice of the output gradient ({@code KC x NR}), then {@code NR} floats of column sums. */
+        final float[] bp = new float[KC * NR + NR];
 
         static Scratch get(int outSize) {
             Scratch s = LOCAL.get();

@@ -56,16 +56,18 @@ class ConvDirectTest {
                 double[] gxr = new double[(int) g.xSize()];
                 RefConv.conv2dBackwardInput(gxr, toDouble(gy), toDouble(w), g);
                 double[] gwr = new double[(int) g.wSize()];
-                RefConv.conv2dBackwardWeight(gwr, null, toDouble(x), toDouble(gy), g);
+                double[] gbr = new double[g.oc()];
+                RefConv.conv2dBackwardWeight(gwr, gbr, toDouble(x), toDouble(gy), g);
                 float[][] first = null;
                 for (int t : new int[]{1, 2, 3}) {
                     Parallel.setThreads(t);
                     float[] y = nans(yr.length);
                     float[] gx = nans(gxr.length);
                     float[] gw = nans(gwr.length);
+                    float[] gb = nans(gbr.length);
                     boolean fwd = ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g);
                     boolean in = ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(gx, gy, w, g);
-                    boolean wt = ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, x, gy, g);
+                    boolean wt = ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g);
                     if (fwd) {
                         assertClose("direct conv2d " + g, y, yr, ATOL, RTOL);
                         assertArrayEquals(y, routed(yr.length, out -> Conv.conv2d(out, x, w, bias, g)), "Conv routes " + g);
@@ -77,16 +79,22 @@ class ConvDirectTest {
                     }
                     if (wt) {
                         assertClose("direct conv2dBackwardWeight " + g, gw, gwr, ATOL, RTOL);
+                        assertClose("direct bias gradient " + g, gb, gbr, ATOL, RTOL);
                         assertArrayEquals(gw, routed(gwr.length, out -> Conv.conv2dBackwardWeight(out, null, x, gy, g)),
                                 "Conv routes the weight gradient " + g);
+                        float[] gbRouted = nans(gbr.length);
+                        assertArrayEquals(gw, routed(gwr.length, out -> Conv.conv2dBackwardWeight(out, gbRouted, x, gy, g)),
+                                "Conv routes the weight gradient with the bias " + g);
+                        assertArrayEquals(gb, gbRouted, "Conv routes the bias gradient " + g);
                     }
                     exercised += (fwd ? 1 : 0) + (in ? 1 : 0) + (wt ? 1 : 0);
                     if (first == null) {
-                        first = new float[][]{y, gx, gw};
+                        first = new float[][]{y, gx, gw, gb};
                     } else {
                         assertArrayEquals(first[0], y, "direct conv2d, " + t + " threads vs 1: " + g);
                         assertArrayEquals(first[1], gx, "direct input gradient, " + t + " threads vs 1: " + g);
                         assertArrayEquals(first[2], gw, "direct weight gradient, " + t + " threads vs 1: " + g);
+                        assertArrayEquals(first[3], gb, "direct bias gradient, " + t + " threads vs 1: " + g);
                     }
                 }
             }
