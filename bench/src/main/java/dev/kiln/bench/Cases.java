@@ -70,12 +70,9 @@ final class Cases {
             Tensor w = Tensors.randn(g, oc, c, k, k).requiresGrad(true);
             Tensor b = Tensors.randn(g, oc).requiresGrad(true);
             Tensor ones = Tensors.ones(n, oc, ohw, ohw);
-            Runnable kiln = () -> {
-                x.setGrad(null);
-                w.setGrad(null);
-                b.setGrad(null);
-                Functional.conv2d(x, w, b, 1, pad).backward(ones);
-            };
+            // As the torch peer's case: every call adds its gradients into the leaves' .grad (nothing
+            // zeroes them; x's straight from the input-gradient kernel, Backend.conv2dBackwardInputAccumulate).
+            Runnable kiln = () -> Functional.conv2d(x, w, b, 1, pad).backward(ones);
             double fwd = 2.0 * n * oc * ohw * ohw * c * k * k;
             out.add(new Case("conv", "b" + n + " " + c + "->" + oc + " " + hw + "x" + hw + " k" + k + " fwd+bwd", 3 * fwd, "GFLOP/s",
                     kiln, null, "conv_fb", Map.of("n", n, "c", c, "h", hw, "w", hw, "oc", oc, "k", k, "stride", 1, "pad", pad)));

@@ -103,6 +103,16 @@ public interface Backend {
 
     Tensor conv2dBackwardInput(Tensor gy, Tensor w, ConvGeom g);
 
+    /**
+     * Adds the input gradient of a convolution ({@link #conv2dBackwardInput}) into {@code gx} in place
+     * and returns true; returns false and leaves {@code gx} untouched where this backend cannot (the
+     * caller then computes the gradient and adds it). Used to add it straight into a leaf's existing
+     * {@code .grad}. The default cannot.
+     */
+    default boolean conv2dBackwardInputAccumulate(Tensor gx, Tensor gy, Tensor w, ConvGeom g) {
+        return false;
+    }
+
     /** {gradWeight, gradBias (null unless withBias)}. */
     Tensor[] conv2dBackwardWeight(Tensor x, Tensor gy, ConvGeom g, boolean withBias);
 

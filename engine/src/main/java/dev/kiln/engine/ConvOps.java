@@ -57,7 +57,9 @@ final class ConvOps {
         Tensor y = x.backend().conv2d(x, w, bias, g);
         Tensor out = Autograd.record("conv2d", y, gy -> {
             Backend be = gy.backend();
-            Tensor gx = x.requiresGrad() ? be.conv2dBackwardInput(gy, w, g) : null;
+            Tensor sink = x.requiresGrad() ? Autograd.leafGradSink(x, gy, w) : null;
+            Tensor gx = !x.requiresGrad() || sink != null && be.conv2dBackwardInputAccumulate(sink, gy, w, g) ? null
+                    : be.conv2dBackwardInput(gy, w, g);
             Tensor[] gwb = w.requiresGrad() || (bias != null && bias.requiresGrad())
                     ? be.conv2dBackwardWeight(x, gy, g, bias != null) : new Tensor[2];
             return new Tensor[] {gx, gwb[0], gwb[1]};

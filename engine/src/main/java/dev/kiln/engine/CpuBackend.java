@@ -376,6 +376,11 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public boolean conv2dBackwardInputAccumulate(Tensor gx, Tensor gy, Tensor w, ConvGeom g) {
+        return CpuConv.backwardInputAccumulate(gx, gy, w, g);
+    }
+
+    @Override
     public Tensor[] conv2dBackwardWeight(Tensor x, Tensor gy, ConvGeom g, boolean withBias) {
         return CpuConv.backwardWeight(x, gy, g, withBias);
     }

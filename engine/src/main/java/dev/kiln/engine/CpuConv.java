@@ -44,6 +44,25 @@ final class CpuConv {
         return gx;
     }
 
+    /**
+     * See {@link Backend#conv2dBackwardInputAccumulate}: F32 only, into a contiguous heap {@code gx} of the
+     * input's shape from offset 0 that shares no array with {@code gy} or {@code w}.
+     */
+    static boolean backwardInputAccumulate(Tensor gx, Tensor gy, Tensor w, ConvGeom g) {
+        if (!isF32(gx) || !isF32(gy) || !isF32(w) || !gx.isContiguous() || gx.offset() != 0
+                || !(gx.storage() instanceof HeapStorage hx) || hx.f32().length != g.xSize()) {
+            return false;
+        }
+        Tensor gyd = CpuBackend.dense(gy);
+        Tensor wd = CpuBackend.dense(w);
+        float[] gxa = hx.f32();
+        if (gxa == CpuBackend.f32(gyd) || gxa == CpuBackend.f32(wd)) {
+            return false;
+        }
+        Conv.conv2dBackwardInput(true, gxa, CpuBackend.f32(gyd), CpuBackend.f32(wd), g);
+        return true;
+    }
+
     static Tensor[] backwardWeight(Tensor x, Tensor gy, ConvGeom g, boolean withBias) {
         Tensor xd = CpuBackend.dense(x);
         Tensor gyd = CpuBackend.dense(gy);

@@ -101,7 +101,7 @@ final class ConvDirect {
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
                 int yOff = img * yImage + gi * ocg * cp.p;
-                tiles(y, yOff, s.out, ocg, xpad, cp, wb, gi * ocg * cp.k);
+                tiles(false, y, yOff, s, ocg, xpad, cp, wb, gi * ocg * cp.k);
                 if (bias != null) {
                     for (int o = 0; o < ocg; o++) {
                         ConvGemm.addScalar(y, yOff + o * cp.p, y, yOff + o * cp.p, bias[gi * ocg + o], cp.p);
@@ -117,7 +117,7 @@ final class ConvDirect {
      * of the output gradient padded by {@code dh*(kh-1) - ph} (and likewise in width) with the
      * flipped weight. Returns false, doing nothing, when a padded gradient would not fit one array.
      */
-    static boolean conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
+    static boolean conv2dBackwardInput(boolean accumulate, float[] gx, float[] gy, float[] w, ConvGeom g) {
         int ocg = g.ocPerGroup();
         int cg = g.cPerGroup();
         int kh = g.kh();
@@ -144,27 +144,29 @@ final class ConvDirect {
         int xImage = g.c() * cp.p;
         int yImage = g.oc() * g.oh() * g.ow();
         ConvPacked.eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(cp.p * NR);
+            Scratch s = Scratch.get(accumulate ? 2 * cp.p * NR : cp.p * NR);
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                tiles(gx, img * xImage + gi * cg * cp.p, s.out, cg, xpad, cp, wb, gi * cg * cp.k);
+                tiles(accumulate, gx, img * xImage + gi * cg * cp.p, s, cg, xpad, cp, wb, gi * cg * cp.k);
             }
         });
         return true;
     }
 
     /**
-     * {@code dst[dOff + j*P + q] = sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P}
-     * positions and {@code m} columns, with {@code wb} the weight packed per {@code NR}-column block
-     * ({@code wb[wo + jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}): per block, each B slice
-     * ({@code depth x NR}) serves every position tile of {@code out} ({@code [P, NR]}), which is then
-     * transposed into {@code dst} while it is in L1.
+     * {@code dst[dOff + j*P + q] (=|+=) sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P}
+     * positions and {@code m} columns (adds when {@code acc}), with {@code wb} the weight packed per
+     * {@code NR}-column block ({@code wb[wo + jb*K + t*NR + j]}, {@code jb} a multiple of {@code NR}):
+     * per block, each B slice ({@code depth x NR}) serves every position tile of {@code s.out}
+     * ({@code [P, NR]}), which is then transposed into {@code dst} while it is in L1 (or, when
+     * adding, into the second half of {@code s.out}, whose rows are then added to {@code dst}).
      */
-    private static void tiles(float[] dst, int dOff, float[] out, int m, float[] xpad, ConvPacked cp, float[] wb,
-                              int wo) {
+    private static void tiles(boolean acc, float[] dst, int dOff, Scratch s, int m, float[] xpad, ConvPacked cp,
+                              float[] wb, int wo) {
         int k = cp.k;
         int p = cp.p;
+        float[] out = s.out;
         for (int jb = 0; jb < m; jb += NR) {
             for (int pc = 0; pc < k; pc += cp.depth) {
                 int kc = Math.min(cp.depth, k - pc);
@@ -173,7 +175,15 @@ final class ConvDirect {
                             pc > 0);
                 }
             }
-            transpose(dst, dOff + jb * p, p, out, 0, NR, p, NR);
+            if (acc) {
+                int t = p * NR;
+                transpose(out, t, p, out, 0, NR, p, NR);
+                for (int j = 0; j < NR; j++) {
+                    ConvLowering.addInto(dst, dOff + (jb + j) * p, out, t + j * p, p);
+                }
+            } else {
+                transpose(dst, dOff + jb * p, p, out, 0, NR, p, NR);
+            }
         }
     }
 

@@ -66,7 +66,7 @@ class ConvDirectTest {
                     float[] gw = nans(gwr.length);
                     float[] gb = nans(gbr.length);
                     boolean fwd = ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g);
-                    boolean in = ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(gx, gy, w, g);
+                    boolean in = ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(false, gx, gy, w, g);
                     boolean wt = ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g);
                     if (fwd) {
                         assertClose("direct conv2d " + g, y, yr, ATOL, RTOL);
@@ -182,6 +182,49 @@ class ConvDirectTest {
                     } else {
                         assertArrayEquals(first, y, "flat conv2d, " + t + " threads vs 1: " + g);
                     }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardInput(true, ...)} adds the gradient to what {@code gx} holds, the same
+     * bits as writing it and adding: through {@link ConvDirect} (a second channel block, groups),
+     * {@link ConvRows} and the lowered path, for 1 and 2 threads; and close to the reference.
+     */
+    @Test
+    void inputGradientAccumulates() {
+        ConvGeom[] gs = {
+                geom(3, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 64, 4, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(2, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1)};
+        SplittableRandom rnd = new SplittableRandom(29);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                float[] w = randomFloats(rnd, (int) g.wSize());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                float[] gx0 = randomFloats(rnd, (int) g.xSize());
+                double[] ref = new double[gx0.length];
+                RefConv.conv2dBackwardInput(ref, toDouble(gy), toDouble(w), g);
+                for (int i = 0; i < ref.length; i++) {
+                    ref[i] += gx0[i];
+                }
+                for (int t : new int[]{1, 2}) {
+                    Parallel.setThreads(t);
+                    float[] written = nans(gx0.length);
+                    Conv.conv2dBackwardInput(written, gy, w, g);
+                    float[] expected = gx0.clone();
+                    for (int i = 0; i < expected.length; i++) {
+                        expected[i] += written[i];
+                    }
+                    float[] gx = gx0.clone();
+                    Conv.conv2dBackwardInput(true, gx, gy, w, g);
+                    assertArrayEquals(expected, gx, "accumulated input gradient, " + t + " threads: " + g);
+                    assertClose("accumulated input gradient " + g, gx, ref, ATOL, RTOL);
                 }
             }
         } finally {
