@@ -1,6 +1,6 @@
 package dev.kiln.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.kiln.engine.EngineAsserts.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -13,17 +13,6 @@ import org.junit.jupiter.api.Test;
  * geometries of the fused path (ConvDirect) and of one that computes apart and adds (stride 2).
  */
 class ConvAccumulateTest {
-    private static void assertSameBits(String what, Tensor expected, Tensor actual) {
-        assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
-        float[] e = expected.contiguous().toFloatArray();
-        float[] a = actual.contiguous().toFloatArray();
-        for (int i = 0; i < e.length; i++) {
-            int at = i;
-            assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(a[i]),
-                    () -> what + ": index " + at + " got " + a[at] + ", expected " + e[at]);
-        }
-    }
-
     @Test
     void secondBackwardAddsIntoTheHeldInputGradient() {
         int[][] cases = {{2, 32, 8, 32, 1, 1}, {2, 64, 8, 64, 1, 2}, {2, 3, 9, 8, 2, 1}};

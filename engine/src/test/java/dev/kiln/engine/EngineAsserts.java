@@ -20,6 +20,18 @@ final class EngineAsserts {
     }
 
     /** Asserts shape and values (row-major) of {@code t} within {@code tol} (absolute and relative). */
+    /** {@code actual} holds exactly {@code expected}'s F32 values (raw bits), shape included. */
+    static void assertSameBits(String what, Tensor expected, Tensor actual) {
+        assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+        float[] e = expected.contiguous().toFloatArray();
+        float[] a = actual.contiguous().toFloatArray();
+        for (int i = 0; i < e.length; i++) {
+            int at = i;
+            assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(a[i]),
+                    () -> what + ": index " + at + " got " + a[at] + ", expected " + e[at]);
+        }
+    }
+
     static void assertValues(String what, Tensor t, int[] shape, double[] expected, double tol) {
         assertArrayEquals(shape, t.shape(), () -> what + ": shape " + Shape.str(t.shape()) + ", expected " + Shape.str(shape));
         assertClose(what + " " + Shape.str(shape), t.toDoubleArray(), expected, tol, tol);

@@ -1,5 +1,6 @@
 package dev.kiln.engine;
 
+import static dev.kiln.engine.EngineAsserts.assertSameBits;
 import static dev.kiln.engine.EngineAsserts.assertThrowsWith;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,17 +34,6 @@ class LinearOpTest {
         Tensor x3 = f64(g, 2, 3, 7);
         Tensor r3 = Tensors.uniform(g, DType.F64, -1, 1, 2, 3, 4);
         GradCheck.check("linearRelu [2,3,7]", in -> Functional.linearRelu(in[0], in[1], in[2]).mul(r3).sum(), x3, w, b);
-    }
-
-    private static void assertSameBits(String what, Tensor expected, Tensor actual) {
-        assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
-        float[] e = expected.contiguous().toFloatArray();
-        float[] a = actual.contiguous().toFloatArray();
-        for (int i = 0; i < e.length; i++) {
-            int at = i;
-            assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(a[i]),
-                    () -> what + ": index " + at + " got " + a[at] + ", expected " + e[at]);
-        }
     }
 
     private static void compareWithComposition(int batch, int in, int out, boolean relu) {
