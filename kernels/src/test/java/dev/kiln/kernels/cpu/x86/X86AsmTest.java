@@ -174,7 +174,8 @@ class X86AsmTest {
         assertEquals(0, a.size());
     }
 
-    private static boolean onPath(String tool) {
+    /** Whether an executable named {@code tool} is on PATH. */
+    static boolean onPath(String tool) {
         String path = System.getenv("PATH");
         if (path == null) {
             return false;
