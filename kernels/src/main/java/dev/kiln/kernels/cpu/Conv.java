@@ -88,19 +88,19 @@ public final class Conv {
     /**
      * {@code gx (=|+=) dL/dx} of {@link #conv2d}: as {@link #conv2dBackwardInput(float[], float[], float[], ConvGeom)},
      * adding to what {@code gx} holds when {@code accumulate} (a leaf's existing gradient, PyTorch's
-     * AccumulateGrad): {@link ConvDirect} adds each block while it is in L1; the other paths compute
-     * the gradient apart and add it. Either way {@code gx + dL/dx} with {@code dL/dx} computed as
-     * when writing, so the same bits as writing and then adding.
+     * AccumulateGrad): {@link ConvDirect} adds each block while it is in L1, {@link ConvRows} each
+     * row as it stores it; the lowered path computes the gradient apart and adds it. Either way
+     * {@code gx + dL/dx} with {@code dL/dx} computed as when writing, so the same bits as writing
+     * and then adding.
      */
     public static void conv2dBackwardInput(boolean accumulate, float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
-        if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(accumulate, gx, gy, w, g)) {
+        if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(accumulate, gx, gy, w, g)
+                || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(accumulate, gx, gy, w, g)) {
             return;
         }
         float[] out = accumulate ? new float[(int) g.xSize()] : gx;
-        if (!(ConvRows.suits(g) && ConvRows.conv2dBackwardInput(out, gy, w, g))) {
-            loweredInput(out, gy, w, g);
-        }
+        loweredInput(out, gy, w, g);
         if (accumulate) {
             Parallel.forRange(out.length, 1 << 14, 0L, (lo, hi) -> ConvLowering.addInto(gx, lo, out, lo, hi - lo));
         }

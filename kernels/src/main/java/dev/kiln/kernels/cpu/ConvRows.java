@@ -42,10 +42,11 @@ final class ConvRows {
     }
 
     /**
-     * {@code Conv.conv2dBackwardInput} (arguments checked, {@link #suits}). Returns false, doing
-     * nothing, when a padded gradient would not fit one array.
+     * {@code Conv.conv2dBackwardInput} (arguments checked, {@link #suits}), adding to what {@code gx}
+     * holds when {@code accumulate}. Returns false, doing nothing, when a padded gradient would not
+     * fit one array.
      */
-    static boolean conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
+    static boolean conv2dBackwardInput(boolean accumulate, float[] gx, float[] gy, float[] w, ConvGeom g) {
         int ocg = g.ocPerGroup();
         int cg = g.cPerGroup();
         int kh = g.kh();
@@ -89,8 +90,12 @@ final class ConvRows {
                         kernel(cp.k, gpad, cp.tap, y0 * cp.wp, cp.wp, wb, gi * wg + c0 / CH * cp.k * CH, s.tile);
                         for (int c = c0; c < Math.min(cg, c0 + CH); c++) {
                             for (int r = y0; r < Math.min(h, y0 + ROWS); r++) {
-                                FloatVector.fromArray(F, s.tile, ((c - c0) * ROWS + r - y0) * L)
-                                        .intoArray(gx, gxOff + c * plane + r * wd, row);
+                                int at = gxOff + c * plane + r * wd;
+                                FloatVector v = FloatVector.fromArray(F, s.tile, ((c - c0) * ROWS + r - y0) * L);
+                                if (accumulate) {
+                                    v = FloatVector.fromArray(F, gx, at, row).add(v);
+                                }
+                                v.intoArray(gx, at, row);
                             }
                         }
                     }

@@ -129,7 +129,7 @@ class ConvDirectTest {
                 for (int t : new int[]{1, 2, 3}) {
                     Parallel.setThreads(t);
                     float[] gx = nans(gxr.length);
-                    if (!ConvRows.suits(g) || !ConvRows.conv2dBackwardInput(gx, gy, w, g)) {
+                    if (!ConvRows.suits(g) || !ConvRows.conv2dBackwardInput(false, gx, gy, w, g)) {
                         continue;
                     }
                     assertClose("rows conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
@@ -192,7 +192,7 @@ class ConvDirectTest {
     /**
      * {@code Conv.conv2dBackwardInput(true, ...)} adds the gradient to what {@code gx} holds, the same
      * bits as writing it and adding: through {@link ConvDirect} (a second channel block, groups),
-     * {@link ConvRows} and the lowered path, for 1 and 2 threads; and close to the reference.
+     * {@link ConvRows} (adding per row) and the lowered path, for 1 and 2 threads; and close to the reference.
      */
     @Test
     void inputGradientAccumulates() {
