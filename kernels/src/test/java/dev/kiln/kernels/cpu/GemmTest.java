@@ -218,6 +218,40 @@ class GemmTest {
         }
     }
 
+    /**
+     * Up to MC rows, B is packed a strip at a time just before its tiles (it stays in L2); more
+     * rows pack the whole panel for all row blocks. Same packed values and tiles, so the first MC
+     * rows of a taller product have the bits of those rows alone (bias, tails, several KC slices).
+     */
+    @Test
+    void stripwisePackingHasTheBitsOfThePanel() {
+        int mc = GemmPacked.MC;
+        int saved = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            int[][] shapes = {{mc, 3 * NR + 5, KC + 7}, {mc - 3, NR - 1, 300}, {MR + 1, 2 * NR, 2 * KC + 1}};
+            for (int[] s : shapes) {
+                for (int t = 0; t < 4; t++) {
+                    boolean tA = (t & 2) != 0;
+                    boolean tB = (t & 1) != 0 || s[1] % 512 == 0;
+                    int m = s[0], n = s[1], k = s[2], tall = 2 * mc + 1;
+                    float[] a = TestArrays.randomFloats(rnd, tall * k);
+                    float[] b = TestArrays.randomFloats(rnd, k * n);
+                    float[] bias = TestArrays.randomFloats(rnd, n);
+                    float[] all = new float[tall * n];
+                    float[] top = new float[m * n];
+                    int lda = tA ? tall : k;
+                    Gemm.sgemmBias(t == 2, all, 0, n, tA, a, 0, lda, tB, b, 0, tB ? k : n, bias, 0, tall, n, k);
+                    Gemm.sgemmBias(t == 2, top, 0, n, tA, a, 0, lda, tB, b, 0, tB ? k : n, bias, 0, m, n, k);
+                    assertArrayEquals(Arrays.copyOf(all, m * n), top, "first " + m + " of " + tall + " rows: "
+                            + label(false, tA, tB, m, n, k));
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void multithreadedEqualsSingleThreaded() {
         // {1000, 300, 300} and {777, 37, 70}: rows split over threads that share the packed B (GemmSharedB)
