@@ -82,7 +82,7 @@ final class QGemmJit {
                 && JitCode.cpuHas("avx512f");
         if (ok) {
             try {
-                kernel(false, VnniGemmCode.MAX_MV, NR);
+                ok = selfCheck();
             } catch (RuntimeException | LinkageError e) {
                 ok = false;
             }
@@ -92,6 +92,28 @@ final class QGemmJit {
     }
 
     private QGemmJit() {
+    }
+
+    /** One 16-row, 1-column, 1-quad product against plain Java arithmetic. */
+    private static boolean selfCheck() {
+        byte[] a = new byte[64];
+        byte[] b = {-128, 127, -3, 5};
+        int[] c = new int[16];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (byte) (i * 29 + 200);
+        }
+        kernel(false, 1, 1, 1, 1, MemorySegment.ofArray(a), 0, MemorySegment.ofArray(b), 0, 4,
+                MemorySegment.ofArray(c), 0);
+        for (int r = 0; r < 16; r++) {
+            int want = 0;
+            for (int e = 0; e < 4; e++) {
+                want += (a[4 * r + e] & 0xff) * b[e];
+            }
+            if (c[r] != want) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether {@link QGemm} runs an {@code m x ? x k} problem here. */
