@@ -177,7 +177,8 @@ final class GemmSharedB {
                 int i0 = rowStart(r);
                 int mc = rowStart(r + 1) - i0;
                 GemmPack.packA(ap, transA, a, aOff, lda, i0, pc, mc, kc);
-                GemmPacked.macro(ap, panel, null, 0, 0, buf.tile, c, cOff + i0 * ldc + jc, ldc, mc, nc, kc, ep, 0);
+                GemmPacked.macro(ap, panel, null, 0, 0, buf.tile, c, cOff + i0 * ldc + jc, ldc, mc, nc, kc, ep, 0,
+                        GemmPacked.rowsFirst(m, n, kc));
                 blockDone.set(r, q + 1);
                 counters.incrementAndGet(base + FINISHED);
             }

@@ -135,6 +135,30 @@ class GemmTest {
         check(true, true, true, 513, 517, 300, 0, 7);
     }
 
+    /** Shallow slices into a C of 1 MB or more run the tiles along the rows of C (GemmPacked.rowsFirst). */
+    @Test
+    void tilesAlongTheRowsOfALargeC() {
+        assertTrue(GemmPacked.rowsFirst(517, 515, 65) && !GemmPacked.rowsFirst(517, 515, 129)
+                && !GemmPacked.rowsFirst(300, 784, 64));
+        check(true, true, false, 517, 515, 65, 1, 2);
+        check(false, false, true, 3 * GemmPacked.MC + 3, 1031, 2 * L + 3, 0, 1);
+        int saved = Parallel.threads();
+        try {
+            int m = 517, n = 2 * NR + 7 + 512, k = 64;
+            float[] a = TestArrays.randomFloats(rnd, m * k);
+            float[] b = TestArrays.randomFloats(rnd, k * n);
+            float[] one = new float[m * n];
+            float[] two = new float[m * n];
+            Parallel.setThreads(1);
+            Gemm.sgemm(false, one, 0, n, true, a, 0, m, false, b, 0, n, m, n, k);
+            Parallel.setThreads(2);
+            Gemm.sgemm(false, two, 0, n, true, a, 0, m, false, b, 0, n, m, n, k);
+            assertArrayEquals(one, two, "2 threads vs 1: " + label(false, true, false, m, n, k));
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void nanInOutputIsOverwritten() {
         int[][] shapes = {{300, 257, 300}, {3, 200, 40}, {200, 3, 40}, {1, 1, 1}, {MR + 1, NR + 1, KC + 1}};
