@@ -28,7 +28,7 @@ import java.util.Objects;
  * <p>How it runs. Where AVX512_VNNI code can run (Linux x86-64, native access enabled, the CPU
  * flags; {@code -Dkiln.int8.jit=false} turns it off), {@link QGemmJit}: {@code vpdpbusd}
  * micro-kernels generated as machine code at run time and called through the FFM linker, A packed
- * as unsigned bytes (64-row strips of k-quads, or 64-byte chunks of k for batches under 8 rows),
+ * as unsigned bytes (64-row strips of k-quads, or 64-byte chunks of k for batches under 12 rows),
  * B read in place, the zero point corrected with B's column sums. Otherwise the Vector API
  * kernels (no VNNI
  * instruction is reachable for a GEMM from Java through C2, see {@code QGemmKernel} for what was

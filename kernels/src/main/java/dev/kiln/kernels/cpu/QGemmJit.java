@@ -11,6 +11,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -31,8 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  * strips with B read in place, one broadcast quad per column and k-quad, and the column-major tile
  * goes through {@link QGemmKernel#transpose16} to {@link QGemmEpilogue#store}. Fewer rows (a
  * GEMV-like batch would waste most of 16 lanes) take {@link VnniGemmCode#dot}: lanes along k, 64
- * bytes of each of 6 columns of B per step against up to 4 rows of A (the row of ones for the
- * column sums riding along), 16 partial sums per output added up in Java. Where a column's last
+ * bytes of each of up to 6 columns of B per step against up to 7 rows of A (the row of ones for
+ * the column sums riding along), 16 partial sums per output added up in Java. Where a column's last
  * step would end past B's array, that column is read from a copy. Threads take disjoint column
  * (or row) ranges, so results do not depend on the thread count.
  *
@@ -60,7 +61,7 @@ final class QGemmJit {
     /** Set by tests only. */
     static volatile Mode mode = Mode.AUTO;
     /** Fewest rows for the lanes-along-rows kernel; fewer take the lanes-along-k one. */
-    static final int MIN_M = 8;
+    static final int MIN_M = 12;
 
     /** Rows per strip (4 vectors of 16 int32 lanes). */
     static final int MS = 64;
@@ -75,7 +76,7 @@ final class QGemmJit {
             FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
                     JAVA_LONG);
     /** Built kernels: {@code [dot ? 1 : 0][rows - 1][nr - 1]}. */
-    private static final MethodHandle[][][] KERNELS = new MethodHandle[2][VnniGemmCode.MAX_MV][NR];
+    private static final MethodHandle[][][] KERNELS = new MethodHandle[2][VnniGemmCode.MAX_DOT_ROWS][NR];
 
     static {
         boolean ok = JitCode.AVAILABLE && JitCode.cpuHas("avx512_vnni") && JitCode.cpuHas("avx512bw")
@@ -156,7 +157,8 @@ final class QGemmJit {
         long r = dot ? rows : 16L * rows;
         long stepBytes = dot ? 64 : 4;
         long lanes = dot ? 16 : 1;
-        if (rows < 1 || rows > VnniGemmCode.MAX_MV || nr < 1 || nr > NR || tiles < 1 || steps < 1 || ldb < 0
+        if (rows < 1 || rows > (dot ? VnniGemmCode.MAX_DOT_ROWS : VnniGemmCode.MAX_MV) || nr < 1
+                || nr > VnniGemmCode.maxNr(rows) || tiles < 1 || steps < 1 || ldb < 0
                 || ai < 0 || 4L * ai + steps * stepBytes * r > at.byteSize()
                 || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + stepBytes * steps > b.byteSize()
                 || ci < 0 || 4 * (ci + (long) tiles * nr * r * lanes) > cb.byteSize()) {
@@ -253,12 +255,13 @@ final class QGemmJit {
         long safeCols = lastSafe < 0 ? 0 : lastSafe / ldb + 1;
         int direct = (int) Math.max(0, Math.min(cols, safeCols - jb));
         int ms = 16 * rows;
-        int fullDirect = Math.min(cols / NR, direct / NR);
+        int w = VnniGemmCode.maxNr(rows);
+        int fullDirect = Math.min(cols / w, direct / w);
         if (fullDirect > 0) {
-            kernel(dot, rows, NR, fullDirect, steps, at, ai, bSeg, bOff + jb * ldb, ldb, cb, 0);
+            kernel(dot, rows, w, fullDirect, steps, at, ai, bSeg, bOff + jb * ldb, ldb, cb, 0);
         }
-        for (int c = fullDirect * NR; c < cols; c += NR) {
-            int nr = Math.min(NR, cols - c);
+        for (int c = fullDirect * w; c < cols; c += w) {
+            int nr = Math.min(w, cols - c);
             if (c + nr <= direct) {
                 kernel(dot, rows, nr, 1, steps, at, ai, bSeg, bOff + (jb + c) * ldb, ldb, cb, c * ms);
             } else {
@@ -288,12 +291,9 @@ final class QGemmJit {
         }
     }
 
+    /** The 16 partial sums of one dot-kernel accumulator. */
     private static int sum16(int[] v, int off) {
-        int s = 0;
-        for (int l = 0; l < 16; l++) {
-            s += v[off + l];
-        }
-        return s;
+        return IntVector.fromArray(IntVector.SPECIES_512, v, off).reduceLanes(VectorOperators.ADD);
     }
 
     /** A row of {@code k} ones in {@code kc} 64-byte chunks, zero past k. */
@@ -317,29 +317,31 @@ final class QGemmJit {
                         parallel ? Math.min(n, hi * NB) : n, k));
     }
 
-    /** All {@code m < MIN_M} rows, output columns {@code [j0, j1)}, on the calling thread. */
+    /**
+     * All {@code m < MIN_M} rows, output columns {@code [j0, j1)}, on the calling thread: the rows
+     * (and the row of ones when {@code z != 0}) in groups of up to {@code MAX_DOT_ROWS}, each group
+     * one pass over the block's columns of B.
+     */
     private static void blockFew(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                                  byte[] b, int bOff, int ldb, int m, int j0, int j1, int k) {
         QGemmBuffers buf = QGemmBuffers.get();
         int kc = (k + 63) / 64;
         int z = aUnsigned ? zpA : zpA + 128;
         int total = m + (z == 0 ? 0 : 1);
-        int g0 = Math.min(VnniGemmCode.MAX_MV, total);
-        int g1 = total - g0;
+        int gmax = VnniGemmCode.MAX_DOT_ROWS;
         int[] at = buf.packedA(16 * kc * total);
         for (int r = 0; r < total; r++) {
-            int base = r < g0 ? 0 : 16 * kc * g0;
-            int g = r < g0 ? g0 : g1;
-            int rr = r < g0 ? r : r - g0;
+            int first = r / gmax * gmax;
+            int g = Math.min(gmax, total - first);
             if (r < m) {
-                chunks(at, base, g, rr, a, aOff + r * lda, k, kc, !aUnsigned, false);
+                chunks(at, 16 * kc * first, g, r - first, a, aOff + r * lda, k, kc, !aUnsigned, false);
             } else {
-                chunks(at, base, g, rr, null, 0, k, kc, false, true);
+                chunks(at, 16 * kc * first, g, r - first, null, 0, k, kc, false, true);
             }
         }
         MemorySegment atSeg = MemorySegment.ofArray(at);
         MemorySegment bSeg = MemorySegment.ofArray(b);
-        int[] cb = buf.colTile(NB * 16 * VnniGemmCode.MAX_MV);
+        int[] cb = buf.colTile(NB * 16 * gmax);
         MemorySegment cbSeg = MemorySegment.ofArray(cb);
         int[] rb = buf.rowTile(MIN_M * NB);
         int[] colTerm = buf.colTerm(NB);
@@ -347,10 +349,9 @@ final class QGemmJit {
         java.util.Arrays.fill(rowTerm, 0, MIN_M, 0);
         for (int jb = j0; jb < j1; jb += NB) {
             int cols = Math.min(NB, j1 - jb);
-            for (int grp = 0; grp < (g1 > 0 ? 2 : 1); grp++) {
-                int g = grp == 0 ? g0 : g1;
-                int first = grp == 0 ? 0 : g0;
-                columns(true, g, kc, atSeg, grp == 0 ? 0 : 16 * kc * g0, b, bSeg, bOff, ldb, jb, cols, k, cbSeg, buf);
+            for (int first = 0; first < total; first += gmax) {
+                int g = Math.min(gmax, total - first);
+                columns(true, g, kc, atSeg, 16 * kc * first, b, bSeg, bOff, ldb, jb, cols, k, cbSeg, buf);
                 for (int c = 0; c < cols; c++) {
                     for (int r = 0; r < g; r++) {
                         int sum = sum16(cb, (c * g + r) * 16);

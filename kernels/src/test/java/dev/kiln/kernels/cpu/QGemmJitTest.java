@@ -41,7 +41,7 @@ class QGemmJitTest extends QGemmTest {
     @Test
     void blockingEdgesMatchReference() {
         SplittableRandom rnd = new SplittableRandom(11);
-        int[] ms = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 80, 129, 520};
+        int[] ms = {1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 63, 64, 65, 80, 129, 520};
         int[] ns = {1, 5, 6, 7, 47, 48, 49, 97};
         int[] ks = {1, 2, 3, 4, 5, 7, 63, 64, 65, 127, 128, 129, 259};
         int variant = 0;
@@ -73,7 +73,7 @@ class QGemmJitTest extends QGemmTest {
     void extremeValuesMatchReference() {
         for (int k : new int[] {1, 3, 4, 1023, 4099}) {
             for (boolean unsigned : new boolean[] {true, false}) {
-                for (int m : new int[] {3, 7, 65}) {
+                for (int m : new int[] {3, 7, 11, 65}) {
                 int n = 13;
                 byte[] a = new byte[m * k];
                 byte[] b = new byte[n * k];

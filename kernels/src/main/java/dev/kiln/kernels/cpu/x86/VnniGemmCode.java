@@ -6,12 +6,12 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * Machine code of the int8 GEMM micro-kernels on {@code vpdpbusd} (AVX512_VNNI), which multiplies
  * unsigned bytes of A by signed bytes of B and adds each group of 4 exact products into an int32
  * lane, wrapping, without saturation. Two kernels, both with {@code rows * nr <= 24} zmm
- * accumulators held in registers over all of k:
+ * accumulators ({@link #maxNr}) held in registers over all of k:
  * <ul>
  *   <li>{@link #gemm}: lanes along the rows of A. A tile of {@code 16*mv} rows ({@code mv <= 4}
  *       vectors) by {@code nr <= 6} columns, 4 k-steps per instruction: per k-quad, the packed
  *       quads of the rows times one broadcast quad of B per column.</li>
- *   <li>{@link #dot}: lanes along k, for a few rows ({@code mr <= 4}): per 64-byte chunk of k, a
+ *   <li>{@link #dot}: lanes along k, for a few rows ({@code mr <= 7}): per 64-byte chunk of k, a
  *       row of A times 64 bytes of each of {@code nr <= 6} columns of B; each accumulator holds
  *       16 partial sums that the caller adds up.</li>
  * </ul>
@@ -33,15 +33,22 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * (gemm) or {@code S = 64} and {@code L = 16} (dot); {@code steps, tiles >= 1}. The caller checks
  * all of it before the call.
  *
- * <p>Registers: accumulators {@code zmm0 ..} (column-major), A in {@code zmm24 ..}, B in
- * {@code zmm28-31} (rotating); {@code rax} and {@code r10} walk columns 0-2 and 3-5 of B,
+ * <p>Registers: accumulators {@code zmm0 ..} (column-major), A in {@code zmm24 ..}, B in the
+ * registers above A's, rotating; {@code rax} and {@code r10} walk columns 0-2 and 3-5 of B,
  * {@code r11} walks A, {@code rbx} (saved) counts steps, {@code r9} tiles.
  */
 public final class VnniGemmCode {
-    /** Most vectors of rows of {@link #gemm}, and rows of {@link #dot}. */
+    /** Most vectors of rows of {@link #gemm}. */
     public static final int MAX_MV = 4;
+    /** Most rows of {@link #dot} (one register is left for B). */
+    public static final int MAX_DOT_ROWS = 7;
     /** Most columns. */
     public static final int MAX_NR = 6;
+
+    /** Most columns with {@code rows} vectors (gemm) or rows (dot): at most 24 accumulators. */
+    public static int maxNr(int rows) {
+        return Math.min(MAX_NR, 24 / rows);
+    }
 
     private VnniGemmCode() {
     }
@@ -57,9 +64,10 @@ public final class VnniGemmCode {
     }
 
     private static byte[] build(int rows, int nr, boolean dot) {
-        if (rows < 1 || rows > MAX_MV || nr < 1 || nr > MAX_NR) {
-            throw new IllegalArgumentException("VnniGemmCode: expected rows in [1, " + MAX_MV + "] and nr in [1, "
-                    + MAX_NR + "], got " + rows + " and " + nr);
+        int maxRows = dot ? MAX_DOT_ROWS : MAX_MV;
+        if (rows < 1 || rows > maxRows || nr < 1 || nr > maxNr(rows)) {
+            throw new IllegalArgumentException("VnniGemmCode: expected rows in [1, " + maxRows + "] and nr in [1, "
+                    + "min(6, 24 / rows)], got " + rows + " and " + nr);
         }
         final int a = RDI, b = RSI, ldb = RDX, c = RCX, steps = R8, tiles = R9;
         final int col0 = RAX, col3 = R10, ap = R11, count = RBX;
@@ -97,7 +105,7 @@ public final class VnniGemmCode {
                 x.vpdpbusdMem(j, 24, col);
                 continue;
             }
-            int bz = 28 + j % 4;
+            int bz = 24 + rows + j % (8 - rows);
             if (dot) {
                 x.vmovdqu8Load(bz, col);
             } else {

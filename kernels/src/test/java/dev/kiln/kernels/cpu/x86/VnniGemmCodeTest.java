@@ -21,12 +21,14 @@ import org.junit.jupiter.api.Test;
  * compute is checked by running them ({@code QGemmJitTest}).
  */
 class VnniGemmCodeTest {
-    private static final int[][] VARIANTS = {{1, 1}, {4, 6}, {2, 5}, {3, 3}};
+    private static final int[][] VARIANTS = {{1, 1}, {4, 6}, {2, 5}, {3, 3}, {5, 4}, {7, 3}, {6, 4}};
 
     @Test
     void frameAndExit() {
         for (int[] v : VARIANTS) {
-            for (byte[] code : List.of(VnniGemmCode.gemm(v[0], v[1]), VnniGemmCode.dot(v[0], v[1]))) {
+            List<byte[]> codes = v[0] > VnniGemmCode.MAX_MV ? List.of(VnniGemmCode.dot(v[0], v[1]))
+                    : List.of(VnniGemmCode.gemm(v[0], v[1]), VnniGemmCode.dot(v[0], v[1]));
+            for (byte[] code : codes) {
                 String hex = HexFormat.of().formatHex(code);
                 assertTrue(hex.startsWith("53"), "push rbx first: " + hex.substring(0, 8));
                 assertTrue(hex.endsWith("5bc5f877c3"), "pop rbx; vzeroupper; ret last");
@@ -34,6 +36,8 @@ class VnniGemmCodeTest {
         }
         assertThrows(IllegalArgumentException.class, () -> VnniGemmCode.gemm(5, 1));
         assertThrows(IllegalArgumentException.class, () -> VnniGemmCode.dot(1, 7));
+        assertThrows(IllegalArgumentException.class, () -> VnniGemmCode.dot(8, 1));
+        assertThrows(IllegalArgumentException.class, () -> VnniGemmCode.dot(5, 5));
     }
 
     @Test
@@ -43,6 +47,9 @@ class VnniGemmCodeTest {
         try {
             for (int[] v : VARIANTS) {
                 for (boolean dot : new boolean[] {false, true}) {
+                    if (!dot && v[0] > VnniGemmCode.MAX_MV) {
+                        continue;
+                    }
                     String what = (dot ? "dot" : "gemm") + "(" + v[0] + ", " + v[1] + ")";
                     Files.write(bin, dot ? VnniGemmCode.dot(v[0], v[1]) : VnniGemmCode.gemm(v[0], v[1]));
                     Process p = new ProcessBuilder("objdump", "-D", "-b", "binary", "-m", "i386:x86-64", bin.toString())
