@@ -144,16 +144,7 @@ class GemmTest {
         check(false, false, true, 3 * GemmPacked.MC + 3, 1031, 2 * L + 3, 0, 1);
         int saved = Parallel.threads();
         try {
-            int m = 517, n = 2 * NR + 7 + 512, k = 64;
-            float[] a = TestArrays.randomFloats(rnd, m * k);
-            float[] b = TestArrays.randomFloats(rnd, k * n);
-            float[] one = new float[m * n];
-            float[] two = new float[m * n];
-            Parallel.setThreads(1);
-            Gemm.sgemm(false, one, 0, n, true, a, 0, m, false, b, 0, n, m, n, k);
-            Parallel.setThreads(2);
-            Gemm.sgemm(false, two, 0, n, true, a, 0, m, false, b, 0, n, m, n, k);
-            assertArrayEquals(one, two, "2 threads vs 1: " + label(false, true, false, m, n, k));
+            assertThreadsKeepBits(false, true, false, 517, 2 * NR + 7 + 512, 64, 2);
         } finally {
             Parallel.setThreads(saved);
         }
@@ -285,21 +276,7 @@ class GemmTest {
         try {
             for (int[] s : shapes) {
                 for (int t = 0; t < 4; t++) {
-                    boolean tA = (t & 2) != 0;
-                    boolean tB = (t & 1) != 0;
-                    int m = s[0], n = s[1], k = s[2];
-                    float[] a = TestArrays.randomFloats(rnd, m * k);
-                    float[] b = TestArrays.randomFloats(rnd, k * n);
-                    float[] one = new float[m * n];
-                    float[] two = new float[m * n];
-                    Parallel.setThreads(1);
-                    Gemm.sgemm(false, one, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
-                    Parallel.setThreads(2);
-                    for (int rep = 0; rep < 2; rep++) {
-                        Gemm.sgemm(false, two, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
-                        assertArrayEquals(one, two, "2 threads vs 1 (threads own disjoint parts of C): "
-                                + label(false, tA, tB, m, n, k));
-                    }
+                    assertThreadsKeepBits(false, (t & 2) != 0, (t & 1) != 0, s[0], s[1], s[2], 2, 2);
                 }
             }
             Parallel.setThreads(2);
@@ -307,6 +284,25 @@ class GemmTest {
             checkBatched(true, false, true, 2, 200, 220, 130, true, false);
         } finally {
             Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * C (=|+=) op(A) op(B) from the same random C on 1 thread and then on each of {@code threads}
+     * in turn, bit for bit the same (threads own disjoint parts of C; leaves the thread count set).
+     */
+    private void assertThreadsKeepBits(boolean acc, boolean tA, boolean tB, int m, int n, int k, int... threads) {
+        float[] a = TestArrays.randomFloats(rnd, m * k);
+        float[] b = TestArrays.randomFloats(rnd, k * n);
+        float[] start = TestArrays.randomFloats(rnd, m * n);
+        float[] one = start.clone();
+        Parallel.setThreads(1);
+        Gemm.sgemm(acc, one, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
+        for (int t : threads) {
+            Parallel.setThreads(t);
+            float[] many = start.clone();
+            Gemm.sgemm(acc, many, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
+            assertArrayEquals(one, many, t + " threads vs 1: " + label(acc, tA, tB, m, n, k));
         }
     }
 
@@ -327,21 +323,7 @@ class GemmTest {
             int[][] shapes = {{GemmPacked.MC + 2 * MR + 5, nc + 7, 2 * KC + 1}, {5 * MR + 3, 2 * nc + NR + 1, KC + 3}};
             for (int[] s : shapes) {
                 for (int t = 0; t < 4; t++) {
-                    boolean tA = (t & 2) != 0;
-                    boolean tB = (t & 1) != 0;
-                    int m = s[0], n = s[1], k = s[2];
-                    float[] a = TestArrays.randomFloats(rnd, m * k);
-                    float[] b = TestArrays.randomFloats(rnd, k * n);
-                    float[] one = TestArrays.randomFloats(rnd, m * n);
-                    float[] start = one.clone();
-                    Parallel.setThreads(1);
-                    Gemm.sgemm(t == 1, one, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
-                    for (int threads = 2; threads <= 3; threads++) {
-                        Parallel.setThreads(threads);
-                        float[] many = start.clone();
-                        Gemm.sgemm(t == 1, many, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
-                        assertArrayEquals(one, many, threads + " threads vs 1: " + label(t == 1, tA, tB, m, n, k));
-                    }
+                    assertThreadsKeepBits(t == 1, (t & 2) != 0, (t & 1) != 0, s[0], s[1], s[2], 2, 3);
                 }
             }
         } finally {
