@@ -49,6 +49,13 @@ final class TorchPeer implements AutoCloseable {
             // kernels for this CPU (OPENBLAS_CORETYPE would force narrower ones), and OpenMP workers
             // sleep between parallel regions instead of spinning against OpenBLAS's threads.
             pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+            // glibc malloc keeps freed blocks instead of handing them back to the OS: else, by its
+            // dynamic mmap and trim thresholds, a case's MB-sized buffers (conv outputs, oneDNN's
+            // reorders) were page-faulted in afresh on some calls and not others, and the peer's time
+            // for one case swung with allocation history (conv 32->64 16x16 b64, 1 thread, CPU time:
+            // 24-32 ms in one process, 10.7-11.1 with this).
+            pb.environment().put("MALLOC_MMAP_THRESHOLD_", "1073741824");
+            pb.environment().put("MALLOC_TRIM_THRESHOLD_", "1073741824");
             pb.environment().remove("OPENBLAS_CORETYPE");
             pb.environment().remove("OPENBLAS_L2_SIZE");
             pb.redirectError(ProcessBuilder.Redirect.INHERIT);
