@@ -43,7 +43,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Linear (parameters, quantize, GEMM) 205-228 us. With {@code zpA = 0} (no column sums) 172-205
  * us, 70-75% of a bare 24-chain {@code vpdpbusd} loop in the same process (930-945 GOP/s, the
  * bench's int8 peak {@code Peak.int8Vnni}); the rest is packing, the transposes and the epilogue.
- * Batch 1: 18-20 us against 38-46 us.
+ * Batches 1, 4, 8, 11: 17-20, 26, 54, 66 us against 37-46, 75-91, 131, 181 us.
  *
  * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing
  * avx512_vnni and avx512bw, and no {@code -Dkiln.int8.jit=false}; otherwise {@link QGemm} keeps its
