@@ -28,8 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  * correlation, with the weight flipped in both kernel axes and its channel axes swapped (stride 1,
  * input width a multiple of 8).
  * <li>{@link #conv2dBackwardWeight}: {@code gwT[(ci*kh + a)*kw + b, o] = sum_{n,q} xs[n, pos[q] +
- * a*dh*wp + b*dw, ci] * gy[n, o, q]} with {@code xs} the padded images channels-last: 8 consecutive
- * input channels of one tap (tile rows {@code kh*kw} rows apart) by {@code NR} output channels,
+ * a*dh*wp + b*dw, ci] * gy[n, o, q]} with {@code xs} the padded images in blocks of 8 channels
+ * ({@link #blocked}): 8 consecutive input channels of one tap (tile rows {@code kh*kw} rows apart) by
+ * {@code NR} output channels,
  * summed over the images and positions of each part of the batch ({@link ConvParts}), then over the
  * parts in order; {@code gwT}'s rows are in the weight's own order, so {@code gw} is its transpose
  * (8x8 register transposes; a scalar gather per element took 3-5% of the 64 -> 128 pass).
@@ -211,7 +212,7 @@ final class ConvDirect {
         int[] idx = new int[images * p];
         for (int li = 0; li < images; li++) {
             for (int q = 0; q < p; q++) {
-                idx[li * p + q] = (li * plane + cp.pos[q]) * cg;
+                idx[li * p + q] = li * plane * cg + cp.pos[q] * ROWS;
             }
         }
         int kk = g.kh() * g.kw();
@@ -232,7 +233,7 @@ final class ConvDirect {
                 for (int gi = 0; gi < groups; gi++) {
                     for (int first = start; first < end; first += images) {
                         int count = Math.min(images, end - first);
-                        channelsLast(xs, x, g, cp, gi, first, count);
+                        blocked(xs, x, g, cp, gi, first, count);
                         for (int j0 = 0; j0 < ocg; j0 += NR) {
                             weightTiles(first > start, gwT, part * size + gi * ocg * cp.k, ocg, cg, xs, s.bp, idx, g,
                                     cp, gy, gi, j0, first, count, tiles, gbT, part * oc + gi * ocg + j0);
@@ -267,7 +268,7 @@ final class ConvDirect {
 
     /**
      * The {@code tiles} tiles of column block {@code j0} of {@code gwT} (from {@code off}, rows of
-     * {@code ocg}) over images {@code [first, first+count)}, whose channels-last padded images are
+     * {@code ocg}) over images {@code [first, first+count)}, whose padded images ({@link #blocked}) are
      * in {@code xs}, added to what is there when {@code acc}: the positions in slices of at most
      * {@link #KC}, the output gradient packed per slice into {@code bp}; each slice's column sums
      * added to {@code gb[gbOff, gbOff + NR)} when {@code gb} is not null.
@@ -298,7 +299,7 @@ final class ConvDirect {
             for (int t = 0; t < tiles; t++) {
                 int ab = t / cpr;
                 int ci0 = (t % cpr) * ROWS;
-                int base = ((ab / g.kw()) * g.dh() * cp.wp + (ab % g.kw()) * g.dw()) * cg + ci0;
+                int base = ci0 * cp.hp * cp.wp + ((ab / g.kw()) * g.dh() * cp.wp + (ab % g.kw()) * g.dw()) * ROWS;
                 ConvMicro.kernel(r1 - r0, xs, idx, r0, base, bp, 0, gwT, off + (ci0 * kk + ab) * ocg + j0,
                         kk * ocg, load);
             }
@@ -325,17 +326,24 @@ final class ConvDirect {
     }
 
     /**
-     * {@code xs[((li*hp + ph + y)*wp + pw + x)*cg + ci] = x[first + li, gi*cg + ci, y, x]} for the
-     * {@code count} images; the padding is left as it is (zero).
+     * {@code xs[((li*cg/8 + ci/8)*hp*wp + (ph + y)*wp + pw + x)*8 + ci%8] = x[first + li, gi*cg + ci, y, x]}
+     * for the {@code count} images: padded planes in blocks of 8 channels, a position's 8 channels
+     * consecutive (the tiles' 8 broadcast values), so the transposes write whole lines and a tile
+     * reads its positions' channels from consecutive 32-byte runs; the padding is left as it is
+     * (zero). (Fully channels-last, a position's {@code cg} channels together, the transposes wrote
+     * 32 bytes every {@code 4*cg}.)
      */
-    private static void channelsLast(float[] xs, float[] x, ConvGeom g, ConvPacked cp, int gi, int first, int count) {
+    private static void blocked(float[] xs, float[] x, ConvGeom g, ConvPacked cp, int gi, int first, int count) {
         int cg = g.cPerGroup();
         int hw = g.h() * g.w();
+        int plane = cp.hp * cp.wp;
         for (int li = 0; li < count; li++) {
             int src = (first + li) * g.c() * hw + gi * cg * hw;
-            for (int r = 0; r < g.h(); r++) {
-                int dst = ((li * cp.hp + cp.ph + r) * cp.wp + cp.pw) * cg;
-                transpose(xs, dst, cg, x, src + r * g.w(), hw, cg, g.w());
+            for (int c0 = 0; c0 < cg; c0 += ROWS) {
+                int dst = (li * cg + c0) * plane + (cp.ph * cp.wp + cp.pw) * ROWS;
+                for (int r = 0; r < g.h(); r++) {
+                    transpose(xs, dst + r * cp.wp * ROWS, ROWS, x, src + c0 * hw + r * g.w(), hw, ROWS, g.w());
+                }
             }
         }
     }
@@ -367,7 +375,7 @@ final class ConvDirect {
         return b;
     }
 
-    /** Per-thread buffers: padded image (or channels-last images), transposed output, packed B slice; grown on demand. */
+    /** Per-thread buffers: padded image (or images in channel blocks), transposed output, packed B slice; grown on demand. */
     private static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
         final ConvPad pad = new ConvPad();
