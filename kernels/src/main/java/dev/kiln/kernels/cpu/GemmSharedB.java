@@ -36,7 +36,14 @@ final class GemmSharedB {
     /** Each chunk (one a thread) runs one thread's share; claimed chunks, so none waits for a late thread. */
     private static final Parallel.RangeBody WORK = (lo, hi) -> {
         for (int i = lo; i < hi; i++) {
-            INSTANCE.work();
+            try {
+                INSTANCE.work();
+            } catch (RuntimeException | Error e) {
+                if (INSTANCE.failure == null) {
+                    INSTANCE.failure = e;
+                }
+                throw e;
+            }
         }
     };
 
@@ -48,6 +55,8 @@ final class GemmSharedB {
     private AtomicIntegerArray counters = new AtomicIntegerArray(0);
     /** Per row block, how many panels it has finished (its next {@code KC} slice waits for that). */
     private AtomicIntegerArray blockDone = new AtomicIntegerArray(0);
+    /** What a thread of this product threw, if any: the others stop waiting for its claimed work. */
+    private volatile Throwable failure;
 
     private boolean acc;
     private float[] c;
@@ -125,6 +134,7 @@ final class GemmSharedB {
                 s.blockDone.set(i, 0);
             }
         }
+        s.failure = null;
         Parallel.forRange(threads, 1, 0, WORK);
     }
 
@@ -188,10 +198,14 @@ final class GemmSharedB {
     /**
      * Waits until {@code v[i] >= target}: work that a running thread has claimed, a few to a
      * thousand microseconds. Plain volatile reads, as Parallel's spins (PAUSE made this VM
-     * deschedule the CPU); a long wait (the other thread lost its core) yields.
+     * deschedule the CPU); a long wait (the other thread lost its core) yields. Stops with an
+     * exception if a thread of this product has failed (its claimed work will never be done).
      */
-    private static void await(AtomicIntegerArray v, int i, int target) {
+    private void await(AtomicIntegerArray v, int i, int target) {
         for (int spins = 0; v.get(i) < target; spins++) {
+            if (failure != null) {
+                throw new IllegalStateException("GEMM: another thread of this product failed", failure);
+            }
             if (spins >= 1 << 20) {
                 Thread.yield();
             }

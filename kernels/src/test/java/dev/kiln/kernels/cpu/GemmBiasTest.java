@@ -88,7 +88,7 @@ class GemmBiasTest {
             check(false, false, true, 300, 64, 200);
             check(true, true, false, 700, 40, 100);
             check(true, false, true, 3, 2000, 300);
-            check(true, false, false, 2 * GemmPacked.MC + 5, GemmPacked.NC + NR + 1, KC + 5);
+            check(true, false, false, 4 * MR + 3, GemmPacked.NC + NR + 1, KC + 5);
             check(false, true, true, 3 * MR, GemmPacked.NC + 3, 2 * KC + 1);
         } finally {
             Parallel.setThreads(saved);
