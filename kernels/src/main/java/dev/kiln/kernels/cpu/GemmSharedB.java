@@ -53,7 +53,13 @@ final class GemmSharedB {
     /** The two packed B panels (grown on demand, kept); panel {@code q} goes to {@code bp[q & 1]}. */
     private final float[][] bp = {new float[0], new float[0]};
     private AtomicIntegerArray counters = new AtomicIntegerArray(0);
-    /** Per row block, how many panels it has finished (its next {@code KC} slice waits for that). */
+    /**
+     * Per row block, the panels up to which it is done (its next {@code KC} slice waits for the
+     * previous one). Only panels {@code q} and {@code q + 1} can be in progress together (panel
+     * {@code q + 2} reuses {@code q}'s buffer), so when a block's count is at least {@code q}, its
+     * slice of panel {@code q - 1} is done: a later panel's slice can only have set it once panel
+     * {@code q - 1} was all done.
+     */
     private AtomicIntegerArray blockDone = new AtomicIntegerArray(0);
     /** What a thread of this product threw, if any: the others stop waiting for its claimed work. */
     private volatile Throwable failure;
@@ -189,7 +195,9 @@ final class GemmSharedB {
                 GemmPack.packA(ap, transA, a, aOff, lda, i0, pc, mc, kc);
                 GemmPacked.macro(ap, panel, null, 0, 0, buf.tile, c, cOff + i0 * ldc + jc, ldc, mc, nc, kc, ep, 0,
                         GemmPacked.rowsFirst(m, n, kc));
-                blockDone.set(r, q + 1);
+                // Not a plain set: the next column panel's block r (no earlier slice to wait for)
+                // may finish before this one on a thread that kept its core, and must not be undone.
+                blockDone.accumulateAndGet(r, q + 1, Math::max);
                 counters.incrementAndGet(base + FINISHED);
             }
         }
