@@ -2,9 +2,6 @@ package dev.kiln.kernels.cpu;
 
 import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
-import static dev.kiln.kernels.cpu.GemmPacked.KC;
-import static dev.kiln.kernels.cpu.GemmPacked.MC;
-import static dev.kiln.kernels.cpu.GemmPacked.NC;
 
 import dev.kiln.kernels.Parallel;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -82,6 +79,9 @@ final class GemmSharedB {
     private int m;
     private int n;
     private int k;
+    private int ncMax;
+    private int kcMax;
+    private int mcMax;
     private int kPanels;
     private int panels;
     private int strips;
@@ -97,7 +97,21 @@ final class GemmSharedB {
     static void gemm(int threads, boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff,
                      int lda, boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
                      int m, int n, int k) {
+        gemm(GemmPacked.NC, GemmPacked.KC, GemmPacked.MC, threads, acc, c, cOff, ldc, transA, a, aOff, lda, transB, b,
+                bOff, ldb, bias, bo, relu, m, n, k);
+    }
+
+    /**
+     * {@link #gemm} with panels of {@code kcMax x ncMax} and row blocks of at most {@code mcMax}
+     * rows (multiples of {@code NR} and {@code MR}): tests take small ones, to cross many panels.
+     */
+    static void gemm(int ncMax, int kcMax, int mcMax, int threads, boolean acc, float[] c, int cOff, int ldc, boolean transA, float[] a, int aOff,
+                     int lda, boolean transB, float[] b, int bOff, int ldb, float[] bias, int bo, boolean relu,
+                     int m, int n, int k) {
         GemmSharedB s = INSTANCE;
+        s.ncMax = ncMax;
+        s.kcMax = kcMax;
+        s.mcMax = mcMax;
         s.acc = acc;
         s.c = c;
         s.cOff = cOff;
@@ -116,11 +130,11 @@ final class GemmSharedB {
         s.m = m;
         s.n = n;
         s.k = k;
-        s.kPanels = (k + KC - 1) / KC;
-        s.panels = (n + NC - 1) / NC * s.kPanels;
-        s.strips = (Math.min(n, NC) + NR - 1) / NR;
-        s.blocks = blocks((m + MR - 1) / MR, threads);
-        int size = s.strips * NR * Math.min(k, KC);
+        s.kPanels = (k + kcMax - 1) / kcMax;
+        s.panels = (n + ncMax - 1) / ncMax * s.kPanels;
+        s.strips = (Math.min(n, ncMax) + NR - 1) / NR;
+        s.blocks = blocks((m + MR - 1) / MR, mcMax / MR, threads);
+        int size = s.strips * NR * Math.min(k, kcMax);
         for (int i = 0; i < Math.min(2, s.panels); i++) {
             if (s.bp[i].length < size) {
                 s.bp[i] = new float[size];
@@ -145,12 +159,11 @@ final class GemmSharedB {
     }
 
     /**
-     * Row blocks for {@code units} strips of {@code MR} rows: at most {@code MC} rows each, a
+     * Row blocks for {@code units} strips of {@code MR} rows: at most {@code perBlock} strips each, a
      * multiple of {@code threads} in number where there are enough strips (even shares when the
      * threads run at the same speed).
      */
-    static int blocks(int units, int threads) {
-        int perBlock = MC / MR;
+    static int blocks(int units, int perBlock, int threads) {
         int blocks = (units + perBlock - 1) / perBlock;
         return Math.min(units, (blocks + threads - 1) / threads * threads);
     }
@@ -164,12 +177,12 @@ final class GemmSharedB {
     /** One thread's share: claims strips and row blocks, panel after panel, until none is left. */
     private void work() {
         GemmPack.Buffers buf = GemmPack.Buffers.get();
-        float[] ap = buf.a(Math.min(KC, k) * MC);
+        float[] ap = buf.a(Math.min(kcMax, k) * mcMax);
         for (int q = 0; q < panels; q++) {
-            int jc = q / kPanels * NC;
-            int pc = q % kPanels * KC;
-            int nc = Math.min(NC, n - jc);
-            int kc = Math.min(KC, k - pc);
+            int jc = q / kPanels * ncMax;
+            int pc = q % kPanels * kcMax;
+            int nc = Math.min(ncMax, n - jc);
+            int kc = Math.min(kcMax, k - pc);
             int base = q * COUNTERS;
             float[] panel = bp[q & 1];
             int panelStrips = (nc + NR - 1) / NR;
