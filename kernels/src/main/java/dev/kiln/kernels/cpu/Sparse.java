@@ -216,7 +216,9 @@ public final class Sparse {
      * stores (206 + 16 us): the hand-off and the balance cost nothing left to measure. Starting the
      * pieces on 64-byte lines of y (no line of y written by both threads) measured the same
      * (122-123 / 73-76 us in the same minute). The rest is the pack each thread repeats: sharing
-     * it is what cost 34 us.
+     * it is what cost 34 us. Nor would splitting the batch between the threads (each packing and
+     * computing 32 lanes) pay: one thread at batch 32 took 140 us against 231 at 64 (90%, same
+     * minute), so each of two threads would take about 140 against 119-127 with homes.
      */
     private static void homeAndSteal(Strips strips, int parts, int[] ptr, int perEntry) {
         int units = ptr.length - 1;
@@ -474,6 +476,9 @@ public final class Sparse {
      * {@code panel[pb + c*TILE + t] = x[xOff + t*ldx + c]} for {@code t < rows}, {@code c < cols}:
      * reads along rows of x, writing {@link #TRANSPOSE_COLS} rows of the panel at a time (rows of x
      * often lie a power of two apart, so reading down a column of x would keep hitting one cache set).
+     * 64x1024, min of 200 x 10 calls, measured against this (8-10 us) and dropped: 16 columns at a
+     * time down all rows (each line of x used whole, each panel row written whole) 19-22 us; 16
+     * rows at a time (whole 64-byte panel lines per pass) 13 us.
      */
     private static void packTransposed(float[] panel, int pb, float[] x, int xOff, int ldx, int rows, int cols) {
         int done = GemmPack.transposeRows(panel, pb, TILE, x, xOff, ldx, rows, cols);
