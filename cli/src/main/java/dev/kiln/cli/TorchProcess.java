@@ -70,6 +70,11 @@ final class TorchProcess implements AutoCloseable {
         pb.environment().put("MKL_NUM_THREADS", n);
         pb.environment().put("OPENBLAS_NUM_THREADS", n);
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        // glibc malloc keeps freed blocks instead of returning them to the OS, as the bench's torch
+        // peer does (TorchPeer): otherwise MB-sized activations can be page-faulted in afresh on
+        // some steps and not others, and PyTorch's time depends on its allocation history.
+        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "1073741824");
+        pb.environment().put("MALLOC_TRIM_THRESHOLD_", "1073741824");
         pb.environment().remove("OPENBLAS_CORETYPE");
         pb.environment().remove("OPENBLAS_L2_SIZE");
         Process process = null;
