@@ -333,10 +333,11 @@ final class QGemmJit {
         for (int r = 0; r < total; r++) {
             int first = r / gmax * gmax;
             int g = Math.min(gmax, total - first);
+            int base = 16 * kc * first + 16 * (r - first);
             if (r < m) {
-                chunks(at, 16 * kc * first, g, r - first, a, aOff + r * lda, k, kc, !aUnsigned, false);
+                chunks(at, base, 16 * g, a, aOff + r * lda, k, kc, !aUnsigned, false);
             } else {
-                chunks(at, 16 * kc * first, g, r - first, null, 0, k, kc, false, true);
+                chunks(at, base, 16 * g, null, 0, k, kc, false, true);
             }
         }
         MemorySegment atSeg = MemorySegment.ofArray(at);
@@ -371,18 +372,24 @@ final class QGemmJit {
     }
 
     /**
-     * Row {@code r} of a group of {@code g} rows packed for the dot kernel: chunk {@code p} at int
-     * {@code base + (p*g + r)*16}; the bytes of {@code src[sOff : sOff+k]} ({@code flip} adding 128),
-     * or ones with {@code ones}, zero past k.
+     * The bytes of {@code src[sOff : sOff+k]} ({@code flip} adding 128), or ones with {@code ones},
+     * in {@code kc} 64-byte chunks, zero past k: chunk {@code p} at int {@code base + p*stride}. With
+     * {@code stride} 16 that is one row's k-quads in order (the strip packing's rows); with
+     * {@code 16*g} one row of a group of {@code g} rows interleaved per chunk (the dot kernel's A).
      */
-    private static void chunks(int[] dst, int base, int g, int r, byte[] src, int sOff, int k, int kc, boolean flip,
+    private static void chunks(int[] dst, int base, int stride, byte[] src, int sOff, int k, int kc, boolean flip,
                                boolean ones) {
         byte bias = flip ? (byte) 0x80 : 0;
-        for (int p = 0; p < kc; p++) {
+        int full = ones ? 0 : k / 64;
+        for (int p = 0; p < full; p++) {
+            ByteVector.fromArray(B64, src, sOff + 64 * p).lanewise(VectorOperators.XOR, bias).reinterpretAsInts()
+                    .intoArray(dst, base + p * stride);
+        }
+        for (int p = full; p < kc; p++) {
             VectorMask<Byte> in = B64.indexInRange(64 * p, k);
             ByteVector v = ones ? ByteVector.broadcast(B64, (byte) 1).blend(0, in.not())
                     : ByteVector.fromArray(B64, src, sOff + 64 * p, in).lanewise(VectorOperators.XOR, bias, in);
-            v.reinterpretAsInts().intoArray(dst, base + (p * g + r) * 16);
+            v.reinterpretAsInts().intoArray(dst, base + p * stride);
         }
     }
 
@@ -399,7 +406,7 @@ final class QGemmJit {
             int ms = Math.min(MS, (rows - s * MS + 15) / 16 * 16);
             for (int r = 0; r < 16; r++) {
                 if (g + r < rows) {
-                    quads(wide, r * kqPad, a, aOff + (g + r) * lda, k, kqPad, !aUnsigned);
+                    chunks(wide, r * kqPad, 16, a, aOff + (g + r) * lda, k, kqPad / 16, !aUnsigned, false);
                 } else {
                     java.util.Arrays.fill(wide, r * kqPad, (r + 1) * kqPad, 0);
                 }
@@ -408,22 +415,6 @@ final class QGemmJit {
             for (int q0 = 0; q0 < kqPad; q0 += 16) {
                 QGemmKernel.transpose16(wide, q0, kqPad, at, strip + q0 * ms, ms);
             }
-        }
-    }
-
-    /** {@code src[sOff : sOff+k]} as 4-byte quads into {@code dst[dOff : dOff+kqPad]}, zero past k, {@code flip} adding 128. */
-    private static void quads(int[] dst, int dOff, byte[] src, int sOff, int k, int kqPad, boolean flip) {
-        byte bias = flip ? (byte) 0x80 : 0;
-        int full = k & -64;
-        int p = 0;
-        for (; p < full; p += 64) {
-            ByteVector.fromArray(B64, src, sOff + p).lanewise(VectorOperators.XOR, bias).reinterpretAsInts()
-                    .intoArray(dst, dOff + p / 4);
-        }
-        for (; p < 4 * kqPad; p += 64) {
-            VectorMask<Byte> in = B64.indexInRange(p, k);
-            ByteVector.fromArray(B64, src, sOff + p, in).lanewise(VectorOperators.XOR, bias, in).reinterpretAsInts()
-                    .intoArray(dst, dOff + p / 4);
         }
     }
 }

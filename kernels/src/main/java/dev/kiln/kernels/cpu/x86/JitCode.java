@@ -119,7 +119,8 @@ public final class JitCode {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("flags")) {
                     int colon = line.indexOf(':');
-                    return Set.of(line.substring(colon + 1).trim().split("\\s+"));
+                    // copyOf, not of: a repeated flag must not throw (and turn every flag off)
+                    return Set.copyOf(java.util.Arrays.asList(line.substring(colon + 1).trim().split("\\s+")));
                 }
             }
         } catch (IOException | RuntimeException e) {
