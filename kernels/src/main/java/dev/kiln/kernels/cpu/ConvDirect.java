@@ -60,13 +60,26 @@ final class ConvDirect {
      * JVM on the shared machine: 64 -> 128 at 8x8 3.21-3.46 vs 3.39-3.52 ms; 32 -> 64 at 16x16
      * 3.34-3.94 vs 3.53-4.11 ms, faster in 8 of 9 rounds once each {@code NR}-channel block of the
      * output is transposed while it is in L1 (transposing the whole {@code [P, oc]} image at the end
-     * made it 5% slower than the packed path: the transposes took 15% of JFR's samples).
+     * made it 5% slower than the packed path: the transposes took 15% of JFR's samples). A short
+     * reduction ({@code cPerGroup * kh * kw} below {@link #MIN_FORWARD_TAPS}) stays packed: each
+     * tile's 8 x NR result costs as much to transpose out as to compute. Measured, 1 thread, min of
+     * a 0.4-0.7 s loop, batch 64 at 32x32, k3, direct vs packed: 3 -> 32 1.13-1.16 vs 0.83-0.87 ms,
+     * 3 -> 64 2.32-2.42 vs 1.58-1.69, 8 -> 32 2.01-2.08 vs 1.89-1.97, 16 -> 32 3.49-3.63 vs 3.70-3.83,
+     * 32 -> 32 6.74-6.82 vs 7.37-7.55.
      */
     static boolean suitsForward(ConvGeom g) {
+        return canForward(g) && g.cPerGroup() * g.kh() * g.kw() >= MIN_FORWARD_TAPS;
+    }
+
+    /** Whether {@link #conv2d} can take the geometry at all (routed or not). */
+    static boolean canForward(ConvGeom g) {
         return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && g.ow() % ROWS == 0 && g.ocPerGroup() % NR == 0;
     }
 
-    /** Whether {@link #conv2dBackwardInput} runs: as {@link #suitsForward} with the roles of input and output swapped, stride 1. */
+    /** The shortest reduction ({@code cPerGroup * kh * kw}) whose forward pass runs here. */
+    static final int MIN_FORWARD_TAPS = 128;
+
+    /** Whether {@link #conv2dBackwardInput} runs: as {@link #canForward} with the roles of input and output swapped, stride 1. */
     static boolean suitsInput(ConvGeom g) {
         return !Simd.SCALAR && MR == ROWS && g.sh() == 1 && g.sw() == 1 && g.w() % ROWS == 0
                 && g.cPerGroup() % NR == 0 && g.ph() <= g.dh() * (g.kh() - 1) && g.pw() <= g.dw() * (g.kw() - 1);
@@ -78,7 +91,7 @@ final class ConvDirect {
     }
 
     /**
-     * {@code Conv.conv2d} (arguments checked, {@link #suitsForward}): images split over threads.
+     * {@code Conv.conv2d} (arguments checked, {@link #canForward}): images split over threads.
      * Returns false, doing nothing, when a padded image would not fit one array.
      */
     static boolean conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
@@ -351,10 +364,17 @@ final class ConvDirect {
     /**
      * {@code dst[dOff + c*dStride + r] = src[sOff + r*ld + c]} for {@code r < rows}, {@code c < cols}:
      * rows in groups of 8 through register transposes ({@link GemmPack#transposeRows}), the rest
-     * element by element.
+     * element by element. The columns go 8 at a time, each such block over all rows, so the 8 rows
+     * of {@code dst} it writes fill whole cache lines one after the other. (All columns per group of
+     * rows wrote 32 bytes to each of {@code cols} rows of {@code dst} in turn: with {@code dStride}
+     * a multiple of 1024 floats those rows share one L1 set, and the output transposes of a 3 -> 32
+     * convolution at 32x32 took 2 of its 3 ms.)
      */
     static void transpose(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
-        int done = GemmPack.transposeRows(dst, dOff, dStride, src, sOff, ld, rows, cols);
+        int done = 0;
+        for (int c0 = 0; c0 < cols; c0 += 8) {
+            done = GemmPack.transposeRows(dst, dOff + c0 * dStride, dStride, src, sOff + c0, ld, rows, Math.min(8, cols - c0));
+        }
         for (int r = done; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 dst[dOff + c * dStride + r] = src[sOff + r * ld + c];

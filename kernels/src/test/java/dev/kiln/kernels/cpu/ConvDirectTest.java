@@ -65,12 +65,14 @@ class ConvDirectTest {
                     float[] gx = nans(gxr.length);
                     float[] gw = nans(gwr.length);
                     float[] gb = nans(gbr.length);
-                    boolean fwd = ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g);
+                    boolean fwd = ConvDirect.canForward(g) && ConvDirect.conv2d(y, x, w, bias, g);
                     boolean in = ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(false, gx, gy, w, g);
                     boolean wt = ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g);
                     if (fwd) {
                         assertClose("direct conv2d " + g, y, yr, ATOL, RTOL);
-                        assertArrayEquals(y, routed(yr.length, out -> Conv.conv2d(out, x, w, bias, g)), "Conv routes " + g);
+                        if (ConvDirect.suitsForward(g)) {
+                            assertArrayEquals(y, routed(yr.length, out -> Conv.conv2d(out, x, w, bias, g)), "Conv routes " + g);
+                        }
                     }
                     if (in) {
                         assertClose("direct conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
