@@ -13,8 +13,9 @@ import jdk.incubator.vector.FloatVector;
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8 positions).
  * Narrow layers with few channels (LeNet-5's 6 -> 16) take {@link ConvFlat} (forward over
- * positions flattened along the padded width) and {@link ConvRows} (input gradient along input
- * rows), neither packing anything per image. Next,
+ * positions flattened along the padded width), {@link ConvRows} (input gradient along input
+ * rows) and {@link ConvDot} (weight gradient as dot products along the padded width), none
+ * packing anything per image. Next,
  * where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
  * group, output positions of a vector's width spanning less than two vectors of the padded input:
  * stride 1 and most others), the forward pass and (see {@link ConvPacked#suitsWeight}) the weight
@@ -124,7 +125,8 @@ public final class Conv {
      */
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
-        if (ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g)) {
+        if (ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g)
+                || ConvDot.routed(g) && ConvDot.conv2dBackwardWeight(gw, gb, x, gy, g)) {
             return;
         }
         if (!(ConvPacked.suitsWeight(g) && ConvPacked.conv2dBackwardWeight(gw, x, gy, g))) {

@@ -257,13 +257,7 @@ final class ConvDirect {
         });
         ConvParts.sum(gwT, parts, size);
         if (gb != null) {
-            for (int o = 0; o < oc; o++) {
-                double sum = 0;
-                for (int part = 0; part < parts; part++) {
-                    sum += gbT[part * oc + o];
-                }
-                gb[o] = (float) sum;
-            }
+            ConvParts.sumBias(gb, gbT, parts, oc);
         }
         int k = cp.k;
         Parallel.forRange(groups * k / ROWS, 8, 0L, (lo, hi) -> {

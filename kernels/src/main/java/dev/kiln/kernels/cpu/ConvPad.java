@@ -56,15 +56,20 @@ final class ConvPad {
      * rest of {@code xpad} is left as it is (zero when it came from {@link #zeroed}).
      */
     static void pad(float[] xpad, ConvPacked cp, float[] x, int xOff) {
+        pad(xpad, 0, cp, x, xOff);
+    }
+
+    /** As {@link #pad(float[], ConvPacked, float[], int)}, into {@code xpad} from {@code dOff}. */
+    static void pad(float[] xpad, int dOff, ConvPacked cp, float[] x, int xOff) {
         int h = cp.h;
         int w = cp.w;
         int plane = cp.hp * cp.wp;
         if (cp.ph == 0 && cp.pw == 0 && cp.wp == w && cp.hp == h) {
-            System.arraycopy(x, xOff, xpad, 0, cp.cin * plane);
+            System.arraycopy(x, xOff, xpad, dOff, cp.cin * plane);
             return;
         }
         for (int ci = 0; ci < cp.cin; ci++) {
-            int d = ci * plane + cp.ph * cp.wp + cp.pw;
+            int d = dOff + ci * plane + cp.ph * cp.wp + cp.pw;
             int s = xOff + ci * h * w;
             for (int r = 0; r < h; r++, d += cp.wp, s += w) {
                 copyRow(xpad, d, x, s, w);
@@ -73,7 +78,7 @@ final class ConvPad {
     }
 
     /** {@code dst[d + i] = src[s + i]} for {@code i < n}: whole vectors, the last one overlapping. */
-    private static void copyRow(float[] dst, int d, float[] src, int s, int n) {
+    static void copyRow(float[] dst, int d, float[] src, int s, int n) {
         if (n >= L && !Simd.SCALAR) {
             int i = 0;
             for (; i <= n - L; i += L) {

@@ -56,4 +56,15 @@ final class ConvParts {
             }
         });
     }
+
+    /** {@code gb[o] = sum over parts of partial[part*oc + o]}, the parts in order, in double. */
+    static void sumBias(float[] gb, double[] partial, int parts, int oc) {
+        for (int o = 0; o < oc; o++) {
+            double sum = 0;
+            for (int part = 0; part < parts; part++) {
+                sum += partial[part * oc + o];
+            }
+            gb[o] = (float) sum;
+        }
+    }
 }
