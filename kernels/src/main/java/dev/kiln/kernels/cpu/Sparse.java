@@ -30,7 +30,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * 64-byte line ({@link SparseAlign}), which makes the kernels a third faster. Threads take
  * ranges of output rows balanced by stored elements (or, in the Left layout with few rows,
  * ranges of tiles), and the pool's workers stay awake for a moment after each product
- * ({@link #SPIN_NANOS}); a result does not depend on the number of threads. Pruned weights
+ * ({@link #SPIN_NANOS}); a result does not depend on the number of threads. CSR products that
+ * do not accumulate run generated x86 code where it can run ({@link SparseCsrJit}, bit for bit
+ * the results of the Vector API loops; {@code -Dkiln.sparse.jit=false} turns it off), which keeps
+ * a plan per matrix (a reordered copy of its elements, about 8 bytes each), and then cuts the
+ * rows between threads on 64-row strips. Pruned weights
  * contribute nothing, not even a NaN or infinity of the dense operand at their position. Outputs
  * must not overlap inputs.
  *
@@ -65,10 +69,14 @@ public final class Sparse {
     }
 
     /** A product over the units (rows or block rows) {@code [u0, u1)} and lanes {@code [j0, j1)}. */
-    @FunctionalInterface
     private interface Rows {
         void run(float[] c, int cOff, int ldc, boolean load, int u0, int u1, float[] b, int bOff, int ldb,
                  int j0, int j1);
+
+        /** The units that ranges of them should start on: 1, or a strip of {@link SparseCsrJit}. */
+        default int grid() {
+            return 1;
+        }
     }
 
     /**
@@ -135,8 +143,26 @@ public final class Sparse {
         int[] rowPtr = w.rowPtr();
         int[] idx = w.colIdx();
         float[] val = w.values();
-        return (c, cOff, ldc, load, u0, u1, b, bOff, ldb, j0, j1) ->
-                SparseCsrLoops.rows(c, cOff, ldc, load, rowPtr, idx, val, u0, u1, b, bOff, ldb, j0, j1);
+        SparseCsrJit.Plan plan = SparseCsrJit.plan(w);
+        if (plan == null) {
+            return (c, cOff, ldc, load, u0, u1, b, bOff, ldb, j0, j1) ->
+                    SparseCsrLoops.rows(c, cOff, ldc, load, rowPtr, idx, val, u0, u1, b, bOff, ldb, j0, j1);
+        }
+        return new Rows() {
+            @Override
+            public void run(float[] c, int cOff, int ldc, boolean load, int u0, int u1, float[] b, int bOff, int ldb,
+                            int j0, int j1) {
+                int j = load ? j0 : SparseCsrJit.rows(plan, c, cOff, ldc, u0, u1, b, bOff, ldb, j0, j1);
+                if (j < j1) {
+                    SparseCsrLoops.rows(c, cOff + j - j0, ldc, load, rowPtr, idx, val, u0, u1, b, bOff, ldb, j, j1);
+                }
+            }
+
+            @Override
+            public int grid() {
+                return SparseCsrJit.STRIP;
+            }
+        };
     }
 
 
@@ -186,8 +212,8 @@ public final class Sparse {
             for (int id = next.getAndIncrement(); id < pieces; id = next.getAndIncrement()) {
                 int tile = id / perTile;
                 int piece = id % perTile;
-                int u0 = piece == 0 ? 0 : firstUnit(ptr, perEntry, unitRows, total * piece / perTile);
-                int u1 = piece + 1 == perTile ? units : firstUnit(ptr, perEntry, unitRows, total * (piece + 1) / perTile);
+                int u0 = piece == 0 ? 0 : firstUnit(ptr, perEntry, unitRows, total * piece / perTile, kernel.grid());
+                int u1 = piece + 1 == perTile ? units : firstUnit(ptr, perEntry, unitRows, total * (piece + 1) / perTile, kernel.grid());
                 if (u0 < u1) {
                     strips.run(buf, tile, u0, u1);
                 }
@@ -238,8 +264,8 @@ public final class Sparse {
                 int home = h % parts;
                 boolean own = home >= lo && home < hi;
                 for (int id = claim(homes, home, own); id >= 0; id = claim(homes, home, own)) {
-                    int u0 = id == 0 ? 0 : firstUnit(ptr, perEntry, strips.unitRows, total * id / pieces);
-                    int u1 = id + 1 == pieces ? units : firstUnit(ptr, perEntry, strips.unitRows, total * (id + 1) / pieces);
+                    int u0 = id == 0 ? 0 : firstUnit(ptr, perEntry, strips.unitRows, total * id / pieces, strips.kernel.grid());
+                    int u1 = id + 1 == pieces ? units : firstUnit(ptr, perEntry, strips.unitRows, total * (id + 1) / pieces, strips.kernel.grid());
                     if (u0 < u1) {
                         strips.run(buf, 0, u0, u1);
                     }
@@ -427,8 +453,8 @@ public final class Sparse {
         long total = cost(ptr, units, perEntry, unitRows);
         Parallel.forRange(parts, 1, SPIN_NANOS, (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
-                int u0 = firstUnit(ptr, perEntry, unitRows, total * p / parts);
-                int u1 = p + 1 == parts ? units : firstUnit(ptr, perEntry, unitRows, total * (p + 1) / parts);
+                int u0 = firstUnit(ptr, perEntry, unitRows, total * p / parts, 1);
+                int u1 = p + 1 == parts ? units : firstUnit(ptr, perEntry, unitRows, total * (p + 1) / parts, 1);
                 if (u0 < u1) {
                     body.run(u0, u1);
                 }
@@ -440,8 +466,11 @@ public final class Sparse {
         return (long) ptr[u] * perEntry + (long) u * unitRows;
     }
 
-    /** The smallest unit {@code u} whose cost before it is at least {@code target}. */
-    private static int firstUnit(int[] ptr, int perEntry, int unitRows, long target) {
+    /**
+     * The smallest unit {@code u} whose cost before it is at least {@code target}, rounded to the
+     * nearest multiple of {@code grid} (at most the number of units).
+     */
+    private static int firstUnit(int[] ptr, int perEntry, int unitRows, long target, int grid) {
         int lo = 0;
         int hi = ptr.length - 1;
         while (lo < hi) {
@@ -452,7 +481,7 @@ public final class Sparse {
                 hi = mid;
             }
         }
-        return lo;
+        return grid == 1 ? lo : Math.min(ptr.length - 1, (lo + grid / 2) / grid * grid);
     }
 
     /**

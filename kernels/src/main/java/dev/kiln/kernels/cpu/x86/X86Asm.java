@@ -5,8 +5,10 @@ import java.util.Arrays;
 /**
  * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
  * EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
- * {@code vpxord}, {@code vpaddd}), a few 64-bit GPR ops, {@code prefetcht0}, {@code vzeroupper},
- * {@code push}/{@code pop} and {@code ret}. Method operands are in Intel order (destination first).
+ * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, {@code vbroadcastss},
+ * {@code vmovups}), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
+ * {@code prefetcht0}, {@code vzeroupper}, {@code push}/{@code pop} and {@code ret}. Method operands
+ * are in Intel order (destination first).
  *
  * <p>Registers are numbers: general-purpose registers 0-15 in the hardware order
  * ({@link #RAX} .. {@link #R15}), vector registers {@code zmm0-zmm31} as 0-31. Memory operands are
@@ -114,6 +116,26 @@ public final class X86Asm {
         evexRR(1, 1, 0, 0xFE, zd, za, zb);
     }
 
+    /** {@code vbroadcastss zd, dword [m]}. */
+    public void vbroadcastss(int zd, Mem m) {
+        evexRM(1, 2, 0, 0x18, zd, 0, m, false, 4);
+    }
+
+    /** {@code vfmadd231ps zd, za, zmmword [m]}: {@code zd = za * [m] + zd}, one rounding. */
+    public void vfmadd231psMem(int zd, int za, Mem m) {
+        evexRM(1, 2, 0, 0xB8, zd, za, m, false, 64);
+    }
+
+    /** {@code vmovups zd, [m]}. */
+    public void vmovupsLoad(int zd, Mem m) {
+        evexRM(0, 1, 0, 0x10, zd, 0, m, false, 64);
+    }
+
+    /** {@code vmovups [m], zs}. */
+    public void vmovupsStore(Mem m, int zs) {
+        evexRM(0, 1, 0, 0x11, zs, 0, m, false, 64);
+    }
+
     /** {@code vzeroupper}. */
     public void vzeroupper() {
         emit(0xC5, 0xF8, 0x77);
@@ -128,10 +150,46 @@ public final class X86Asm {
 
     /** {@code mov rd, qword [m]}. */
     public void movLoad(int rd, Mem m) {
+        aluMem(0x8B, rd, m);
+    }
+
+    /** {@code mov rd32, dword [m]}: the upper half of {@code rd} cleared. */
+    public void movLoad32(int rd, Mem m) {
         checkGpr(rd);
-        rex(true, rd, m);
+        int idx = m.index() == NONE ? 0 : m.index();
+        if (((rd | idx | m.base()) & 8) != 0) {
+            rex(false, rd, m);
+        }
         emit(0x8B);
         modrm(rd & 7, m, 1);
+    }
+
+    /** {@code mov rd32, imm}: the upper half of {@code rd} cleared. */
+    public void movImm32(int rd, int imm) {
+        checkGpr(rd);
+        if (rd >= 8) {
+            emit(0x41);
+        }
+        emit(0xB8 | (rd & 7));
+        emit32(imm);
+    }
+
+    /** {@code mov qword [m], rs}. */
+    public void movStore(Mem m, int rs) {
+        aluMem(0x89, rs, m);
+    }
+
+    /** {@code add rd, qword [m]}. */
+    public void addLoad(int rd, Mem m) {
+        aluMem(0x03, rd, m);
+    }
+
+    /** {@code imul rd, rs}. */
+    public void imul(int rd, int rs) {
+        checkGpr(rd);
+        checkGpr(rs);
+        emit(0x48 | (rd >> 3) << 2 | (rs >> 3));
+        emit(0x0F, 0xAF, 0xC0 | (rd & 7) << 3 | (rs & 7));
     }
 
     /** {@code add rd, rs}. */
@@ -173,10 +231,7 @@ public final class X86Asm {
 
     /** {@code lea rd, [m]}. */
     public void lea(int rd, Mem m) {
-        checkGpr(rd);
-        rex(true, rd, m);
-        emit(0x8D);
-        modrm(rd & 7, m, 1);
+        aluMem(0x8D, rd, m);
     }
 
     /** {@code prefetcht0 [m]}. */
@@ -231,6 +286,21 @@ public final class X86Asm {
         jcc(0x5, l);
     }
 
+    /** {@code jz l}. */
+    public void jz(Label l) {
+        jcc(0x4, l);
+    }
+
+    /** {@code jl l} (signed less). */
+    public void jl(Label l) {
+        jcc(0xC, l);
+    }
+
+    /** {@code jge l} (signed greater or equal). */
+    public void jge(Label l) {
+        jcc(0xD, l);
+    }
+
     /** {@code jmp l}. */
     public void jmp(Label l) {
         if (l.pos >= 0 && fits8(l.pos - (size + 2))) {
@@ -282,6 +352,14 @@ public final class X86Asm {
         checkGpr(rm);
         emit(0x48 | (reg >> 3) << 2 | (rm >> 3));
         emit(op, 0xC0 | (reg & 7) << 3 | (rm & 7));
+    }
+
+    /** REX.W op /r with {@code rd} in ModRM.reg and a memory operand (which is read or written: {@code op}'s choice). */
+    private void aluMem(int op, int rd, Mem m) {
+        checkGpr(rd);
+        rex(true, rd, m);
+        emit(op);
+        modrm(rd & 7, m, 1);
     }
 
     private void rex(boolean w, int reg, Mem m) {

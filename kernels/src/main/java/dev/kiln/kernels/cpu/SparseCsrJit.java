@@ -1,0 +1,254 @@
+package dev.kiln.kernels.cpu;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.kiln.kernels.SparseCsr;
+import dev.kiln.kernels.cpu.x86.JitCode;
+import dev.kiln.kernels.cpu.x86.SparseCsrCode;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * The CSR product's inner loop as x86-64 machine code ({@link SparseCsrCode}), installed by
+ * {@link JitCode} and called through the FFM linker with {@code Linker.Option.critical(true)} on
+ * the Java arrays in place. It runs strips of {@link #STRIP} rows, blocked over the columns, from
+ * a {@link Plan} made once per matrix. Same results, bit for bit, as {@link SparseCsrLoops#rows},
+ * whose Vector API paths stay the fallback (and take the products that add into C, row ranges
+ * off the strip grid and lanes past the last whole {@link #LANES}).
+ *
+ * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx512f,
+ * the self-check at class load passing, and no {@code -Dkiln.sparse.jit=false}. The plan is
+ * checked when it is made, C and B in Java before each downcall ({@link #call}), so that a bad
+ * argument throws rather than crashing the JVM.
+ */
+final class SparseCsrJit {
+    /** Which path the CSR products take: their default choice, or one forced (tests). */
+    enum Mode { AUTO, VECTOR, JIT }
+
+    /** Whether the code can run here. */
+    static final boolean SUPPORTED;
+    /** Whether the CSR products use it by default. */
+    static final boolean ENABLED;
+    /** Set by tests only. */
+    static volatile Mode mode = Mode.AUTO;
+    /** Lanes per call: the widest kernel's. */
+    static final int LANES = 16 * SparseCsrCode.MAX_NV;
+    /** Rows per strip of a plan. */
+    static final int STRIP = 64;
+    /** Columns per block: their rows of B (256 bytes each at 64 lanes) stay in L1. */
+    static final int BLOCK_COLS = 128;
+    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS,
+            ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** Plans by the matrix's colIdx array (identity: arrays do not override equals). */
+    private static final Map<int[], Plan> PLANS = new WeakHashMap<>();
+
+    static {
+        boolean ok = JitCode.AVAILABLE && JitCode.cpuHas("avx512f");
+        if (ok) {
+            try {
+                ok = selfCheck();
+            } catch (RuntimeException | LinkageError e) {
+                ok = false;
+            }
+        }
+        SUPPORTED = ok;
+        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.sparse.jit", "true"));
+    }
+
+    /**
+     * A matrix laid out for {@link SparseCsrCode}: per strip of {@link #STRIP} rows and block of
+     * {@code blockCols} columns, the strip's rows sorted by their count of stored elements in the
+     * block and paired in that order (a lone row, the shortest, paired with itself), so that the
+     * two rows of a pair have about the same count; pair records {@code (a, b, na, nb)} in
+     * {@code hdr} (rows within the strip), elements in {@code idx} and {@code val}. Strip g's
+     * records start at int {@code hdrStart[g]}, its elements at {@code elemStart[g]}.
+     */
+    record Plan(int[] rowPtr, int rows, int cols, int blockCols, int blocks, int[] hdrStart, int[] elemStart,
+                int[] hdr, int[] idx, float[] val) {
+        static Plan of(SparseCsr w, int blockCols) {
+            int rows = w.rows();
+            int cols = w.cols();
+            int[] rowPtr = w.rowPtr();
+            int[] colIdx = w.colIdx();
+            float[] values = w.values();
+            int blocks = Math.max(1, (cols + blockCols - 1) / blockCols);
+            int strips = (rows + STRIP - 1) / STRIP;
+            int[] hdrStart = new int[strips + 1];
+            int[] elemStart = new int[strips + 1];
+            for (int g = 0; g < strips; g++) {
+                int rs = Math.min(STRIP, rows - g * STRIP);
+                hdrStart[g + 1] = hdrStart[g] + 4 * blocks * ((rs + 1) / 2);
+                elemStart[g + 1] = rowPtr[g * STRIP + rs];
+            }
+            int nnz = rowPtr[rows];
+            int[] hdr = new int[hdrStart[strips]];
+            int[] idx = new int[nnz];
+            float[] val = new float[nnz];
+            int[] cur = new int[STRIP];
+            int[] len = new int[STRIP];
+            long[] order = new long[STRIP];
+            int h = 0;
+            int e = 0;
+            for (int g = 0; g < strips; g++) {
+                int r0 = g * STRIP;
+                int rs = Math.min(STRIP, rows - r0);
+                for (int i = 0; i < rs; i++) {
+                    cur[i] = rowPtr[r0 + i];
+                }
+                for (int k = 0; k < blocks; k++) {
+                    int limit = k + 1 == blocks ? cols : (k + 1) * blockCols;
+                    for (int i = 0; i < rs; i++) {
+                        int p = cur[i];
+                        int end = rowPtr[r0 + i + 1];
+                        while (p < end && colIdx[p] < limit) {
+                            if (colIdx[p] < 0) {
+                                throw new IllegalArgumentException("SparseCsrJit: column index " + colIdx[p]
+                                        + " in row " + (r0 + i) + " (expected [0, " + cols + "))");
+                            }
+                            p++;
+                        }
+                        len[i] = p - cur[i];
+                        order[i] = (long) len[i] << 32 | i;
+                    }
+                    Arrays.sort(order, 0, rs);
+                    for (int o = rs % 2 == 1 ? -1 : 0; o < rs; o += 2) {
+                        int a = (int) order[Math.max(0, o)];
+                        int b = (int) order[o + 1];
+                        int na = o < 0 ? 0 : len[a];
+                        int nb = o < 0 || k + 1 == blocks ? len[b] : na;
+                        hdr[h++] = a;
+                        hdr[h++] = b;
+                        hdr[h++] = na;
+                        hdr[h++] = nb;
+                        for (int i = 0; i < na; i++, e += 2) {
+                            idx[e] = colIdx[cur[a] + i];
+                            val[e] = values[cur[a] + i];
+                            idx[e + 1] = colIdx[cur[b] + i];
+                            val[e + 1] = values[cur[b] + i];
+                        }
+                        for (int i = na; i < nb; i++, e++) {
+                            idx[e] = colIdx[cur[b] + i];
+                            val[e] = values[cur[b] + i];
+                        }
+                        cur[a] += na;
+                        cur[b] += nb;
+                    }
+                }
+                for (int i = 0; i < rs; i++) {
+                    if (cur[i] != rowPtr[r0 + i + 1]) {
+                        throw new IllegalArgumentException("SparseCsrJit: row " + (r0 + i)
+                                + " has a column index outside [0, " + cols + ") or out of order");
+                    }
+                }
+            }
+            return new Plan(rowPtr, rows, cols, blockCols, blocks, hdrStart, elemStart, hdr, idx, val);
+        }
+    }
+
+    private SparseCsrJit() {
+    }
+
+    /**
+     * The installed kernel, made when first used. A constant on purpose: C2 inlines a downcall
+     * through a static final handle (16 calls of an empty function on 5 heap segments: 0.12 us),
+     * while a handle read from an array or a non-final field went through the generic invoker in
+     * some compiled states (10 us, flipping between the two from one round of calls to the next).
+     */
+    private static final class Code {
+        static final MethodHandle KERNEL = JitCode.function(SparseCsrCode.strip(SparseCsrCode.MAX_NV), SIGNATURE,
+                Linker.Option.critical(true));
+    }
+
+    /** Three rows (a pair and a lone one) of a small CSR matrix in two blocks against plain Java arithmetic. */
+    private static boolean selfCheck() {
+        SparseCsr w = new SparseCsr(3, 3, new int[] {0, 2, 3, 5}, new int[] {0, 2, 1, 0, 2},
+                new float[] {1.5f, -2f, 3f, 0.25f, 4f});
+        float[] b = new float[3 * LANES];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = i * 0.5f - 7;
+        }
+        float[] c = new float[3 * LANES];
+        call(Plan.of(w, 2), 0, c, 0, LANES, b, 0, LANES);
+        for (int r = 0; r < 3; r++) {
+            for (int l = 0; l < LANES; l++) {
+                float want = 0;
+                for (int p = w.rowPtr()[r]; p < w.rowPtr()[r + 1]; p++) {
+                    want = Math.fma(w.values()[p], b[w.colIdx()[p] * LANES + l], want);
+                }
+                if (Float.floatToRawIntBits(c[r * LANES + l]) != Float.floatToRawIntBits(want)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The plan for {@code w} when its products take the code, else null. */
+    static Plan plan(SparseCsr w) {
+        Mode md = mode;
+        if (md == Mode.JIT && !SUPPORTED) {
+            throw new IllegalStateException("SparseCsrJit: forced, but the code cannot run here");
+        }
+        if (md == Mode.VECTOR || md == Mode.AUTO && !ENABLED || w.rows() == 0 || w.cols() == 0) {
+            return null;
+        }
+        synchronized (PLANS) {
+            Plan plan = PLANS.get(w.colIdx());
+            if (plan == null || plan.rowPtr() != w.rowPtr() || plan.cols() != w.cols()
+                    || plan.blockCols() != BLOCK_COLS) {
+                plan = Plan.of(w, BLOCK_COLS);
+                PLANS.put(w.colIdx(), plan);
+            }
+            return plan;
+        }
+    }
+
+    /**
+     * {@link SparseCsrLoops#rows} without accumulation for rows {@code [r0, r1)} and the whole
+     * {@link #LANES} from {@code j0} up to {@code j1}, when {@code [r0, r1)} is whole strips (the
+     * last one may be short): row {@code r} of C at {@code c[cOff + (r - r0)*ldc]} (lane j at
+     * {@code + j - j0}), row {@code q} of B at {@code b[bOff + q*ldb]} (lane j at {@code + j}).
+     * Returns the first lane it did not compute ({@code j0} when the rows are off the grid).
+     */
+    static int rows(Plan plan, float[] c, int cOff, int ldc, int r0, int r1, float[] b, int bOff, int ldb, int j0,
+                    int j1) {
+        if (r0 % STRIP != 0 || r1 % STRIP != 0 && r1 != plan.rows()) {
+            return j0;
+        }
+        int j = j0;
+        for (; j + LANES <= j1; j += LANES) {
+            for (int g = r0 / STRIP; g * STRIP < r1; g++) {
+                call(plan, g, c, cOff + j - j0 + (g * STRIP - r0) * ldc, ldc, b, bOff + j, ldb);
+            }
+        }
+        return j;
+    }
+
+    /** One checked downcall: strip {@code g}, {@link #LANES} lanes, C at {@code cOff}, B at {@code bOff}. */
+    private static void call(Plan plan, int g, float[] c, int cOff, int ldc, float[] b, int bOff, int ldb) {
+        int rs = Math.min(STRIP, plan.rows() - g * STRIP);
+        int cols = plan.cols();
+        if (g < 0 || rs < 1 || cOff < 0 || ldc < LANES || (long) cOff + (long) (rs - 1) * ldc + LANES > c.length
+                || bOff < 0 || ldb < LANES || (long) bOff + (long) (cols - 1) * ldb + LANES > b.length) {
+            throw new IllegalStateException("SparseCsrJit: arguments out of bounds: strip " + g + " of "
+                    + plan.rows() + " rows, c " + cOff + "+r*" + ldc + " of " + c.length + ", b " + bOff + "+q*" + ldb
+                    + " of " + b.length + " (" + cols + " rows)");
+        }
+        try {
+            Code.KERNEL.invokeExact(MemorySegment.ofArray(c), MemorySegment.ofArray(plan.hdr()),
+                    MemorySegment.ofArray(plan.idx()), MemorySegment.ofArray(plan.val()), MemorySegment.ofArray(b),
+                    4L * cOff, 4L * plan.hdrStart()[g], (long) plan.elemStart()[g], 4L * bOff, 4L * ldc, 4L * ldb,
+                    (long) (rs + 1) / 2, (long) plan.blocks());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.kiln.kernels.cpu.x86;
+
+import static dev.kiln.kernels.cpu.x86.X86Asm.*;
+
+/**
+ * Machine code of the CSR product's inner loop (AVX-512F) for one strip of rows, blocked over the
+ * columns so that the rows of B a block needs stay in L1. It runs a plan made once per matrix
+ * (see {@code SparseCsrJit.Plan}): per block, {@code pairs} pair records of 4 ints
+ * {@code (a, b, na, nb)} ({@code na <= nb}) naming two rows of C (the same row twice for a lone
+ * row, with {@code na = 0}) and the counts of their stored elements in the block, and the
+ * elements themselves as a stream of column indices and values: {@code na} pairs
+ * {@code (row a, row b)} interleaved, then the {@code nb - na} left of row b. For 16*{@code nv}
+ * lanes ({@code nv <= 4} vectors):
+ * <pre>
+ * C[a*ldc + l] (+)= sum over a's elements e in the block: val[e] * B[idx[e]*ldb + l]     (b likewise)
+ * </pre>
+ * Each lane of a row is one {@code vfmadd231ps} chain in the order of the row's stored elements,
+ * from zero in the first block and from the value kept in C after that (stored and loaded back
+ * unchanged, so the blocking changes no bit), so C ends as exactly
+ * {@code SparseCsrLoops.rows} computes it without accumulation.
+ *
+ * <p>The function is {@code void f(c, hdr, idx, val, b, cOff, hdrOff, elemOff, bOff, ldc, ldb, pairs, blocks)}
+ * (System V: five addresses, then longs; offsets and leading dims in bytes except
+ * {@code elemOff}, an element index). It checks nothing: the plan is checked when it is made
+ * (rows, counts and column indices in range), C and B by the caller before each call.
+ *
+ * <p>Registers: accumulators {@code zmm0 ..} (row a) and {@code zmm4 ..} (row b), the broadcast
+ * weights {@code zmm8} and {@code zmm9}; {@code r10} walks the elements to {@code r12} (the
+ * interleaved stretch) and {@code r11} (the pair's end), {@code rsi} the pair records,
+ * {@code r14} and {@code r15} point at rows a and b of C.
+ */
+public final class SparseCsrCode {
+    /** Most vectors of lanes. */
+    public static final int MAX_NV = 4;
+    private static final int PUSHED = 6;
+    private static final int LOCALS = 16;
+    /** Locals: blocks left, and whether the current block is the first (1) or not (0). */
+    private static final Mem LEFT = mem(RSP, 0), FIRST = mem(RSP, 8);
+
+    private SparseCsrCode() {
+    }
+
+    /** The stack argument {@code i} (0: hdrOff) after the pushes and locals. */
+    private static Mem arg(int i) {
+        return mem(RSP, LOCALS + 8 * (PUSHED + 1) + 8 * i);
+    }
+
+    /** The kernel for {@code nv} vectors of 16 lanes. */
+    public static byte[] strip(int nv) {
+        if (nv < 1 || nv > MAX_NV) {
+            throw new IllegalArgumentException("SparseCsrCode: expected nv in [1, " + MAX_NV + "], got " + nv);
+        }
+        final int c = RDI, hdr = RSI, idx = RDX, val = RCX, b = R8, ldb = RBX, ldc = RBP;
+        final int p = R10, both = R12, end = R11, left = R13, rowA = R14, rowB = R15, t0 = RAX, t1 = R9;
+        X86Asm x = new X86Asm();
+        x.push(RBX);
+        x.push(RBP);
+        x.push(R12);
+        x.push(R13);
+        x.push(R14);
+        x.push(R15);
+        x.subImm(RSP, LOCALS);
+        x.add(c, R9);
+        x.addLoad(hdr, arg(0));
+        x.movLoad(p, arg(1));
+        x.addLoad(b, arg(2));
+        x.movLoad(ldc, arg(3));
+        x.movLoad(ldb, arg(4));
+        x.movLoad(t0, arg(6));
+        x.movStore(LEFT, t0);
+        x.movImm32(t0, 1);
+        x.movStore(FIRST, t0);
+        Label block = new Label();
+        x.bind(block);
+        x.movLoad(left, arg(5));
+        Label pair = new Label();
+        x.bind(pair);
+        x.movLoad32(t0, mem(hdr, 0));
+        x.imul(t0, ldc);
+        x.lea(rowA, mem(c, t0, 1, 0));
+        x.movLoad32(t0, mem(hdr, 4));
+        x.imul(t0, ldc);
+        x.lea(rowB, mem(c, t0, 1, 0));
+        x.movLoad32(t0, mem(hdr, 8));
+        x.lea(both, mem(p, t0, 2, 0));
+        x.movLoad32(end, mem(hdr, 12));
+        x.sub(end, t0);
+        x.add(end, both);
+        Label carry = new Label();
+        Label start = new Label();
+        x.movLoad(t0, FIRST);
+        x.cmpImm(t0, 0);
+        x.jz(carry);
+        for (int v = 0; v < nv; v++) {
+            x.vpxord(v, v, v);
+            x.vpxord(4 + v, 4 + v, 4 + v);
+        }
+        x.jmp(start);
+        x.bind(carry);
+        for (int v = 0; v < nv; v++) {
+            x.vmovupsLoad(v, mem(rowA, 64 * v));
+            x.vmovupsLoad(4 + v, mem(rowB, 64 * v));
+        }
+        x.bind(start);
+        Label tail = new Label();
+        x.cmp(p, both);
+        x.jge(tail);
+        Label twoRows = new Label();
+        x.bind(twoRows);
+        element(x, p, 0, t0, 0, 8, nv);
+        element(x, p, 4, t1, 4, 9, nv);
+        x.addImm(p, 2);
+        x.cmp(p, both);
+        x.jl(twoRows);
+        x.bind(tail);
+        Label store = new Label();
+        x.cmp(p, end);
+        x.jge(store);
+        Label oneRow = new Label();
+        x.bind(oneRow);
+        element(x, p, 0, t1, 4, 9, nv);
+        x.addImm(p, 1);
+        x.cmp(p, end);
+        x.jl(oneRow);
+        x.bind(store);
+        for (int v = 0; v < nv; v++) {
+            x.vmovupsStore(mem(rowA, 64 * v), v);
+        }
+        for (int v = 0; v < nv; v++) {
+            x.vmovupsStore(mem(rowB, 64 * v), 4 + v);
+        }
+        x.addImm(hdr, 16);
+        x.dec(left);
+        x.jnz(pair);
+        x.movImm32(t0, 0);
+        x.movStore(FIRST, t0);
+        x.movLoad(t0, LEFT);
+        x.dec(t0);
+        x.movStore(LEFT, t0);
+        x.jnz(block);
+        x.addImm(RSP, LOCALS);
+        x.pop(R15);
+        x.pop(R14);
+        x.pop(R13);
+        x.pop(R12);
+        x.pop(RBP);
+        x.pop(RBX);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+
+    /**
+     * The element at index {@code p} + {@code disp}/4: {@code acc.. += val[e] * B[idx[e]*ldb ..]},
+     * the weight broadcast into {@code w}, {@code t} the scratch register for the row offset.
+     */
+    private static void element(X86Asm x, int p, int disp, int t, int acc, int w, int nv) {
+        x.movLoad32(t, mem(RDX, p, 4, disp));
+        x.imul(t, RBX);
+        x.vbroadcastss(w, mem(RCX, p, 4, disp));
+        for (int v = 0; v < nv; v++) {
+            x.vfmadd231psMem(acc + v, w, mem(R8, t, 1, 64 * v));
+        }
+    }
+}
