@@ -26,6 +26,14 @@ import java.util.WeakHashMap;
  * the self-check at class load passing, and no {@code -Dkiln.sparse.jit=false}. The plan is
  * checked when it is made, C and B in Java before each downcall ({@link #call}), so that a bad
  * argument throws rather than crashing the JVM.
+ *
+ * <p>Measured (1024x1024, batch 64, one thread, min of 900 calls, the paths interleaved in one
+ * process, shared 2-core Zen 5): 90% sparsity 141-142 us a product against 204-206 on the Vector
+ * API, 95% 88-91 against 108-113; two threads 84 against 117 and 57 against 70. Blocks of 64, 96,
+ * 128, 160, 192, 256 and all 1024 columns: 151, 145, 141, 141, 144, 147, 181 us at 90% (90-100 us
+ * at 95% for all but 64 and 1024 columns). With (almost) no stored elements a product still takes 38 us: 16 for packing x
+ * and storing y, 22 for the code's 4096 pair records (8 partial sums loaded and stored each).
+ * Prefetching the next block's rows of B, 16 lines per pair record, made it slower (154 and 103 us).
  */
 final class SparseCsrJit {
     /** Which path the CSR products take: their default choice, or one forced (tests). */
