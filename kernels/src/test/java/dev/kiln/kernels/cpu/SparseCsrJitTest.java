@@ -1,6 +1,9 @@
 package dev.kiln.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -163,6 +166,18 @@ class SparseCsrJitTest {
         assertEquals(0, SparseCsrJit.rows(plan, c, 0, 64, 1, 64, b, 0, 64, 0, 64));
         assertEquals(0, SparseCsrJit.rows(plan, c, 0, 64, 0, 65, b, 0, 64, 0, 64));
         assertEquals(64, SparseCsrJit.rows(plan, c, 0, 64, 128, 130, b, 0, 64, 0, 127));
+    }
+
+    @Test
+    void aMatrixGetsItsPlanAtItsSecondProduct() {
+        Assumptions.assumeTrue(SparseCsrJit.ENABLED, "the generated sparse kernel is switched off");
+        SparseCsr w = matrix(64, 64, 0.3);
+        assertNull(SparseCsrJit.plan(w));
+        SparseCsrJit.Plan plan = SparseCsrJit.plan(w);
+        assertNotNull(plan);
+        assertSame(plan, SparseCsrJit.plan(w));
+        SparseCsrJit.mode = SparseCsrJit.Mode.VECTOR;
+        assertNull(SparseCsrJit.plan(w));
     }
 
     @Test
