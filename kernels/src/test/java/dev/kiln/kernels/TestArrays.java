@@ -67,4 +67,11 @@ public final class TestArrays {
                     + rtol + ", " + expected.length + " elements");
         }
     }
+
+    /** {@code n} NaNs: an output buffer whose every element a kernel must write. */
+    public static float[] nans(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, Float.NaN);
+        return a;
+    }
 }

@@ -15,7 +15,9 @@ import jdk.incubator.vector.FloatVector;
  * Narrow layers with few channels (LeNet-5's 6 -> 16) take {@link ConvFlat} (forward over
  * positions flattened along the padded width), {@link ConvRows} (input gradient along input
  * rows) and {@link ConvDot} (weight gradient as dot products along the padded width), none
- * packing anything per image. Next,
+ * packing anything per image; {@link ConvFew} takes forward passes with at most 6 output channels
+ * and input gradients with at most 6 input channels per group that those do not (LeNet-5's
+ * 1 -> 6, the 3 -> 32 of a VGG on colour images). Next,
  * where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
  * group, output positions of a vector's width spanning less than two vectors of the padded input:
  * stride 1 and most others), the forward pass and (see {@link ConvPacked#suitsWeight}) the weight
@@ -61,7 +63,8 @@ public final class Conv {
                 || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
         }
-        if (ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)) {
+        if (ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)
+                || ConvFew.suitsForward(g) && ConvFew.forward(y, x, w, bias, g)) {
             return;
         }
         loweredForward(y, x, w, bias, g);
@@ -97,7 +100,8 @@ public final class Conv {
     public static void conv2dBackwardInput(boolean accumulate, float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
         if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(accumulate, gx, gy, w, g)
-                || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(accumulate, gx, gy, w, g)) {
+                || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(accumulate, gx, gy, w, g)
+                || ConvFew.suitsInput(g) && ConvFew.backwardInput(accumulate, gx, gy, w, g)) {
             return;
         }
         float[] out = accumulate ? new float[(int) g.xSize()] : gx;

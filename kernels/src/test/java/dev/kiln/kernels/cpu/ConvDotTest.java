@@ -1,6 +1,7 @@
 package dev.kiln.kernels.cpu;
 
 import static dev.kiln.kernels.TestArrays.assertClose;
+import static dev.kiln.kernels.TestArrays.nans;
 import static dev.kiln.kernels.TestArrays.randomFloats;
 import static dev.kiln.kernels.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -87,11 +88,5 @@ class ConvDotTest {
         assertFalse(ConvDot.routed(new ConvGeom(64, 3, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "64 output channels");
         assertFalse(ConvDot.routed(new ConvGeom(64, 24, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "216 taps");
         assertTrue(Simd.SCALAR || ConvDot.routed(new ConvGeom(64, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)));
-    }
-
-    private static float[] nans(int n) {
-        float[] a = new float[n];
-        Arrays.fill(a, Float.NaN);
-        return a;
     }
 }

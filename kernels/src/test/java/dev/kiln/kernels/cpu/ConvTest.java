@@ -1,6 +1,7 @@
 package dev.kiln.kernels.cpu;
 
 import static dev.kiln.kernels.TestArrays.assertClose;
+import static dev.kiln.kernels.TestArrays.nans;
 import static dev.kiln.kernels.TestArrays.randomFloats;
 import static dev.kiln.kernels.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -297,12 +298,6 @@ class ConvTest {
         } finally {
             Parallel.setThreads(saved);
         }
-    }
-
-    private static float[] nans(int n) {
-        float[] a = new float[n];
-        Arrays.fill(a, Float.NaN);
-        return a;
     }
 
     @Test
