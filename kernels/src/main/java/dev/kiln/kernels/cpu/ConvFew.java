@@ -123,10 +123,10 @@ final class ConvFew {
         long tilesPer = (flat + span - 1) / span;
         long padSize = Math.max((long) cin * plane, cp.tap[cp.k - 1] + tilesPer * span) + L;
         long rowSize = tilesPer * span;
-        if (padSize > Integer.MAX_VALUE - 16 || rowSize * rows > Integer.MAX_VALUE - 16) {
+        int blocks = Math.ceilDiv(rows, MB);
+        if (padSize > Integer.MAX_VALUE - 16 || rowSize * blocks * MB > Integer.MAX_VALUE - 16) {
             return false;
         }
-        int blocks = Math.ceilDiv(rows, MB);
         int k = cp.k;
         int row = (int) rowSize;
         int tiles = (int) tilesPer;
