@@ -12,15 +12,16 @@ import jdk.incubator.vector.FloatVector;
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8 positions).
- * Narrow layers with few channels (LeNet-5's 6 -> 16) take {@link ConvFlat} (forward over
- * positions flattened along the padded width), {@link ConvRows} (input gradient along input
- * rows) and {@link ConvDot} (weight gradient as dot products along the padded width), none
- * packing anything per image; {@link ConvFew} takes forward passes with at most 6 output channels
- * and input gradients with at most 6 input channels per group that those do not (LeNet-5's
- * 1 -> 6, the 3 -> 32 of a VGG on colour images). Next,
+ * The other stride-1 forward passes with at least 8 output channels and 16 taps take
+ * {@link ConvFlat} (positions flattened along the padded width; {@link ConvFlat#routed}); narrow
+ * layers take {@link ConvRows} (input gradient along input rows) and {@link ConvDot} (weight
+ * gradient as dot products along the padded width), none packing anything per image;
+ * {@link ConvFew} takes forward passes with at most 6 output channels and input gradients with
+ * at most 6 input channels per group that those do not (LeNet-5's 1 -> 6, the 3 -> 32 of a VGG
+ * on colour images). Next,
  * where {@link ConvPacked} suits the geometry (vector lanes, at least 8 output channels per
- * group, output positions of a vector's width spanning less than two vectors of the padded input:
- * stride 1 and most others), the forward pass and (see {@link ConvPacked#suitsWeight}) the weight
+ * group, output positions of a vector's width spanning less than two vectors of the padded input),
+ * the forward pass of a strided layer and (see {@link ConvPacked#suitsWeight}) the weight
  * gradient run the GEMM micro-kernel over strips packed straight from a zero-padded copy of each
  * image, with no column matrix ({@link ConvPacked} can also take the input gradient of a stride-1
  * "same" convolution as the forward pass of the output gradient with the flipped weight, but that
@@ -63,7 +64,7 @@ public final class Conv {
                 || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
         }
-        if (ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)
+        if (!ConvFlat.suits(g) && ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)
                 || ConvFew.suitsForward(g) && ConvFew.forward(y, x, w, bias, g)) {
             return;
         }

@@ -30,14 +30,21 @@ final class ConvFlat {
 
     /**
      * Whether {@code Conv} routes the forward pass here (where {@link ConvDirect} does not take it):
-     * {@link #suits}, and at most 16 output channels per group, so that {@link ConvPacked} would
-     * pack every image for at most 2 row tiles. Measured, 1 thread, CPU time, min of 20, 3 rounds
-     * per JVM, same bits (one slice of the reduction): 6 -> 16 at 14x14 0.30-0.37 vs 0.34-0.37 ms (faster in 10 of 12 rounds);
-     * 3 -> 32 at 32x32 (4 row tiles) 1.06-1.48 vs 1.02-1.26 ms, so it stays packed.
+     * {@link #suits}, and a reduction of at least {@link #MIN_TAPS} taps ({@code cPerGroup * kh * kw};
+     * shallower ones go through im2col). Measured 2026-12-06 on a quiet machine, min of a 0.4 s
+     * loop, batch 64, the same bits on every path, flattened vs packed ({@link ConvPacked}) vs
+     * im2col, 1 thread / 2 threads: 32 -> 32 at 28x28 5.8 vs 6.9 vs 6.9 / 2.9 vs 3.9 vs 3.3 ms,
+     * 32 -> 64 at 14x14 3.1 vs 3.5 vs 3.0 / 1.6 vs 2.3 vs 1.5, 64 -> 64 at 14x14 6.0 vs 7.1 vs 6.3 /
+     * 2.9 vs 4.4 vs 3.1, 3 -> 32 at 32x32 0.97 vs 0.88 vs 1.12 / 0.58 vs 1.14 vs 0.61 (the packed
+     * pass hardly gains from a second thread), but 1 -> 32 at 28x28 (9 taps) 0.72 vs 0.69 vs 0.34 /
+     * 0.39 vs 0.66 vs 0.18. (Until then only layers of at most 16 output channels came here.)
      */
     static boolean routed(ConvGeom g) {
-        return suits(g) && g.ocPerGroup() <= 16;
+        return suits(g) && g.cPerGroup() * g.kh() * g.kw() >= MIN_TAPS;
     }
+
+    /** The shallowest reduction routed here. */
+    static final int MIN_TAPS = 16;
 
     /**
      * {@code Conv.conv2d} (arguments checked, {@link #suits}). Returns false, doing nothing, when a
