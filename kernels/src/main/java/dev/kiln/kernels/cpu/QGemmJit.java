@@ -79,15 +79,7 @@ final class QGemmJit {
     private static final MethodHandle[][][] KERNELS = new MethodHandle[2][VnniGemmCode.MAX_DOT_ROWS][NR];
 
     static {
-        boolean ok = JitCode.AVAILABLE && JitCode.cpuHas("avx512_vnni") && JitCode.cpuHas("avx512bw")
-                && JitCode.cpuHas("avx512f");
-        if (ok) {
-            try {
-                ok = selfCheck();
-            } catch (RuntimeException | LinkageError e) {
-                ok = false;
-            }
-        }
+        boolean ok = JitCode.usable(QGemmJit::selfCheck, "avx512_vnni", "avx512bw", "avx512f");
         SUPPORTED = ok;
         ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.int8.jit", "true"));
     }

@@ -63,14 +63,7 @@ final class SparseCsrJit {
     private static final Map<int[], Plan> PLANS = new WeakHashMap<>();
 
     static {
-        boolean ok = JitCode.AVAILABLE && JitCode.cpuHas("avx512f");
-        if (ok) {
-            try {
-                ok = selfCheck();
-            } catch (RuntimeException | LinkageError e) {
-                ok = false;
-            }
-        }
+        boolean ok = JitCode.usable(SparseCsrJit::selfCheck, "avx512f");
         SUPPORTED = ok;
         ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.sparse.jit", "true"));
     }

@@ -74,6 +74,27 @@ public final class JitCode {
     private JitCode() {
     }
 
+    /**
+     * Whether generated code that needs the CPU {@code flags} can be used here: {@link #AVAILABLE},
+     * every flag present, and {@code selfCheck} (the code against Java arithmetic) passing; an
+     * exception from it counts as failing.
+     */
+    public static boolean usable(java.util.function.BooleanSupplier selfCheck, String... flags) {
+        if (!AVAILABLE) {
+            return false;
+        }
+        for (String f : flags) {
+            if (!cpuHas(f)) {
+                return false;
+            }
+        }
+        try {
+            return selfCheck.getAsBoolean();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
     /** Whether /proc/cpuinfo lists {@code flag} for this CPU (false when it cannot be read). */
     public static boolean cpuHas(String flag) {
         return FLAGS.contains(flag);
