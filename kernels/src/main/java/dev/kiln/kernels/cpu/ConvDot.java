@@ -42,6 +42,18 @@ final class ConvDot {
      */
     static final int MIN_STEPS = 64;
 
+    /**
+     * Whether {@code Conv} routes here at all ({@code -Dkiln.conv.dot=true}; off by default). The
+     * tile's compiled code is fast in some JVM runs and not in others: LeNet-5's 6 -> 16 weight
+     * gradient took 0.40-0.43 ms in most runs and 0.73-0.80 in others (3 -> 32: 1.44-1.65 against
+     * 2.5-2.8 ms), the same code and data, whatever the flags (with or without on-stack
+     * replacement); in the bench, after the GEMM cases, it came out slow in both runs, behind the
+     * 0.51-0.55 ms of the packed path it replaces. Likely the 10 offsets and 24 accumulators of its
+     * two nested loops leave C2 short of registers depending on the profile it compiles with; next:
+     * the 4 output-gradient rows interleaved per vector step (one pointer) and a single loop.
+     */
+    static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("kiln.conv.dot", "false"));
+
     private ConvDot() {
     }
 
@@ -52,7 +64,7 @@ final class ConvDot {
 
     /**
      * Whether {@code Conv} routes the weight gradient here (where {@link ConvDirect} does not take
-     * it): {@link #suits}, at most 32 output channels per group and at most 160 taps
+     * it): {@link #ENABLED}, {@link #suits}, at most 32 output channels per group and at most 160 taps
      * ({@code cPerGroup * kh * kw}). The tile runs at about half the FMA peak, so it wins only where
      * the packed GEMM's transposes cost more than that. Measured, 1 thread, min of a 1 s loop, batch 64,
      * with the bias gradient, against the path it replaces: 1 -> 6 at 28x28 k5 0.29 vs 0.42-0.45 ms,
@@ -61,7 +73,7 @@ final class ConvDot {
      * vs 1.85, 24 -> 40 at 16x16 4.80 vs 3.06.
      */
     static boolean routed(ConvGeom g) {
-        return suits(g) && g.ocPerGroup() <= 32 && g.cPerGroup() * g.kh() * g.kw() <= 160;
+        return ENABLED && suits(g) && g.ocPerGroup() <= 32 && g.cPerGroup() * g.kh() * g.kw() <= 160;
     }
 
     /**
