@@ -245,26 +245,18 @@ final class ConvFew {
         c5.intoArray(out, o + 5 * L);
     }
 
-    /** {@code dst[d + j] = (acc ? dst[d + j] : 0) + src[s + j] (+ b when withBias)} for {@code j < n}, adds in that order. */
+    /**
+     * {@code dst[d + j] = src[s + j]}, or {@code dst[d + j] + src[s + j]} when {@code acc} (the
+     * input gradient), or {@code src[s + j] + b} when {@code withBias} (the forward pass; never both),
+     * for {@code j < n}, through the row loops the other conv paths use.
+     */
     private static void store(float[] dst, int d, float[] src, int s, int n, boolean acc, boolean withBias, float b) {
-        int j = 0;
-        if (!acc && !withBias) {
+        if (acc) {
+            ConvLowering.addInto(dst, d, src, s, n);
+        } else if (withBias) {
+            ConvGemm.addScalar(dst, d, src, s, b, n);
+        } else {
             System.arraycopy(src, s, dst, d, n);
-            return;
-        }
-        for (int bound = F.loopBound(n); j < bound; j += L) {
-            FloatVector v = FloatVector.fromArray(F, src, s + j);
-            if (acc) {
-                v = FloatVector.fromArray(F, dst, d + j).add(v);
-            }
-            if (withBias) {
-                v = v.add(b);
-            }
-            v.intoArray(dst, d + j);
-        }
-        for (; j < n; j++) {
-            float v = acc ? dst[d + j] + src[s + j] : src[s + j];
-            dst[d + j] = withBias ? v + b : v;
         }
     }
 
