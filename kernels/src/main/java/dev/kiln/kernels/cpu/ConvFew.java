@@ -132,21 +132,21 @@ final class ConvFew {
         int tiles = (int) tilesPer;
         int inImage = inC * cp.h * cp.w;
         int outImage = outC * oh * ow;
-        int[] key = {cin, cp.h, cp.w, cp.hp, wp, cp.ph, cp.pw, (int) padSize};
         ConvPacked.eachImage(n, img -> {
-            Scratch s = Scratch.get(key, (int) padSize, blocks * MB * row);
+            Scratch s = Scratch.get(blocks * MB * row);
+            float[] xpad = s.pad.zeroed(cp, (int) padSize);
             for (int gi = 0; gi < groups; gi++) {
-                ConvPad.pad(s.pad, cp, src, img * inImage + gi * cin * cp.h * cp.w);
+                ConvPad.pad(xpad, cp, src, img * inImage + gi * cin * cp.h * cp.w);
                 for (int b = 0; b < blocks; b++) {
                     int wo = (gi * blocks + b) * k * MB;
                     int out = b * MB * row;
                     if (rows == 1) {
                         for (int tl = 0; tl < tiles; tl++) {
-                            one(s.out, out + tl * VB * L, s.pad, cp.tap, k, tl * VB * L, packed, wo);
+                            one(s.out, out + tl * VB * L, xpad, cp.tap, k, tl * VB * L, packed, wo);
                         }
                     } else {
                         for (int tl = 0; tl < tiles; tl++) {
-                            three(s.out, out + tl * VB * L, row, s.pad, cp.tap, k, tl * VB * L, packed, wo);
+                            three(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
                         }
                     }
                 }
@@ -260,20 +260,14 @@ final class ConvFew {
         }
     }
 
-    /** Per-thread buffers: the padded image with slack (its padding zeroed per layout) and the flattened result rows. */
+    /** Per-thread buffers: the padded image ({@link ConvPad}, its padding zeroed per layout) and the flattened result rows. */
     private static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        float[] pad = new float[0];
+        final ConvPad pad = new ConvPad();
         float[] out = new float[0];
-        int[] zeroFor;
 
-        static Scratch get(int[] key, int padSize, int outSize) {
+        static Scratch get(int outSize) {
             Scratch s = LOCAL.get();
-            if (!Arrays.equals(key, s.zeroFor)) {
-                s.pad = s.pad.length >= padSize ? s.pad : new float[padSize];
-                Arrays.fill(s.pad, 0f);
-                s.zeroFor = key;
-            }
             if (s.out.length < outSize) {
                 s.out = new float[outSize];
             }

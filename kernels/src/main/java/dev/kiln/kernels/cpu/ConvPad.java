@@ -28,8 +28,15 @@ final class ConvPad {
      * {@code cp}'s layout does not write.
      */
     float[] zeroed(ConvPacked cp) {
-        int[] key = {cp.cin, cp.h, cp.w, cp.hp, cp.wp, cp.ph, cp.pw};
-        int size = cp.paddedSize();
+        return zeroed(cp, cp.paddedSize());
+    }
+
+    /**
+     * As {@link #zeroed(ConvPacked)} with {@code size} floats (at least {@code cp.paddedSize()}:
+     * more slack for kernels whose loads run further past the last plane).
+     */
+    float[] zeroed(ConvPacked cp, int size) {
+        int[] key = {cp.cin, cp.h, cp.w, cp.hp, cp.wp, cp.ph, cp.pw, size};
         if (buf.length < size || !Arrays.equals(key, zeroFor)) {
             if (buf.length < size) {
                 buf = new float[size];
