@@ -116,6 +116,28 @@ public interface Backend {
     /** {gradWeight, gradBias (null unless withBias)}. */
     Tensor[] conv2dBackwardWeight(Tensor x, Tensor gy, ConvGeom g, boolean withBias);
 
+    /**
+     * Batch normalization of {@code x [N, C, ...]} as one fused pass, or null where this backend has
+     * none (the caller then composes it from reductions and elementwise ops). With {@code mean} and
+     * {@code var} null it uses the batch's statistics and returns {y, mean [C], invstd [C], biased var
+     * [C]}; given {@code mean} and {@code var} [C] (running statistics) it returns {y, mean, invstd}.
+     * {@code invstd = 1/sqrt(var + eps)}; {@code weight} and {@code bias} [C] may be null. All of one
+     * dtype. The default has none.
+     */
+    default Tensor[] batchNorm(Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, double eps) {
+        return null;
+    }
+
+    /**
+     * Gradients of {@link #batchNorm} from the mean and invstd it returned: {gx, gWeight, gBias}, each
+     * null unless asked for ({@code needs} = {x, weight, bias}); {@code batchStats} when the statistics
+     * were the batch's own (they then depend on x). Null where {@link #batchNorm} is.
+     */
+    default Tensor[] batchNormBackward(Tensor gy, Tensor x, Tensor mean, Tensor invstd, Tensor weight, boolean batchStats,
+                                       boolean[] needs) {
+        return null;
+    }
+
     /** Pooling window geometry over a [N, C, H, W] input. */
     record PoolGeom(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
     }

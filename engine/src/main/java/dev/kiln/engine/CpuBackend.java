@@ -386,6 +386,17 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor[] batchNorm(Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, double eps) {
+        return CpuNorm.batchNorm(x, mean, var, weight, bias, eps);
+    }
+
+    @Override
+    public Tensor[] batchNormBackward(Tensor gy, Tensor x, Tensor mean, Tensor invstd, Tensor weight, boolean batchStats,
+                                      boolean[] needs) {
+        return CpuNorm.batchNormBackward(gy, x, mean, invstd, weight, batchStats, needs);
+    }
+
+    @Override
     public Tensor[] maxPool2d(Tensor x, PoolGeom g) {
         return CpuConv.maxPool2d(x, g);
     }

@@ -29,6 +29,24 @@ final class NormOps {
         requireVector("batchNorm", "running var", runningVar, c);
         requireVector("batchNorm", "weight", weight, c);
         requireVector("batchNorm", "bias", bias, c);
+        if (training && x.numel() / Math.max(c, 1) < 2) {
+            throw new IllegalArgumentException("batchNorm: expected more than one value per channel in training, got input "
+                    + Shape.str(x.shapeRef()));
+        }
+        if (!training && (runningMean == null || runningVar == null)) {
+            throw new IllegalArgumentException("batchNorm: eval mode needs running mean and var, got none");
+        }
+        Tensor fused = fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+        return fused != null ? fused : composedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
+    /**
+     * Batch norm composed from recorded reductions and elementwise ops: the form for backends without
+     * a fused kernel, and the check of the fused ones in tests. Arguments as validated by {@link #batchNorm}.
+     */
+    static Tensor composedBatchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                    boolean training, double momentum, double eps) {
+        int c = x.size(1);
         int[] cs = channelShape(x.rank(), c);
         int[] dims = new int[x.rank() - 1];
         dims[0] = 0;
@@ -38,23 +56,10 @@ final class NormOps {
         Tensor mean;
         Tensor var;
         if (training) {
-            int count = x.numel() / c;
-            if (count < 2) {
-                throw new IllegalArgumentException("batchNorm: expected more than one value per channel in training, got input "
-                        + Shape.str(x.shapeRef()));
-            }
             mean = x.mean(dims, true);
             var = x.var(dims, false, true);
-            if (runningMean != null && runningVar != null) {
-                try (var ng = Grad.disabled()) {
-                    runningMean.mulInPlace(1 - momentum).addInPlace(mean.reshape(c), momentum);
-                    runningVar.mulInPlace(1 - momentum).addInPlace(var.reshape(c).mul((double) count / (count - 1)), momentum);
-                }
-            }
+            updateRunning(runningMean, runningVar, mean.reshape(c), var.reshape(c), x.numel() / c, momentum);
         } else {
-            if (runningMean == null || runningVar == null) {
-                throw new IllegalArgumentException("batchNorm: eval mode needs running mean and var, got none");
-            }
             mean = runningMean.reshape(cs);
             var = runningVar.reshape(cs);
         }
@@ -66,6 +71,47 @@ final class NormOps {
             y = y.add(bias.reshape(cs));
         }
         return y;
+    }
+
+    /**
+     * The backend's fused batch norm, recorded as one op, or null where the backend has none or the
+     * arguments need the composed form (mixed dtypes or devices, running statistics that require grad).
+     */
+    private static Tensor fusedBatchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                         boolean training, double momentum, double eps) {
+        for (Tensor t : new Tensor[] {runningMean, runningVar, weight, bias}) {
+            if (t != null && (t.dtype() != x.dtype() || t.device() != x.device())) {
+                return null;
+            }
+        }
+        if (!training && (runningMean.requiresGrad() || runningVar.requiresGrad())) {
+            return null;
+        }
+        Backend be = x.backend();
+        Tensor[] r = training ? be.batchNorm(x, null, null, weight, bias, eps) : be.batchNorm(x, runningMean, runningVar, weight, bias, eps);
+        if (r == null) {
+            return null;
+        }
+        Tensor mean = r[1];
+        Tensor invstd = r[2];
+        if (training) {
+            updateRunning(runningMean, runningVar, mean, r[3], x.numel() / x.size(1), momentum);
+        }
+        return Autograd.record("batchNorm", r[0], gy -> {
+            boolean[] needs = {x.requiresGrad(), weight != null && weight.requiresGrad(), bias != null && bias.requiresGrad()};
+            return gy.backend().batchNormBackward(gy, x, mean, invstd, weight, training, needs);
+        }, x, weight, bias);
+    }
+
+    /** running = (1 - momentum)*running + momentum*batch, with the variance made unbiased, as PyTorch does. */
+    private static void updateRunning(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var, int count, double momentum) {
+        if (runningMean == null || runningVar == null) {
+            return;
+        }
+        try (var ng = Grad.disabled()) {
+            runningMean.mulInPlace(1 - momentum).addInPlace(mean, momentum);
+            runningVar.mulInPlace(1 - momentum).addInPlace(var.mul((double) count / (count - 1)), momentum);
+        }
     }
 
     static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {

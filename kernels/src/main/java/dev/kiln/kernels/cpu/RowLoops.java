@@ -103,6 +103,53 @@ final class RowLoops {
         return s;
     }
 
+    /** sum of {@code (x[off + i] - m)^2} in double, the differences taken in double. */
+    static double sumSquaredDeviation(float[] x, int off, double m, int n) {
+        DoubleVector dm = DoubleVector.broadcast(D, m);
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        int i = 0;
+        int h = L / 2;
+        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+            DoubleVector d0 = widen(x, off + i).sub(dm);
+            DoubleVector d1 = widen(x, off + i + h).sub(dm);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+        }
+        DoubleVector acc = a0.add(a1);
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
+        for (; i < n; i++) {
+            double d = x[off + i] - m;
+            s = Math.fma(d, d, s);
+        }
+        return s;
+    }
+
+    /** sum of {@code g[go + i] * (x[xo + i] - m)} in double, the differences taken in double. */
+    static double dotDeviation(float[] g, int go, float[] x, int xo, double m, int n) {
+        DoubleVector dm = DoubleVector.broadcast(D, m);
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = a0;
+        int i = 0;
+        int h = L / 2;
+        for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
+            a0 = widen(x, xo + i).sub(dm).fma(widen(g, go + i), a0);
+            a1 = widen(x, xo + i + h).sub(dm).fma(widen(g, go + i + h), a1);
+        }
+        DoubleVector acc = a0.add(a1);
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
+        for (; i < n; i++) {
+            s = Math.fma(x[xo + i] - m, g[go + i], s);
+        }
+        return s;
+    }
+
     /** Largest value of a row of {@code n >= 1}, NaN if any is NaN. */
     static float max(float[] x, int off, int n) {
         int i = 0;

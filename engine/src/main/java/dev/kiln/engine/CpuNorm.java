@@ -1,0 +1,100 @@
+package dev.kiln.engine;
+
+import dev.kiln.kernels.cpu.BatchNorm;
+import dev.kiln.kernels.ref.RefBatchNorm;
+
+/**
+ * CPU batch normalization on the fused kernels ({@link BatchNorm} for F32, {@link RefBatchNorm} for
+ * F64): dense copies in, [N, C, S] layout with S the product of the dims after C.
+ */
+final class CpuNorm {
+    private CpuNorm() {
+    }
+
+    private static int spatial(Tensor x) {
+        int s = 1;
+        for (int i = 2; i < x.rank(); i++) {
+            s *= x.size(i);
+        }
+        return s;
+    }
+
+    private static Tensor dense(Tensor t) {
+        return t == null ? null : CpuBackend.dense(t);
+    }
+
+    private static float[] f32(Tensor t) {
+        return t == null ? null : CpuBackend.f32(t);
+    }
+
+    private static double[] f64(Tensor t) {
+        return t == null ? null : CpuBackend.f64(t);
+    }
+
+    private static Tensor channels(Tensor x, int c) {
+        return CpuBackend.INSTANCE.zeros(x.dtype(), new int[] {c});
+    }
+
+    /** See {@link Backend#batchNorm}. */
+    static Tensor[] batchNorm(Tensor x, Tensor runMean, Tensor runVar, Tensor weight, Tensor bias, double eps) {
+        Tensor xd = dense(x);
+        Tensor wd = dense(weight);
+        Tensor bd = dense(bias);
+        int n = x.size(0);
+        int c = x.size(1);
+        int s = spatial(x);
+        Tensor y = CpuBackend.INSTANCE.zeros(x.dtype(), x.shapeRef());
+        Tensor invstd = channels(x, c);
+        boolean f32 = x.dtype() == DType.F32;
+        if (runMean == null) {
+            Tensor mean = channels(x, c);
+            Tensor var = channels(x, c);
+            if (f32) {
+                BatchNorm.forwardTraining(f32(y), f32(mean), f32(var), f32(invstd), f32(xd), f32(wd), f32(bd), eps, n, c, s);
+            } else {
+                RefBatchNorm.forwardTraining(f64(y), f64(mean), f64(var), f64(invstd), f64(xd), f64(wd), f64(bd), eps, n, c, s);
+            }
+            return new Tensor[] {y, mean, invstd, var};
+        }
+        Tensor mean = CpuBackend.INSTANCE.contiguous(runMean); // a copy: the backward pass needs this step's values
+        Tensor vd = dense(runVar);
+        if (f32) {
+            float[] v = f32(vd);
+            float[] is = f32(invstd);
+            for (int ch = 0; ch < c; ch++) {
+                is[ch] = (float) (1 / Math.sqrt(v[ch] + eps));
+            }
+            BatchNorm.forward(f32(y), f32(xd), f32(mean), is, f32(wd), f32(bd), n, c, s);
+        } else {
+            double[] v = f64(vd);
+            double[] is = f64(invstd);
+            for (int ch = 0; ch < c; ch++) {
+                is[ch] = 1 / Math.sqrt(v[ch] + eps);
+            }
+            RefBatchNorm.forward(f64(y), f64(xd), f64(mean), is, f64(wd), f64(bd), n, c, s);
+        }
+        return new Tensor[] {y, mean, invstd};
+    }
+
+    /** See {@link Backend#batchNormBackward}. */
+    static Tensor[] batchNormBackward(Tensor gy, Tensor x, Tensor mean, Tensor invstd, Tensor weight, boolean batchStats,
+                                      boolean[] needs) {
+        Tensor gyd = dense(gy);
+        Tensor xd = dense(x);
+        Tensor md = dense(mean);
+        Tensor id = dense(invstd);
+        Tensor wd = dense(weight);
+        int n = x.size(0);
+        int c = x.size(1);
+        int s = spatial(x);
+        Tensor gx = needs[0] ? CpuBackend.INSTANCE.zeros(x.dtype(), x.shapeRef()) : null;
+        Tensor gw = needs[1] ? channels(x, c) : null;
+        Tensor gb = needs[2] ? channels(x, c) : null;
+        if (x.dtype() == DType.F32) {
+            BatchNorm.backward(f32(gx), f32(gw), f32(gb), f32(gyd), f32(xd), f32(md), f32(id), f32(wd), batchStats, n, c, s);
+        } else {
+            RefBatchNorm.backward(f64(gx), f64(gw), f64(gb), f64(gyd), f64(xd), f64(md), f64(id), f64(wd), batchStats, n, c, s);
+        }
+        return new Tensor[] {gx, gw, gb};
+    }
+}

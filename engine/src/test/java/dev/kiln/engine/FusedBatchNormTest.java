@@ -1,0 +1,81 @@
+package dev.kiln.engine;
+
+import static dev.kiln.engine.EngineAsserts.assertValues;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+
+/** The CPU backend's fused batch norm against the form composed from recorded ops, values and gradients. */
+class FusedBatchNormTest {
+    private record Run(Tensor y, Tensor gx, Tensor gw, Tensor gb, Tensor runMean, Tensor runVar) {
+    }
+
+    private static Run run(boolean fused, Tensor x0, Tensor w0, Tensor b0, Tensor rm0, Tensor rv0, boolean training,
+                           Tensor gy) {
+        Tensor x = Tensors.zerosLike(x0).add(x0).detach().requiresGrad(true);
+        Tensor w = w0 == null ? null : Tensors.zerosLike(w0).add(w0).detach().requiresGrad(true);
+        Tensor b = b0 == null ? null : Tensors.zerosLike(b0).add(b0).detach().requiresGrad(true);
+        Tensor rm = rm0 == null ? null : Tensors.zerosLike(rm0).add(rm0);
+        Tensor rv = rv0 == null ? null : Tensors.zerosLike(rv0).add(rv0);
+        Tensor y = fused ? NormOps.batchNorm(x, rm, rv, w, b, training, 0.1, 1e-5)
+                : NormOps.composedBatchNorm(x, rm, rv, w, b, training, 0.1, 1e-5);
+        y.backward(gy);
+        return new Run(y, x.grad(), w == null ? null : w.grad(), b == null ? null : b.grad(), rm, rv);
+    }
+
+    private static void same(String what, Tensor got, Tensor want, double tol) {
+        if (want == null) {
+            assertNull(got, what);
+            return;
+        }
+        assertNotNull(got, what);
+        assertValues(what, got, want.shape(), want.toDoubleArray(), tol);
+    }
+
+    @Test
+    void fusedMatchesComposedForwardBackwardAndRunningStats() {
+        Generator g = new Generator(31);
+        int[][] shapes = {{8, 3, 5, 5}, {6, 4}, {4, 2, 7}, {2, 5, 14, 14}, {16, 2, 1, 1}};
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            double tol = dt == DType.F32 ? 2e-4 : 1e-10;
+            for (int[] shape : shapes) {
+                int c = shape[1];
+                Tensor x = Tensors.normal(g, dt, 2, 3, shape);
+                Tensor gy = Tensors.normal(g, dt, 0, 1, shape);
+                for (boolean affine : new boolean[] {false, true}) {
+                    Tensor w = affine ? Tensors.uniform(g, dt, 0.5, 2, c) : null;
+                    Tensor b = affine ? Tensors.uniform(g, dt, -1, 1, c) : null;
+                    Tensor rm = Tensors.uniform(g, dt, -1, 1, c);
+                    Tensor rv = Tensors.uniform(g, dt, 0.5, 2, c);
+                    for (boolean training : new boolean[] {true, false}) {
+                        String what = dt + " " + Shape.str(shape) + (affine ? " affine" : "") + (training ? " training" : " eval");
+                        Run f = run(true, x, w, b, rm, rv, training, gy);
+                        Run r = run(false, x, w, b, rm, rv, training, gy);
+                        same(what + " y", f.y(), r.y(), tol);
+                        same(what + " grad x", f.gx(), r.gx(), tol);
+                        same(what + " grad weight", f.gw(), r.gw(), tol * 10);
+                        same(what + " grad bias", f.gb(), r.gb(), tol * 10);
+                        same(what + " running mean", f.runMean(), r.runMean(), tol);
+                        same(what + " running var", f.runVar(), r.runVar(), tol);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void evalBackwardSeesTheStatisticsOfItsForwardPass() {
+        Generator g = new Generator(32);
+        Tensor x = Tensors.normal(g, DType.F32, 0, 1, 4, 3, 6).requiresGrad(true);
+        Tensor rm = Tensors.uniform(g, DType.F32, -1, 1, 3);
+        Tensor rv = Tensors.uniform(g, DType.F32, 0.5, 2, 3);
+        Tensor gy = Tensors.normal(g, DType.F32, 0, 1, 4, 3, 6);
+        Tensor want = run(false, x, null, null, rm, rv, false, gy).gx();
+        Tensor y = NormOps.batchNorm(x, rm, rv, null, null, false, 0.1, 1e-5);
+        // a training step on other data moves the running stats before this backward pass
+        NormOps.batchNorm(Tensors.normal(g, DType.F32, 5, 1, 4, 3, 6), rm, rv, null, null, true, 0.5, 1e-5);
+        y.backward(gy);
+        same("eval grad x", x.grad(), want, 1e-5);
+    }
+}

@@ -1,0 +1,221 @@
+package dev.kiln.kernels.cpu;
+
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * fp32 batch normalization over an {@code (n, c, s)} layout: element {@code (i, ch, k)} at
+ * {@code (i*c + ch)*s + k} (NCHW with {@code s = H*W}, or {@code [N, C]} with {@code s = 1}), one
+ * mean and variance per channel over its {@code n*s} values. Each channel is done start to end by one
+ * thread (its data stays in L2 between the passes: statistics, then the normalized output), channels
+ * are split over {@link Parallel}, so the results do not depend on the number of threads.
+ *
+ * <p>Statistics accumulate in double: the sum first, then the squared deviations from the mean (two
+ * passes, no cancellation). The output is {@code y = x*a + b} in float with {@code a = invstd*gamma}
+ * and {@code b = beta - mean*a} per channel, as PyTorch's CPU kernel computes it. The backward pass
+ * sums {@code gy} and {@code gy*(x - mean)} per channel in double, then writes
+ * {@code gx = (gy - mean(gy) - (x - mean)*invstd^2*mean(gy*(x - mean)))*invstd*gamma} for batch
+ * statistics, {@code gx = gy*invstd*gamma} for running statistics. A missing gamma is 1, a missing
+ * beta 0; a null output is not computed.
+ *
+ * <pre>{@code
+ * BatchNorm.forwardTraining(y, mean, var, invstd, x, gamma, beta, 1e-5, n, c, h * w);
+ * BatchNorm.backward(gx, gGamma, gBeta, gy, x, mean, invstd, gamma, true, n, c, h * w);
+ * }</pre>
+ */
+public final class BatchNorm {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+    /** Channels per task: at least this many values each before a channel is handed to another thread. */
+    private static final int GRAIN_VALUES = 16384;
+
+    private BatchNorm() {
+    }
+
+    /**
+     * Normalizes with the batch's own statistics: writes {@code mean[ch]}, the biased variance
+     * {@code var[ch]}, {@code invstd[ch] = 1/sqrt(var + eps)} and {@code y}. Needs {@code n*s >= 1}.
+     */
+    public static void forwardTraining(float[] y, float[] mean, float[] var, float[] invstd, float[] x,
+                                       float[] gamma, float[] beta, double eps, int n, int c, int s) {
+        check("forwardTraining", y, x, null, n, c, s);
+        channel("forwardTraining", c, "mean", mean);
+        channel("forwardTraining", c, "var", var);
+        channel("forwardTraining", c, "invstd", invstd);
+        affineArgs("forwardTraining", c, gamma, beta);
+        if (!(eps >= 0)) {
+            throw new IllegalArgumentException("BatchNorm.forwardTraining: expected eps >= 0, got " + eps);
+        }
+        long count = (long) n * s;
+        if (count == 0) {
+            throw new IllegalArgumentException("BatchNorm.forwardTraining: expected at least one value per channel, got n="
+                    + n + " s=" + s);
+        }
+        Parallel.forRange(c, grain(n, s), (lo, hi) -> {
+            for (int ch = lo; ch < hi; ch++) {
+                double sum = 0;
+                for (int i = 0; i < n; i++) {
+                    sum += RowLoops.sum(x, (i * c + ch) * s, s);
+                }
+                double m = sum / count;
+                double sq = 0;
+                for (int i = 0; i < n; i++) {
+                    sq += RowLoops.sumSquaredDeviation(x, (i * c + ch) * s, m, s);
+                }
+                double v = sq / count;
+                float is = (float) (1 / Math.sqrt(v + eps));
+                mean[ch] = (float) m;
+                var[ch] = (float) v;
+                invstd[ch] = is;
+                affine(y, x, ch, (float) m, is, gamma, beta, n, c, s);
+            }
+        });
+    }
+
+    /** Normalizes with given statistics (running ones in eval mode): {@code y = (x - mean)*invstd*gamma + beta}. */
+    public static void forward(float[] y, float[] x, float[] mean, float[] invstd, float[] gamma, float[] beta,
+                               int n, int c, int s) {
+        check("forward", y, x, null, n, c, s);
+        channel("forward", c, "mean", mean);
+        channel("forward", c, "invstd", invstd);
+        affineArgs("forward", c, gamma, beta);
+        Parallel.forRange(c, grain(n, s), (lo, hi) -> {
+            for (int ch = lo; ch < hi; ch++) {
+                affine(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
+            }
+        });
+    }
+
+    /**
+     * Gradients of {@link #forwardTraining} ({@code batchStats}) or {@link #forward}, given the mean
+     * and invstd used: writes {@code gx}, {@code gGamma[ch] = sum gy*(x - mean)*invstd} and
+     * {@code gBeta[ch] = sum gy}, each skipped when null.
+     */
+    public static void backward(float[] gx, float[] gGamma, float[] gBeta, float[] gy, float[] x, float[] mean,
+                                float[] invstd, float[] gamma, boolean batchStats, int n, int c, int s) {
+        check("backward", gy, x, gx, n, c, s);
+        channel("backward", c, "mean", mean);
+        channel("backward", c, "invstd", invstd);
+        affineArgs("backward", c, gamma, null);
+        if (gGamma != null) {
+            channel("backward", c, "gGamma", gGamma);
+        }
+        if (gBeta != null) {
+            channel("backward", c, "gBeta", gBeta);
+        }
+        long count = (long) n * s;
+        Parallel.forRange(c, grain(n, s), (lo, hi) -> {
+            for (int ch = lo; ch < hi; ch++) {
+                float m = mean[ch];
+                float is = invstd[ch];
+                double sg = 0;
+                double sd = 0;
+                for (int i = 0; i < n; i++) {
+                    int off = (i * c + ch) * s;
+                    sg += RowLoops.sum(gy, off, s);
+                    sd += RowLoops.dotDeviation(gy, off, x, off, m, s);
+                }
+                if (gGamma != null) {
+                    gGamma[ch] = (float) (sd * is);
+                }
+                if (gBeta != null) {
+                    gBeta[ch] = (float) sg;
+                }
+                if (gx == null) {
+                    continue;
+                }
+                float scale = is * (gamma == null ? 1f : gamma[ch]);
+                if (batchStats && count > 0) {
+                    float gm = (float) (sg / count);
+                    float k = (float) (sd / count * is * is);
+                    for (int i = 0; i < n; i++) {
+                        centered(gx, gy, x, (i * c + ch) * s, m, gm, k, scale, s);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        scaled(gx, gy, (i * c + ch) * s, scale, s);
+                    }
+                }
+            }
+        });
+    }
+
+    /** {@code y = x*a + b} over channel ch, {@code a = invstd*gamma}, {@code b = beta - mean*a}. */
+    private static void affine(float[] y, float[] x, int ch, float m, float is, float[] gamma, float[] beta,
+                               int n, int c, int s) {
+        float a = is * (gamma == null ? 1f : gamma[ch]);
+        float b = (beta == null ? 0f : beta[ch]) - m * a;
+        for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * s;
+            int k = 0;
+            for (int ub = Simd.loopBoundF(s); k < ub; k += L) {
+                FloatVector.fromArray(F, x, off + k).fma(a, b).intoArray(y, off + k);
+            }
+            for (; k < s; k++) {
+                y[off + k] = Math.fma(x[off + k], a, b);
+            }
+        }
+    }
+
+    /** {@code gx = (gy - gm - (x - m)*k)*scale} over one row. */
+    private static void centered(float[] gx, float[] gy, float[] x, int off, float m, float gm, float k, float scale,
+                                 int s) {
+        float nk = -k;
+        FloatVector nkv = FloatVector.broadcast(F, nk);
+        int j = 0;
+        for (int ub = Simd.loopBoundF(s); j < ub; j += L) {
+            FloatVector d = FloatVector.fromArray(F, x, off + j).sub(m);
+            d.fma(nkv, FloatVector.fromArray(F, gy, off + j).sub(gm)).mul(scale).intoArray(gx, off + j);
+        }
+        for (; j < s; j++) {
+            gx[off + j] = Math.fma(x[off + j] - m, nk, gy[off + j] - gm) * scale;
+        }
+    }
+
+    /** {@code gx = gy*scale} over one row. */
+    private static void scaled(float[] gx, float[] gy, int off, float scale, int s) {
+        int j = 0;
+        for (int ub = Simd.loopBoundF(s); j < ub; j += L) {
+            FloatVector.fromArray(F, gy, off + j).mul(scale).intoArray(gx, off + j);
+        }
+        for (; j < s; j++) {
+            gx[off + j] = gy[off + j] * scale;
+        }
+    }
+
+    private static int grain(int n, int s) {
+        long perChannel = Math.max(1L, (long) n * s);
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, GRAIN_VALUES / perChannel));
+    }
+
+    private static void check(String kernel, float[] a, float[] x, float[] b, int n, int c, int s) {
+        String k = "BatchNorm." + kernel;
+        if (n < 0 || c < 0 || s < 0) {
+            throw new IllegalArgumentException(k + ": expected n, c, s >= 0, got n " + n + ", c " + c + ", s " + s);
+        }
+        SliceArgs.slab(k, kernel.equals("backward") ? "gy" : "y", a.length, 0, n, c, s);
+        SliceArgs.slab(k, "x", x.length, 0, n, c, s);
+        if (b != null) {
+            SliceArgs.slab(k, "gx", b.length, 0, n, c, s);
+        }
+    }
+
+    private static void affineArgs(String kernel, int c, float[] gamma, float[] beta) {
+        if (gamma != null) {
+            channel(kernel, c, "gamma", gamma);
+        }
+        if (beta != null) {
+            channel(kernel, c, "beta", beta);
+        }
+    }
+
+    /** A per-channel array must hold at least c values. */
+    private static void channel(String kernel, int c, String name, float[] a) {
+        if (a.length < c) {
+            throw new IllegalArgumentException("BatchNorm." + kernel + ": expected " + name + " of at least " + c
+                    + " values (one per channel), got " + a.length);
+        }
+    }
+}
