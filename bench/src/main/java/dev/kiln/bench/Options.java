@@ -20,7 +20,7 @@ import java.util.Set;
 record Options(int[] threads, Set<String> groups, int rounds, double seconds, double warmup, Path out, boolean quick, boolean torch) {
     /** Every group, in the order they run (all of them when --groups is not given). */
     static final Set<String> GROUPS = java.util.Collections.unmodifiableSet(
-            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "int8", "sparse")));
+            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "cnn", "int8", "sparse")));
 
     /** What {@code ./kiln bench --help} prints. */
     static final String USAGE = """

@@ -19,7 +19,7 @@ import java.util.Set;
  * ratio to each peer) and writes it as JSON and as a chart.
  *
  * <pre>
- * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,int8,sparse
+ * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,cnn,int8,sparse
  * </pre>
  */
 public final class Report {
@@ -120,6 +120,9 @@ public final class Report {
         if (groups.contains("conv")) {
             all.addAll(Cases.conv(64, new int[][] {{1, 6, 28, 5, 2}, {6, 16, 14, 5, 0}, {3, 32, 32, 3, 1}, {32, 64, 16, 3, 1},
                 {64, 128, 8, 3, 1}}));
+        }
+        if (groups.contains("cnn")) { // the conv layers of the small VGG (`kiln train --model cnn`), 28x28 input
+            all.addAll(Cases.conv(64, new int[][] {{1, 32, 28, 3, 1}, {32, 32, 28, 3, 1}, {32, 64, 14, 3, 1}, {64, 64, 14, 3, 1}}));
         }
         if (groups.contains("int8")) {
             all.addAll(Cases.int8(64, 1024, 1024));

@@ -57,7 +57,7 @@ final class MathOps {
             case SQRT -> g.mul(0.5).div(y);
             case TANH -> g.mul(y.square().neg().add(1));
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
-            case RELU -> x.gt(0).where(g, Tensors.scalar(g.dtype(), 0));
+            case RELU -> g.backend().reluBackward(y, g); // y > 0 exactly where x > 0 (NaN: neither)
             case GELU -> g.mul(x.backend().unary(UnaryOp.GELU_GRAD, x));
             case ABS -> g.mul(x.sign());
             case SQUARE -> g.mul(x.mul(2));

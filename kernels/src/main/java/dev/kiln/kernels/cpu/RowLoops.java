@@ -52,6 +52,15 @@ final class RowLoops {
         return (DoubleVector) v.rearrange(Simd.SWAP_F).convertShape(F2D, D, 0);
     }
 
+    /** The lanes of a double accumulator added one by one in lane order (not {@code reduceLanes}: see above). */
+    private static double lanes(DoubleVector acc) {
+        double s = 0;
+        for (int k = 0; k < acc.length(); k++) {
+            s += acc.lane(k);
+        }
+        return s;
+    }
+
     /** sum of the row, in double. */
     static double sum(float[] x, int off, int n) {
         DoubleVector a0 = DoubleVector.zero(D);
@@ -72,10 +81,7 @@ final class RowLoops {
             a1 = a1.add(widen(x, off + i + h));
         }
         DoubleVector acc = a0.add(a1).add(a2.add(a3));
-        double s = 0;
-        for (int k = 0; k < acc.length(); k++) {
-            s += acc.lane(k);
-        }
+        double s = lanes(acc);
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -93,10 +99,7 @@ final class RowLoops {
             a1 = widen(a, ao + i + h).fma(widen(b, bo + i + h), a1);
         }
         DoubleVector acc = a0.add(a1);
-        double s = 0;
-        for (int k = 0; k < acc.length(); k++) {
-            s += acc.lane(k);
-        }
+        double s = lanes(acc);
         for (; i < n; i++) {
             s += (double) a[ao + i] * b[bo + i];
         }
@@ -117,10 +120,7 @@ final class RowLoops {
             a1 = d1.fma(d1, a1);
         }
         DoubleVector acc = a0.add(a1);
-        double s = 0;
-        for (int k = 0; k < acc.length(); k++) {
-            s += acc.lane(k);
-        }
+        double s = lanes(acc);
         for (; i < n; i++) {
             double d = x[off + i] - m;
             s = Math.fma(d, d, s);
@@ -140,10 +140,7 @@ final class RowLoops {
             a1 = widen(x, xo + i + h).sub(dm).fma(widen(g, go + i + h), a1);
         }
         DoubleVector acc = a0.add(a1);
-        double s = 0;
-        for (int k = 0; k < acc.length(); k++) {
-            s += acc.lane(k);
-        }
+        double s = lanes(acc);
         for (; i < n; i++) {
             s = Math.fma(x[xo + i] - m, g[go + i], s);
         }
@@ -231,10 +228,7 @@ final class RowLoops {
             a1 = a1.add(upper(e));
         }
         DoubleVector acc = a0.add(a1);
-        double s = 0;
-        for (int k = 0; k < acc.length(); k++) {
-            s += acc.lane(k);
-        }
+        double s = lanes(acc);
         for (; i < n; i++) {
             float e = VMath.exp(x[xo + i] - m);
             out[oo + i] = e;
@@ -254,10 +248,7 @@ final class RowLoops {
             a1 = a1.add(upper(e));
         }
         DoubleVector acc = a0.add(a1);
-        double s = 0;
-        for (int k = 0; k < acc.length(); k++) {
-            s += acc.lane(k);
-        }
+        double s = lanes(acc);
         for (; i < n; i++) {
             s += VMath.exp(x[xo + i] - m);
         }
