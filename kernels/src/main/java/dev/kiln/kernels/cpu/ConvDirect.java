@@ -21,12 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  * <li>{@link #conv2d}: {@code yT[q, o] = sum_t xpad[tap[t] + pos[q]] * w[o, t]}, tiles of 8
- * consecutive output positions of a row (stride 1 in width, output width a multiple of 8) by
+ * (or 7, {@link #rowBlock}) consecutive output positions of a row (stride 1 in width) by
  * {@code NR} output channels; each {@code NR}-channel block of {@code yT} is transposed into
  * {@code y} (bias added) while it is in L1.
  * <li>{@link #conv2dBackwardInput}: the same over the output gradient padded for a full
  * correlation, with the weight flipped in both kernel axes and its channel axes swapped (stride 1,
- * input width a multiple of 8).
+ * input width a multiple of 8 or 7).
  * <li>{@link #conv2dBackwardWeight}: {@code gwT[(ci*kh + a)*kw + b, o] = sum_{n,q} xs[n, pos[q] +
  * a*dh*wp + b*dw, ci] * gy[n, o, q]} with {@code xs} the padded images in blocks of 8 channels
  * ({@link #blocked}): 8 consecutive input channels of one tap (tile rows {@code kh*kw} rows apart) by
@@ -73,7 +73,22 @@ final class ConvDirect {
 
     /** Whether {@link #conv2d} can take the geometry at all (routed or not). */
     static boolean canForward(ConvGeom g) {
-        return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && g.ow() % ROWS == 0 && g.ocPerGroup() % NR == 0;
+        return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && rowBlock(g.ow()) > 0 && g.ocPerGroup() % NR == 0;
+    }
+
+    /**
+     * Positions per tile along an output row of width {@code ow}: 8 ({@link ConvMicro#kernel}) when
+     * they tile it, else 7 ({@link ConvMicro#kernel7}: widths 14 and 28 of 28x28 inputs), else 0 (not
+     * here). Measured, 1 thread, min of a 0.6 s loop, batch 64, k3 pad 1, rows of 7 here against
+     * the paths that took those layers before (the forward pass on {@link ConvFlat}, which computes
+     * the padded width's columns and drops them; the input gradient through col2im), forward /
+     * input gradient: 32 -> 32 at 28x28 5.64-5.83 vs 6.11-6.28 / 5.52-5.70 vs 7.45-7.88 ms; 32 -> 64
+     * at 14x14 2.76-2.80 vs 3.18-3.34 / 2.54-2.63 vs 3.00-3.08; 64 -> 64 at 14x14 5.00-5.08 vs
+     * 5.90-5.94 / 4.97-5.10 vs 6.41-6.72. (PyTorch's oneDNN in the same minutes: 5.57 / 6.12, 2.48 /
+     * 2.52, 5.13 / 5.18.)
+     */
+    static int rowBlock(int ow) {
+        return ow % ROWS == 0 ? ROWS : ow % 7 == 0 ? 7 : 0;
     }
 
     /** The shortest reduction ({@code cPerGroup * kh * kw}) whose forward pass runs here. */
@@ -81,7 +96,7 @@ final class ConvDirect {
 
     /** Whether {@link #conv2dBackwardInput} runs: as {@link #canForward} with the roles of input and output swapped, stride 1. */
     static boolean suitsInput(ConvGeom g) {
-        return !Simd.SCALAR && MR == ROWS && g.sh() == 1 && g.sw() == 1 && g.w() % ROWS == 0
+        return !Simd.SCALAR && MR == ROWS && g.sh() == 1 && g.sw() == 1 && rowBlock(g.w()) > 0
                 && g.cPerGroup() % NR == 0 && g.ph() <= g.dh() * (g.kh() - 1) && g.pw() <= g.dw() * (g.kw() - 1);
     }
 
@@ -115,7 +130,7 @@ final class ConvDirect {
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
                 int yOff = img * yImage + gi * ocg * cp.p;
-                tiles(false, y, yOff, s, ocg, xpad, cp, wb, gi * ocg * cp.k);
+                tiles(false, y, yOff, s, ocg, xpad, cp, rowBlock(g.ow()), wb, gi * ocg * cp.k);
                 if (bias != null) {
                     for (int o = 0; o < ocg; o++) {
                         ConvGemm.addScalar(y, yOff + o * cp.p, y, yOff + o * cp.p, bias[gi * ocg + o], cp.p);
@@ -162,7 +177,7 @@ final class ConvDirect {
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                tiles(accumulate, gx, img * xImage + gi * cg * cp.p, s, cg, xpad, cp, wb, gi * cg * cp.k);
+                tiles(accumulate, gx, img * xImage + gi * cg * cp.p, s, cg, xpad, cp, rowBlock(g.w()), wb, gi * cg * cp.k);
             }
         });
         return true;
@@ -176,7 +191,7 @@ final class ConvDirect {
      * ({@code [P, NR]}), which is then transposed into {@code dst} while it is in L1 (or, when
      * adding, into the second half of {@code s.out}, whose rows are then added to {@code dst}).
      */
-    private static void tiles(boolean acc, float[] dst, int dOff, Scratch s, int m, float[] xpad, ConvPacked cp,
+    private static void tiles(boolean acc, float[] dst, int dOff, Scratch s, int m, float[] xpad, ConvPacked cp, int rows,
                               float[] wb, int wo) {
         int k = cp.k;
         int p = cp.p;
@@ -184,9 +199,16 @@ final class ConvDirect {
         for (int jb = 0; jb < m; jb += NR) {
             for (int pc = 0; pc < k; pc += cp.depth) {
                 int kc = Math.min(cp.depth, k - pc);
-                for (int q0 = 0; q0 < p; q0 += ROWS) {
-                    ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, wo + jb * k + pc * NR, out, q0 * NR, NR,
-                            pc > 0);
+                if (rows == ROWS) {
+                    for (int q0 = 0; q0 < p; q0 += ROWS) {
+                        ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, wo + jb * k + pc * NR, out, q0 * NR, NR,
+                                pc > 0);
+                    }
+                } else {
+                    for (int q0 = 0; q0 < p; q0 += rows) {
+                        ConvMicro.kernel7(kc, xpad, cp.tap, pc, cp.pos[q0], wb, wo + jb * k + pc * NR, out, q0 * NR, NR,
+                                pc > 0);
+                    }
                 }
             }
             if (acc) {

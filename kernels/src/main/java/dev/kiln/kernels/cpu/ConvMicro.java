@@ -99,6 +99,76 @@ final class ConvMicro {
     }
 
     /**
+     * {@link #kernel} with 7 rows ({@code i < 7}): rows of 7 consecutive outputs tile widths such
+     * as 7, 14 and 28, which rows of 8 do not. 14 accumulators; the same chain per value.
+     */
+    static void kernel7(int kc, float[] a, int[] idx, int io, int base, float[] bp, int bi, float[] c, int ci,
+                        int ldc, boolean load) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z;
+        for (int r = 0; r < kc; r++) {
+            int ai = idx[io + r] + base;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector v = FloatVector.broadcast(F, a[ai]);
+            c00 = v.fma(b0, c00);
+            c01 = v.fma(b1, c01);
+            v = FloatVector.broadcast(F, a[ai + 1]);
+            c10 = v.fma(b0, c10);
+            c11 = v.fma(b1, c11);
+            v = FloatVector.broadcast(F, a[ai + 2]);
+            c20 = v.fma(b0, c20);
+            c21 = v.fma(b1, c21);
+            v = FloatVector.broadcast(F, a[ai + 3]);
+            c30 = v.fma(b0, c30);
+            c31 = v.fma(b1, c31);
+            v = FloatVector.broadcast(F, a[ai + 4]);
+            c40 = v.fma(b0, c40);
+            c41 = v.fma(b1, c41);
+            v = FloatVector.broadcast(F, a[ai + 5]);
+            c50 = v.fma(b0, c50);
+            c51 = v.fma(b1, c51);
+            v = FloatVector.broadcast(F, a[ai + 6]);
+            c60 = v.fma(b0, c60);
+            c61 = v.fma(b1, c61);
+            bi += NR;
+        }
+        int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        int r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc;
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(F, c, r0));
+            c01 = c01.add(FloatVector.fromArray(F, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(F, c, r1));
+            c11 = c11.add(FloatVector.fromArray(F, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(F, c, r2));
+            c21 = c21.add(FloatVector.fromArray(F, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(F, c, r3));
+            c31 = c31.add(FloatVector.fromArray(F, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, r4));
+            c41 = c41.add(FloatVector.fromArray(F, c, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(F, c, r5));
+            c51 = c51.add(FloatVector.fromArray(F, c, r5 + L));
+            c60 = c60.add(FloatVector.fromArray(F, c, r6));
+            c61 = c61.add(FloatVector.fromArray(F, c, r6 + L));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6);
+        c61.intoArray(c, r6 + L);
+    }
+
+    /**
      * The transposed role of {@link #kernel}: {@code C[i, j] (=|+=) sum_{r < kc} ap[ai + r*8 + i] *
      * b[idx[io + r] + base + j]} for {@code i < 8}, {@code j < NR}: A packed in 8-row strips
      * ({@code ConvPacked#packA}), B's {@code NR} values for step {@code r} read straight from an image

@@ -42,7 +42,12 @@ class ConvDirectTest {
                 geom(11, 16, 5, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(2, 8, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(2, 32, 12, 16, 32, 5, 5, 1, 1, 0, 0, 1, 1, 1),
-                geom(2, 16, 6, 16, 64, 3, 1, 1, 1, 1, 0, 1, 1, 1)};
+                geom(2, 16, 6, 16, 64, 3, 1, 1, 1, 1, 0, 1, 1, 1),
+                // rows of 7 (ConvMicro.kernel7): the small VGG's 14- and 28-wide layers, 7x7, 21 with a stride in height
+                geom(2, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 32, 6, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(3, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geom(2, 32, 9, 21, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1)};
         SplittableRandom rnd = new SplittableRandom(17);
         int exercised = 0;
         int saved = Parallel.threads();
@@ -202,6 +207,7 @@ class ConvDirectTest {
         ConvGeom[] gs = {
                 geom(3, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(2, 64, 4, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                geom(2, 32, 5, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
                 geom(2, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1)};
         SplittableRandom rnd = new SplittableRandom(29);
