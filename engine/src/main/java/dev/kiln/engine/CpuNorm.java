@@ -35,8 +35,20 @@ final class CpuNorm {
         return CpuBackend.INSTANCE.zeros(x.dtype(), new int[] {c});
     }
 
-    /** See {@link Backend#batchNorm}. */
+    /**
+     * Values per channel and sample below which the composed form is faster: the fused kernel walks
+     * each channel's rows of {@code S} values, which for {@code [N, C]} inputs ({@code S = 1}) are single
+     * floats, while the composed reductions run across the channels. Measured, 1 thread, min CPU time
+     * of fwd+bwd, fused vs composed: [64, 256] 0.25 vs 0.10 ms, [64, 1024] 1.13 vs 0.39; [64, 32, 28, 28]
+     * 1.85 vs 16.3.
+     */
+    static final int MIN_SPATIAL = 8;
+
+    /** See {@link Backend#batchNorm}: null (the composed form) below {@link #MIN_SPATIAL} values per row. */
     static Tensor[] batchNorm(Tensor x, Tensor runMean, Tensor runVar, Tensor weight, Tensor bias, double eps) {
+        if (spatial(x) < MIN_SPATIAL) {
+            return null;
+        }
         Tensor xd = dense(x);
         Tensor wd = dense(weight);
         Tensor bd = dense(bias);

@@ -314,6 +314,9 @@ class GradCheckTest {
         check("batchNorm training [N,C,L] with weight and bias",
                 in -> Functional.batchNorm(in[0], null, null, in[1], in[2], true, 0.1, 1e-5),
                 rand(g, -1, 1, 3, 2, 2), rand(g, 0.5, 1.5, 2), rand(g, -1, 1, 2));
+        check("batchNorm training [N,C,L] fused (L >= CpuNorm.MIN_SPATIAL)",
+                in -> Functional.batchNorm(in[0], null, null, in[1], in[2], true, 0.1, 1e-5),
+                rand(g, -1, 1, 3, 2, 8), rand(g, 0.5, 1.5, 2), rand(g, -1, 1, 2));
         Tensor rm = Tensors.zeros(DType.F64, 3);
         Tensor rv = Tensors.ones(DType.F64, 3);
         check("batchNorm training [N,C] updating running stats",
@@ -321,6 +324,9 @@ class GradCheckTest {
         check("batchNorm training [N,C,H,W]",
                 in -> Functional.batchNorm(in[0], null, null, in[1], null, true, 0.1, 1e-5),
                 rand(g, -1, 1, 2, 2, 2, 3), rand(g, 0.5, 1.5, 2));
+        check("batchNorm training [N,C,H,W] fused",
+                in -> Functional.batchNorm(in[0], null, null, in[1], null, true, 0.1, 1e-5),
+                rand(g, -1, 1, 2, 2, 3, 3), rand(g, 0.5, 1.5, 2));
     }
 
     @Test
@@ -330,6 +336,8 @@ class GradCheckTest {
         Tensor rv = Tensors.uniform(g, DType.F64, 0.5, 2, 2);
         check("batchNorm eval", in -> Functional.batchNorm(in[0], rm, rv, in[1], in[2], false, 0.1, 1e-5),
                 rand(g, -1, 1, 3, 2, 2), rand(g, 0.5, 1.5, 2), rand(g, -1, 1, 2));
+        check("batchNorm eval fused", in -> Functional.batchNorm(in[0], rm, rv, in[1], in[2], false, 0.1, 1e-5),
+                rand(g, -1, 1, 3, 2, 8), rand(g, 0.5, 1.5, 2), rand(g, -1, 1, 2));
     }
 
     @Test
