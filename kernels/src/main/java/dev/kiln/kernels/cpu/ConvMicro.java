@@ -169,6 +169,54 @@ final class ConvMicro {
     }
 
     /**
+     * {@code C[i, j] (=|+=) sum_{r < kc} a[idx[io + r] + base + i] * bp[bi + r*L + j]} for {@code i < 10},
+     * {@code j < L} (one vector of columns): a row of 10 outputs (LeNet-5's 10x10 maps) by {@code L}
+     * channels, 10 accumulators, B packed {@code L} wide. Otherwise as {@link #kernel}.
+     */
+    static void kernel10(int kc, float[] a, int[] idx, int io, int base, float[] bp, int bi, float[] c, int ci,
+                         int ldc, boolean load) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z;
+        for (int r = 0; r < kc; r++) {
+            int ai = idx[io + r] + base;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            c0 = FloatVector.broadcast(F, a[ai]).fma(b0, c0);
+            c1 = FloatVector.broadcast(F, a[ai + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(F, a[ai + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(F, a[ai + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(F, a[ai + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(F, a[ai + 5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(F, a[ai + 6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(F, a[ai + 7]).fma(b0, c7);
+            c8 = FloatVector.broadcast(F, a[ai + 8]).fma(b0, c8);
+            c9 = FloatVector.broadcast(F, a[ai + 9]).fma(b0, c9);
+            bi += L;
+        }
+        if (load) {
+            c0 = c0.add(FloatVector.fromArray(F, c, ci));
+            c1 = c1.add(FloatVector.fromArray(F, c, ci + 1 * ldc));
+            c2 = c2.add(FloatVector.fromArray(F, c, ci + 2 * ldc));
+            c3 = c3.add(FloatVector.fromArray(F, c, ci + 3 * ldc));
+            c4 = c4.add(FloatVector.fromArray(F, c, ci + 4 * ldc));
+            c5 = c5.add(FloatVector.fromArray(F, c, ci + 5 * ldc));
+            c6 = c6.add(FloatVector.fromArray(F, c, ci + 6 * ldc));
+            c7 = c7.add(FloatVector.fromArray(F, c, ci + 7 * ldc));
+            c8 = c8.add(FloatVector.fromArray(F, c, ci + 8 * ldc));
+            c9 = c9.add(FloatVector.fromArray(F, c, ci + 9 * ldc));
+        }
+        c0.intoArray(c, ci);
+        c1.intoArray(c, ci + 1 * ldc);
+        c2.intoArray(c, ci + 2 * ldc);
+        c3.intoArray(c, ci + 3 * ldc);
+        c4.intoArray(c, ci + 4 * ldc);
+        c5.intoArray(c, ci + 5 * ldc);
+        c6.intoArray(c, ci + 6 * ldc);
+        c7.intoArray(c, ci + 7 * ldc);
+        c8.intoArray(c, ci + 8 * ldc);
+        c9.intoArray(c, ci + 9 * ldc);
+    }
+
+    /**
      * The transposed role of {@link #kernel}: {@code C[i, j] (=|+=) sum_{r < kc} ap[ai + r*8 + i] *
      * b[idx[io + r] + base + j]} for {@code i < 8}, {@code j < NR}: A packed in 8-row strips
      * ({@code ConvPacked#packA}), B's {@code NR} values for step {@code r} read straight from an image

@@ -47,7 +47,12 @@ class ConvDirectTest {
                 geom(2, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(2, 32, 6, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(3, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
-                geom(2, 32, 9, 21, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1)};
+                geom(2, 32, 9, 21, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+                // rows of 10 by one vector of channels (ConvMicro.kernel10): LeNet-5's 6 -> 16, an input gradient
+                // over 10-wide rows of 16 channels, groups with a deep reduction cut into slices
+                geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(2, 16, 6, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 96, 5, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 2)};
         SplittableRandom rnd = new SplittableRandom(17);
         int exercised = 0;
         int saved = Parallel.threads();
@@ -208,6 +213,7 @@ class ConvDirectTest {
                 geom(3, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(2, 64, 4, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
                 geom(2, 32, 5, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                geom(2, 16, 4, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
                 geom(2, 3, 9, 7, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1)};
         SplittableRandom rnd = new SplittableRandom(29);
