@@ -11,11 +11,11 @@ import jdk.incubator.vector.FloatVector;
  * <p>Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
- * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8 positions).
+ * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).
  * The other stride-1 forward passes with at least 8 output channels and 16 taps take
  * {@link ConvFlat} (positions flattened along the padded width; {@link ConvFlat#routed}); narrow
- * layers take {@link ConvRows} (input gradient along input rows; and, when enabled,
- * {@link ConvDot}: the weight gradient as dot products along the padded width), none packing
+ * layers take {@link ConvRows} (input gradient along input rows) and {@link ConvDot} (the
+ * weight gradient as dot products along the padded width), none packing
  * anything per image;
  * {@link ConvFew} takes forward passes with at most 6 output channels and input gradients with
  * at most 6 input channels per group that those do not (LeNet-5's 1 -> 6, the 3 -> 32 of a VGG

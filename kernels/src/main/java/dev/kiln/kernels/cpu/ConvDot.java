@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with a zero output gradient (so a non-finite input value there turns the sum into NaN, where the
  * exact sum would skip it). A tile of 4 output channels x 6 taps keeps 24 vector accumulators
  * (partial sums per lane) for one image, loaded from and stored to a per-part buffer; missing
- * channels read a zero row and missing taps repeat the first one, their sums dropped. The lanes
+ * channels read zeros and missing taps repeat the first one, their sums dropped. The lanes
  * are added at the end of each part of the batch ({@link ConvParts}), and the parts in order, so
  * the bits do not depend on the thread count.
  *
@@ -43,16 +43,17 @@ final class ConvDot {
     static final int MIN_STEPS = 64;
 
     /**
-     * Whether {@code Conv} routes here at all ({@code -Dkiln.conv.dot=true}; off by default). The
-     * tile's compiled code is fast in some JVM runs and not in others: LeNet-5's 6 -> 16 weight
-     * gradient took 0.40-0.43 ms in most runs and 0.73-0.80 in others (3 -> 32: 1.44-1.65 against
-     * 2.5-2.8 ms), the same code and data, whatever the flags (with or without on-stack
-     * replacement); in the bench, after the GEMM cases, it came out slow in both runs, behind the
-     * 0.51-0.55 ms of the packed path it replaces. Likely the 10 offsets and 24 accumulators of its
-     * two nested loops leave C2 short of registers depending on the profile it compiles with; next:
-     * the 4 output-gradient rows interleaved per vector step (one pointer) and a single loop.
+     * Whether {@code Conv} routes here at all ({@code -Dkiln.conv.dot=false} turns it off). Until the
+     * tile read its 4 output-gradient rows at 4 separate offsets (10 offsets in all, besides the
+     * loop counters) its compiled code was fast in some JVM runs and not in others: LeNet-5's
+     * 6 -> 16 weight gradient took 0.40-0.43 ms in most runs and 0.73-0.80 in others, so it was off
+     * by default. With the rows interleaved vector by vector ({@link #layOut}, one offset for all
+     * four) it ran fast in every run tried: 6 -> 16 0.34-0.44 ms, 1 -> 6 at 28x28 0.24-0.32, 3 -> 32
+     * at 32x32 1.59-1.65 (with the bias gradient; the packed path it replaces: 0.51-0.67 ms without
+     * it, n/a, 1.47-2.2), 1 thread, min of a 0.6 s loop, five JVMs; through the engine, LeNet-5's
+     * 6 -> 16 forward and backward 1.05-1.16 ms against 1.42-1.46 with it off (PyTorch: 1.26).
      */
-    static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("kiln.conv.dot", "false"));
+    static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("kiln.conv.dot", "true"));
 
     private ConvDot() {
     }
@@ -96,7 +97,7 @@ final class ConvDot {
         int mPad = (ocg + MT - 1) / MT * MT;
         int taps = cp.k;
         int tPad = (taps + TT - 1) / TT * TT;
-        if (pvLong * (ocg + 1) > Integer.MAX_VALUE - 16 || padLong > Integer.MAX_VALUE - 16
+        if (pvLong * mPad > Integer.MAX_VALUE - 16 || padLong > Integer.MAX_VALUE - 16
                 || (long) mPad * tPad * L > Integer.MAX_VALUE - 16) {
             return false;
         }
@@ -107,7 +108,7 @@ final class ConvDot {
         float[] partial = ConvParts.buffer(parts, size);
         int oc = g.oc();
         double[] gbT = gb == null ? null : new double[parts * oc];
-        int gStride = pv * (ocg + 1);
+        int gStride = pv * mPad;
         int chunk = Math.clamp(Math.ceilDiv(MIN_STEPS, pv / L), 1, Math.ceilDiv(n, parts));
         if ((long) chunk * padSize > Integer.MAX_VALUE - 16 || (long) chunk * gStride > Integer.MAX_VALUE - 16) {
             return false;
@@ -130,7 +131,7 @@ final class ConvDot {
                             layOut(s.gyp, b * gStride, pv, wp, gy, gyOff, ocg, oh, ow);
                             if (gbT != null) {
                                 for (int o = 0; o < ocg; o++) {
-                                    gbT[part * oc + gi * ocg + o] += rowSum(s.gyp, b * gStride + o * pv, pv);
+                                    gbT[part * oc + gi * ocg + o] += rowSum(gy, gyOff + o * oh * ow, oh * ow);
                                 }
                             }
                         }
@@ -154,13 +155,9 @@ final class ConvDot {
      */
     private static void tiles(Scratch s, int ocg, int mPad, int taps, int tPad, int[] tap, int pv, int gStride, int xStride,
                               int images) {
-        int zero = ocg * pv;
         int steps = pv / L;
         for (int m0 = 0; m0 < mPad; m0 += MT) {
             int g0 = m0 * pv;
-            int g1 = m0 + 1 < ocg ? g0 + pv : zero;
-            int g2 = m0 + 2 < ocg ? g0 + 2 * pv : zero;
-            int g3 = m0 + 3 < ocg ? g0 + 3 * pv : zero;
             for (int t0 = 0; t0 < tPad; t0 += TT) {
                 int x0 = tap[t0];
                 int x1 = t0 + 1 < taps ? tap[t0 + 1] : x0;
@@ -168,7 +165,7 @@ final class ConvDot {
                 int x3 = t0 + 3 < taps ? tap[t0 + 3] : x0;
                 int x4 = t0 + 4 < taps ? tap[t0 + 4] : x0;
                 int x5 = t0 + 5 < taps ? tap[t0 + 5] : x0;
-                tile(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, g1, g2, g3, gStride, s.xpad, x0, x1, x2, x3, x4, x5,
+                tile(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, gStride, s.xpad, x0, x1, x2, x3, x4, x5,
                         xStride, steps, images);
             }
         }
@@ -179,7 +176,7 @@ final class ConvDot {
      * for the 4 rows {@code gi} and 6 taps {@code xj}, over {@code steps} vectors, for each of
      * {@code images} images (the rows {@code gStride} further on, the taps {@code xStride}).
      */
-    private static void tile(float[] acc, int a, float[] gyp, int g0, int g1, int g2, int g3, int gStride, float[] xp,
+    private static void tile(float[] acc, int a, float[] gyp, int g0, int gStride, float[] xp,
                              int x0, int x1, int x2, int x3, int x4, int x5, int xStride, int steps, int images) {
         FloatVector c00 = FloatVector.fromArray(F, acc, a);
         FloatVector c01 = FloatVector.fromArray(F, acc, a + L);
@@ -205,13 +202,13 @@ final class ConvDot {
         FloatVector c33 = FloatVector.fromArray(F, acc, a + 21 * L);
         FloatVector c34 = FloatVector.fromArray(F, acc, a + 22 * L);
         FloatVector c35 = FloatVector.fromArray(F, acc, a + 23 * L);
-        for (int b = 0; b < images; b++, g0 += gStride, g1 += gStride, g2 += gStride, g3 += gStride, x0 += xStride,
+        for (int b = 0; b < images; b++, g0 += gStride, x0 += xStride,
                 x1 += xStride, x2 += xStride, x3 += xStride, x4 += xStride, x5 += xStride) {
-        for (int s = 0, o = 0; s < steps; s++, o += L) {
-            FloatVector y0 = FloatVector.fromArray(F, gyp, g0 + o);
-            FloatVector y1 = FloatVector.fromArray(F, gyp, g1 + o);
-            FloatVector y2 = FloatVector.fromArray(F, gyp, g2 + o);
-            FloatVector y3 = FloatVector.fromArray(F, gyp, g3 + o);
+        for (int s = 0, o = 0, q = g0; s < steps; s++, o += L, q += MT * L) {
+            FloatVector y0 = FloatVector.fromArray(F, gyp, q);
+            FloatVector y1 = FloatVector.fromArray(F, gyp, q + L);
+            FloatVector y2 = FloatVector.fromArray(F, gyp, q + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(F, gyp, q + 3 * L);
             FloatVector v = FloatVector.fromArray(F, xp, x0 + o);
             c00 = y0.fma(v, c00);
             c10 = y1.fma(v, c10);
@@ -271,25 +268,40 @@ final class ConvDot {
     }
 
     /**
-     * {@code gyp[gOff + o*pv + i*wp + j] = gy[gyOff + (o*oh + i)*ow + j]} for {@code j < ow}; the rest of
-     * each row (columns {@code ow..wp-1}, positions past {@code oh*wp}) and row {@code ocg} stay
-     * zero from {@link Scratch#get}.
+     * The output gradient laid out on the padded width, the rows of each block of {@link #MT}
+     * channels interleaved vector by vector: position {@code v = i*wp + j} of channel {@code o = m0 + r}
+     * ({@code m0} a multiple of {@code MT}) at {@code gyp[gOff + m0*pv + (v/L)*MT*L + r*L + v%L]}
+     * {@code = gy[gyOff + (o*oh + i)*ow + j]} for {@code j < ow}, so a tile reads its 4 rows at one
+     * offset. The rest (columns {@code ow..wp-1}, positions past {@code oh*wp}, channels past
+     * {@code ocg}) stays zero from {@link Scratch#get}.
      */
     private static void layOut(float[] gyp, int gOff, int pv, int wp, float[] gy, int gyOff, int ocg, int oh, int ow) {
         for (int o = 0; o < ocg; o++) {
-            for (int i = 0, d = gOff + o * pv, src = gyOff + o * oh * ow; i < oh; i++, d += wp, src += ow) {
-                ConvPad.copyRow(gyp, d, gy, src, ow);
+            int block = gOff + o / MT * MT * pv + o % MT * L;
+            for (int i = 0, src = gyOff + o * oh * ow; i < oh; i++, src += ow) {
+                // the row's stretches within one vector of positions each
+                for (int j = 0, v = i * wp; j < ow; ) {
+                    int len = Math.min(ow - j, L - v % L);
+                    System.arraycopy(gy, src + j, gyp, block + v / L * MT * L + v % L, len);
+                    j += len;
+                    v += len;
+                }
             }
         }
     }
 
-    /** The sum of {@code a[off, off + len)} ({@code len} a multiple of the lanes), lanes first then across them. */
+    /** The sum of {@code a[off, off + len)}: vectors by lanes first, then across the lanes, then the tail in order. */
     private static float rowSum(float[] a, int off, int len) {
         FloatVector s = FloatVector.zero(F);
-        for (int i = 0; i < len; i += L) {
+        int i = 0;
+        for (int ub = len - len % L; i < ub; i += L) {
             s = s.add(FloatVector.fromArray(F, a, off + i));
         }
-        return Simd.sumLanes(s);
+        float t = Simd.sumLanes(s);
+        for (; i < len; i++) {
+            t += a[off + i];
+        }
+        return t;
     }
 
     /** {@code dst[dOff + o*taps + t] = sum of acc's lanes for (o, t)}, over the real channels and taps. */
@@ -304,7 +316,7 @@ final class ConvDot {
         }
     }
 
-    /** Per-thread buffers: padded image, laid-out output gradient (with a zero row), partial sums; zeroed per layout. */
+    /** Per-thread buffers: padded image, laid-out output gradient (zeros past the channels), partial sums; zeroed per layout. */
     private static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
         float[] xpad = new float[0];
