@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * values it meets are the consecutive floats {@code xpad[tap[t] + i*wp + j]} of the zero-padded
  * image: one plain vector load per 16 positions on each side. The extra columns pair input values
  * with a zero output gradient (so a non-finite input value there turns the sum into NaN, where the
- * exact sum would skip it). A tile of 4 output channels x 6 taps keeps 24 vector accumulators
+ * exact sum would skip it). A tile of 4 output channels x 4 taps keeps 16 vector accumulators
  * (partial sums per lane) for one image, loaded from and stored to a per-part buffer; missing
  * channels read zeros and missing taps repeat the first one, their sums dropped. The lanes
  * are added at the end of each part of the batch ({@link ConvParts}), and the parts in order, so
@@ -34,9 +34,9 @@ final class ConvDot {
     /** Output channels per tile. */
     static final int MT = 4;
     /** Taps per tile. */
-    static final int TT = 6;
+    static final int TT = 4;
     /**
-     * Vectors of positions a tile should sweep between loading and storing its 24 partial sums:
+     * Vectors of positions a tile should sweep between loading and storing its 16 partial sums:
      * images with fewer go several at a time (LeNet-5's 10x10 outputs on a 14-wide padded image, 9
      * vectors each, in chunks of 8).
      */
@@ -48,10 +48,16 @@ final class ConvDot {
      * loop counters) its compiled code was fast in some JVM runs and not in others: LeNet-5's
      * 6 -> 16 weight gradient took 0.40-0.43 ms in most runs and 0.73-0.80 in others, so it was off
      * by default. With the rows interleaved vector by vector ({@link #layOut}, one offset for all
-     * four) it ran fast in every run tried: 6 -> 16 0.34-0.44 ms, 1 -> 6 at 28x28 0.24-0.32, 3 -> 32
-     * at 32x32 1.59-1.65 (with the bias gradient; the packed path it replaces: 0.51-0.67 ms without
-     * it, n/a, 1.47-2.2), 1 thread, min of a 0.6 s loop, five JVMs; through the engine, LeNet-5's
-     * 6 -> 16 forward and backward 1.05-1.16 ms against 1.42-1.46 with it off (PyTorch: 1.26).
+     * four) it ran fast in every harness run, but LeNet-5's training ran at 15,000-17,000 images/s
+     * instead of 20,000 with it on: perf put 12.6% of the samples in the tile and 3-5% in the Vector
+     * API's Java fallback ({@code VectorSupport.ternaryOp}, the fma), so some of its 24
+     * accumulators' operations were left uncompiled in that context. The tile now keeps 16 (4
+     * channels x 4 taps, as {@link ConvMicro}'s kernels): 4.2% of the samples, 20,000 images/s once
+     * warm. Harness (1 thread, min of a 0.6 s loop, with the bias gradient), 4 x 4 tile: 6 -> 16
+     * 0.36-0.44 ms, 1 -> 6 at 28x28 0.28-0.30, 3 -> 32 at 32x32 1.64-1.78, 1 -> 32 at 28x28 0.99-1.00;
+     * the packed or lowered path it replaces (without the bias gradient): 0.51-0.67, 0.34-0.42,
+     * 1.47-2.2, 0.84-1.04. Through the engine (4 x 6 tile), LeNet-5's 6 -> 16 forward and backward
+     * took 1.05-1.16 ms against 1.42-1.46 with it off (PyTorch: 1.26).
      */
     static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("kiln.conv.dot", "true"));
 
@@ -163,9 +169,7 @@ final class ConvDot {
                 int x1 = t0 + 1 < taps ? tap[t0 + 1] : x0;
                 int x2 = t0 + 2 < taps ? tap[t0 + 2] : x0;
                 int x3 = t0 + 3 < taps ? tap[t0 + 3] : x0;
-                int x4 = t0 + 4 < taps ? tap[t0 + 4] : x0;
-                int x5 = t0 + 5 < taps ? tap[t0 + 5] : x0;
-                tile(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, gStride, s.xpad, x0, x1, x2, x3, x4, x5,
+                tile(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, gStride, s.xpad, x0, x1, x2, x3,
                         xStride, steps, images);
             }
         }
@@ -173,98 +177,71 @@ final class ConvDot {
 
     /**
      * {@code acc[a + (i*TT + j)*L + lane] += sum_s gyp[gi + s*L + lane] * xpad[xj + s*L + lane]}
-     * for the 4 rows {@code gi} and 6 taps {@code xj}, over {@code steps} vectors, for each of
+     * for the 4 rows at {@code gi} (interleaved) and 4 taps {@code xj}, over {@code steps} vectors, for each of
      * {@code images} images (the rows {@code gStride} further on, the taps {@code xStride}).
      */
     private static void tile(float[] acc, int a, float[] gyp, int g0, int gStride, float[] xp,
-                             int x0, int x1, int x2, int x3, int x4, int x5, int xStride, int steps, int images) {
+                             int x0, int x1, int x2, int x3, int xStride, int steps, int images) {
         FloatVector c00 = FloatVector.fromArray(F, acc, a);
-        FloatVector c01 = FloatVector.fromArray(F, acc, a + L);
+        FloatVector c01 = FloatVector.fromArray(F, acc, a + 1 * L);
         FloatVector c02 = FloatVector.fromArray(F, acc, a + 2 * L);
         FloatVector c03 = FloatVector.fromArray(F, acc, a + 3 * L);
-        FloatVector c04 = FloatVector.fromArray(F, acc, a + 4 * L);
-        FloatVector c05 = FloatVector.fromArray(F, acc, a + 5 * L);
-        FloatVector c10 = FloatVector.fromArray(F, acc, a + 6 * L);
-        FloatVector c11 = FloatVector.fromArray(F, acc, a + 7 * L);
-        FloatVector c12 = FloatVector.fromArray(F, acc, a + 8 * L);
-        FloatVector c13 = FloatVector.fromArray(F, acc, a + 9 * L);
-        FloatVector c14 = FloatVector.fromArray(F, acc, a + 10 * L);
-        FloatVector c15 = FloatVector.fromArray(F, acc, a + 11 * L);
-        FloatVector c20 = FloatVector.fromArray(F, acc, a + 12 * L);
-        FloatVector c21 = FloatVector.fromArray(F, acc, a + 13 * L);
-        FloatVector c22 = FloatVector.fromArray(F, acc, a + 14 * L);
-        FloatVector c23 = FloatVector.fromArray(F, acc, a + 15 * L);
-        FloatVector c24 = FloatVector.fromArray(F, acc, a + 16 * L);
-        FloatVector c25 = FloatVector.fromArray(F, acc, a + 17 * L);
-        FloatVector c30 = FloatVector.fromArray(F, acc, a + 18 * L);
-        FloatVector c31 = FloatVector.fromArray(F, acc, a + 19 * L);
-        FloatVector c32 = FloatVector.fromArray(F, acc, a + 20 * L);
-        FloatVector c33 = FloatVector.fromArray(F, acc, a + 21 * L);
-        FloatVector c34 = FloatVector.fromArray(F, acc, a + 22 * L);
-        FloatVector c35 = FloatVector.fromArray(F, acc, a + 23 * L);
-        for (int b = 0; b < images; b++, g0 += gStride, x0 += xStride,
-                x1 += xStride, x2 += xStride, x3 += xStride, x4 += xStride, x5 += xStride) {
-        for (int s = 0, o = 0, q = g0; s < steps; s++, o += L, q += MT * L) {
-            FloatVector y0 = FloatVector.fromArray(F, gyp, q);
-            FloatVector y1 = FloatVector.fromArray(F, gyp, q + L);
-            FloatVector y2 = FloatVector.fromArray(F, gyp, q + 2 * L);
-            FloatVector y3 = FloatVector.fromArray(F, gyp, q + 3 * L);
-            FloatVector v = FloatVector.fromArray(F, xp, x0 + o);
-            c00 = y0.fma(v, c00);
-            c10 = y1.fma(v, c10);
-            c20 = y2.fma(v, c20);
-            c30 = y3.fma(v, c30);
-            v = FloatVector.fromArray(F, xp, x1 + o);
-            c01 = y0.fma(v, c01);
-            c11 = y1.fma(v, c11);
-            c21 = y2.fma(v, c21);
-            c31 = y3.fma(v, c31);
-            v = FloatVector.fromArray(F, xp, x2 + o);
-            c02 = y0.fma(v, c02);
-            c12 = y1.fma(v, c12);
-            c22 = y2.fma(v, c22);
-            c32 = y3.fma(v, c32);
-            v = FloatVector.fromArray(F, xp, x3 + o);
-            c03 = y0.fma(v, c03);
-            c13 = y1.fma(v, c13);
-            c23 = y2.fma(v, c23);
-            c33 = y3.fma(v, c33);
-            v = FloatVector.fromArray(F, xp, x4 + o);
-            c04 = y0.fma(v, c04);
-            c14 = y1.fma(v, c14);
-            c24 = y2.fma(v, c24);
-            c34 = y3.fma(v, c34);
-            v = FloatVector.fromArray(F, xp, x5 + o);
-            c05 = y0.fma(v, c05);
-            c15 = y1.fma(v, c15);
-            c25 = y2.fma(v, c25);
-            c35 = y3.fma(v, c35);
-        }
+        FloatVector c10 = FloatVector.fromArray(F, acc, a + 4 * L);
+        FloatVector c11 = FloatVector.fromArray(F, acc, a + 5 * L);
+        FloatVector c12 = FloatVector.fromArray(F, acc, a + 6 * L);
+        FloatVector c13 = FloatVector.fromArray(F, acc, a + 7 * L);
+        FloatVector c20 = FloatVector.fromArray(F, acc, a + 8 * L);
+        FloatVector c21 = FloatVector.fromArray(F, acc, a + 9 * L);
+        FloatVector c22 = FloatVector.fromArray(F, acc, a + 10 * L);
+        FloatVector c23 = FloatVector.fromArray(F, acc, a + 11 * L);
+        FloatVector c30 = FloatVector.fromArray(F, acc, a + 12 * L);
+        FloatVector c31 = FloatVector.fromArray(F, acc, a + 13 * L);
+        FloatVector c32 = FloatVector.fromArray(F, acc, a + 14 * L);
+        FloatVector c33 = FloatVector.fromArray(F, acc, a + 15 * L);
+        for (int b = 0; b < images; b++, g0 += gStride, x0 += xStride, x1 += xStride, x2 += xStride, x3 += xStride) {
+            for (int s = 0, o = 0, q = g0; s < steps; s++, o += L, q += MT * L) {
+                FloatVector y0 = FloatVector.fromArray(F, gyp, q);
+                FloatVector y1 = FloatVector.fromArray(F, gyp, q + L);
+                FloatVector y2 = FloatVector.fromArray(F, gyp, q + 2 * L);
+                FloatVector y3 = FloatVector.fromArray(F, gyp, q + 3 * L);
+                FloatVector v = FloatVector.fromArray(F, xp, x0 + o);
+                c00 = y0.fma(v, c00);
+                c10 = y1.fma(v, c10);
+                c20 = y2.fma(v, c20);
+                c30 = y3.fma(v, c30);
+                v = FloatVector.fromArray(F, xp, x1 + o);
+                c01 = y0.fma(v, c01);
+                c11 = y1.fma(v, c11);
+                c21 = y2.fma(v, c21);
+                c31 = y3.fma(v, c31);
+                v = FloatVector.fromArray(F, xp, x2 + o);
+                c02 = y0.fma(v, c02);
+                c12 = y1.fma(v, c12);
+                c22 = y2.fma(v, c22);
+                c32 = y3.fma(v, c32);
+                v = FloatVector.fromArray(F, xp, x3 + o);
+                c03 = y0.fma(v, c03);
+                c13 = y1.fma(v, c13);
+                c23 = y2.fma(v, c23);
+                c33 = y3.fma(v, c33);
+            }
         }
         c00.intoArray(acc, a);
-        c01.intoArray(acc, a + L);
+        c01.intoArray(acc, a + 1 * L);
         c02.intoArray(acc, a + 2 * L);
         c03.intoArray(acc, a + 3 * L);
-        c04.intoArray(acc, a + 4 * L);
-        c05.intoArray(acc, a + 5 * L);
-        c10.intoArray(acc, a + 6 * L);
-        c11.intoArray(acc, a + 7 * L);
-        c12.intoArray(acc, a + 8 * L);
-        c13.intoArray(acc, a + 9 * L);
-        c14.intoArray(acc, a + 10 * L);
-        c15.intoArray(acc, a + 11 * L);
-        c20.intoArray(acc, a + 12 * L);
-        c21.intoArray(acc, a + 13 * L);
-        c22.intoArray(acc, a + 14 * L);
-        c23.intoArray(acc, a + 15 * L);
-        c24.intoArray(acc, a + 16 * L);
-        c25.intoArray(acc, a + 17 * L);
-        c30.intoArray(acc, a + 18 * L);
-        c31.intoArray(acc, a + 19 * L);
-        c32.intoArray(acc, a + 20 * L);
-        c33.intoArray(acc, a + 21 * L);
-        c34.intoArray(acc, a + 22 * L);
-        c35.intoArray(acc, a + 23 * L);
+        c10.intoArray(acc, a + 4 * L);
+        c11.intoArray(acc, a + 5 * L);
+        c12.intoArray(acc, a + 6 * L);
+        c13.intoArray(acc, a + 7 * L);
+        c20.intoArray(acc, a + 8 * L);
+        c21.intoArray(acc, a + 9 * L);
+        c22.intoArray(acc, a + 10 * L);
+        c23.intoArray(acc, a + 11 * L);
+        c30.intoArray(acc, a + 12 * L);
+        c31.intoArray(acc, a + 13 * L);
+        c32.intoArray(acc, a + 14 * L);
+        c33.intoArray(acc, a + 15 * L);
     }
 
     /**
