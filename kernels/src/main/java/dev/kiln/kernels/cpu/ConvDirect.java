@@ -20,13 +20,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code NR} channels.
  *
  * <ul>
- * <li>{@link #conv2d}: {@code yT[q, o] = sum_t xpad[tap[t] + pos[q]] * w[o, t]}, tiles of 8
- * (or 7, {@link #rowBlock}) consecutive output positions of a row (stride 1 in width) by
- * {@code NR} output channels; each {@code NR}-channel block of {@code yT} is transposed into
- * {@code y} (bias added) while it is in L1.
+ * <li>{@link #conv2d}: {@code yT[q, o] = sum_t xpad[tap[t] + pos[q]] * w[o, t]}, tiles of 8 (or 7,
+ * {@link #rowBlock}) consecutive output positions of a row (stride 1 in width) by {@code NR}
+ * output channels, or of 10 positions by one vector of channels ({@link #tileCols}); each block
+ * of channels of {@code yT} is transposed into {@code y} (bias added) while it is in L1.
  * <li>{@link #conv2dBackwardInput}: the same over the output gradient padded for a full
  * correlation, with the weight flipped in both kernel axes and its channel axes swapped (stride 1,
- * input width a multiple of 8 or 7).
+ * input rows tiled as the forward pass's output rows).
  * <li>{@link #conv2dBackwardWeight}: {@code gwT[(ci*kh + a)*kw + b, o] = sum_{n,q} xs[n, pos[q] +
  * a*dh*wp + b*dw, ci] * gy[n, o, q]} with {@code xs} the padded images in blocks of 8 channels
  * ({@link #blocked}): 8 consecutive input channels of one tap (tile rows {@code kh*kw} rows apart) by
@@ -184,8 +184,8 @@ final class ConvDirect {
         int cols = tileCols(g.w(), cg);
         int rows = tileRows(g.w(), cols);
         float[] wb = packedWeights(groups * cg * cp.k);
-        // wb[(gi*cg + jb)*K + (o*kk + kk-1-ab)*NR + j] = w[gi, o, jb + j, ab]: per (o, jb) the
-        // [NR, kk] block of w transposed, its kk rows written backwards (a negative stride)
+        // wb[(gi*cg + jb)*K + (o*kk + kk-1-ab)*cols + j] = w[gi, o, jb + j, ab]: per (o, jb) the
+        // [cols, kk] block of w transposed, its kk rows written backwards (a negative stride)
         for (int gi = 0; gi < groups; gi++) {
             int wOff = gi * ocg * cg * kk;
             for (int jb = 0; jb < cg; jb += cols) {
@@ -211,9 +211,10 @@ final class ConvDirect {
     /**
      * {@code dst[dOff + j*P + q] (=|+=) sum_t xpad[tap[t] + pos[q]] * w[j, t]} for all {@code P}
      * positions and {@code m} columns (adds when {@code acc}), with {@code wb} the weight packed per
-     * {@code cols}-column block ({@code wb[wo + jb*K + t*cols + j]}, {@code jb} a multiple of {@code cols};
-     * {@link #tileCols}), tiles of {@code rows} positions: per block, each B slice
-     * ({@code depth x cols}) serves every position tile of {@code s.out} ({@code [P, cols]}), which is then transposed into {@code dst} while it is in L1 (or, when
+     * {@code cols}-column block ({@code wb[wo + jb*K + t*cols + j]}, {@code jb} a multiple of
+     * {@code cols}; {@link #tileCols}), tiles of {@code rows} positions: per block, each B slice
+     * ({@code depth x cols}) serves every position tile of {@code s.out} ({@code [P, cols]}), which
+     * is then transposed into {@code dst} while it is in L1 (or, when
      * adding, into the second half of {@code s.out}, whose rows are then added to {@code dst}).
      */
     private static void tiles(boolean acc, float[] dst, int dOff, Scratch s, int m, float[] xpad, ConvPacked cp, int rows,
