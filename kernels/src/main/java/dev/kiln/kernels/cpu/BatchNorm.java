@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * sums {@code gy} and {@code gy*(x - mean)} per channel in double, then writes
  * {@code gx = (gy - mean(gy) - (x - mean)*invstd^2*mean(gy*(x - mean)))*invstd*gamma} for batch
  * statistics, {@code gx = gy*invstd*gamma} for running statistics. A missing gamma is 1, a missing
- * beta 0; a null output is not computed.
+ * beta 0; a null output is not computed. {@code [N, C]} inputs ({@code s = 1}) run across the
+ * channels instead ({@link BatchNormCols}), with the same arithmetic per channel.
  *
  * <pre>{@code
  * BatchNorm.forwardTraining(y, mean, var, invstd, x, gamma, beta, 1e-5, n, c, h * w);
@@ -53,6 +54,10 @@ public final class BatchNorm {
             throw new IllegalArgumentException("BatchNorm.forwardTraining: expected at least one value per channel, got n="
                     + n + " s=" + s);
         }
+        if (acrossChannels(s)) {
+            BatchNormCols.forwardTraining(y, mean, var, invstd, x, gamma, beta, eps, n, c);
+            return;
+        }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
                 double sum = 0;
@@ -81,6 +86,10 @@ public final class BatchNorm {
         channel("forward", c, "mean", mean);
         channel("forward", c, "invstd", invstd);
         affineArgs("forward", c, gamma, beta);
+        if (acrossChannels(s)) {
+            BatchNormCols.forward(y, x, mean, invstd, gamma, beta, n, c);
+            return;
+        }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
                 affine(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
@@ -106,6 +115,10 @@ public final class BatchNorm {
             channel("backward", c, "gBeta", gBeta);
         }
         long count = (long) n * s;
+        if (acrossChannels(s)) {
+            BatchNormCols.backward(gx, gGamma, gBeta, gy, x, mean, invstd, gamma, batchStats, n, c);
+            return;
+        }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
                 float m = mean[ch];
@@ -183,6 +196,11 @@ public final class BatchNorm {
         for (; j < s; j++) {
             gx[off + j] = gy[off + j] * scale;
         }
+    }
+
+    /** {@code [N, C]} inputs run across the channels ({@link BatchNormCols}): a row of one float per channel is no row to vectorize. */
+    private static boolean acrossChannels(int s) {
+        return s == 1 && !Simd.SCALAR;
     }
 
     private static int grain(int n, int s) {

@@ -14,6 +14,8 @@ class BatchNormTest {
     /** (n, c, s): [N, C] rows, vector tails, LeNet/VGG planes (7x7, 14x14, 28x28), one value per channel. */
     private static final int[][] SHAPES = {
         {1, 1, 1}, {2, 3, 1}, {64, 5, 1}, {5, 4, 7}, {3, 2, 33}, {4, 6, 49}, {2, 3, 196}, {3, 2, 784}, {1, 2, 17},
+        // [N, C] across the channels (BatchNormCols): whole vectors of channels and a tail
+        {3, 16, 1}, {7, 37, 1}, {9, 48, 1},
     };
 
     private static String name(String what, int[] d, boolean affine) {
@@ -145,9 +147,13 @@ class BatchNormTest {
 
     @Test
     void sameBitsForAnyThreadCount() {
+        sameBitsForAnyThreadCount(new int[] {16, 24, 196});
+        sameBitsForAnyThreadCount(new int[] {1024, 24, 1});
+    }
+
+    private static void sameBitsForAnyThreadCount(int[] d) {
         int before = Parallel.threads();
         SplittableRandom rnd = new SplittableRandom(7);
-        int[] d = {16, 24, 196};
         float[] x = input(rnd, d, 0.5);
         float[] gy = input(rnd, d, 0);
         float[] gamma = channelValues(rnd, 24, 0.5, 2);
