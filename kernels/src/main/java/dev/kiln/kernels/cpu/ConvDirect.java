@@ -148,7 +148,7 @@ final class ConvDirect {
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
         ConvPacked.eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(cp.p * cols);
+            PadScratch s = PadScratch.of(SCRATCH, cp.p * cols);
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
@@ -198,7 +198,7 @@ final class ConvDirect {
         int xImage = g.c() * cp.p;
         int yImage = g.oc() * g.oh() * g.ow();
         ConvPacked.eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(accumulate ? 2 * cp.p * cols : cp.p * cols);
+            PadScratch s = PadScratch.of(SCRATCH, accumulate ? 2 * cp.p * cols : cp.p * cols);
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
@@ -217,7 +217,7 @@ final class ConvDirect {
      * is then transposed into {@code dst} while it is in L1 (or, when
      * adding, into the second half of {@code s.out}, whose rows are then added to {@code dst}).
      */
-    private static void tiles(boolean acc, float[] dst, int dOff, Scratch s, int m, float[] xpad, ConvPacked cp, int rows,
+    private static void tiles(boolean acc, float[] dst, int dOff, PadScratch s, int m, float[] xpad, ConvPacked cp, int rows,
                               int cols, float[] wb, int wo) {
         int k = cp.k;
         int p = cp.p;
@@ -288,7 +288,8 @@ final class ConvDirect {
         double[] gbT = gb == null ? null : new double[parts * oc];
         AtomicInteger next = new AtomicInteger();
         Parallel.forRange(Math.min(parts, Parallel.threads()), 1, 0L, (lo, hi) -> {
-            Scratch s = Scratch.get(0);
+            PadScratch s = PadScratch.of(SCRATCH, 0);
+            float[] bp = SLICE.get();
             float[] xs = s.pad.raw(images * plane * cg + ROWS);
             Arrays.fill(xs, 0, images * plane * cg, 0f);
             for (int part = next.getAndIncrement(); part < parts; part = next.getAndIncrement()) {
@@ -299,7 +300,7 @@ final class ConvDirect {
                         int count = Math.min(images, end - first);
                         blocked(xs, x, g, cp, gi, first, count);
                         for (int j0 = 0; j0 < ocg; j0 += NR) {
-                            weightTiles(first > start, gwT, part * size + gi * ocg * cp.k, ocg, cg, xs, s.bp, idx, g,
+                            weightTiles(first > start, gwT, part * size + gi * ocg * cp.k, ocg, cg, xs, bp, idx, g,
                                     cp, gy, gi, j0, first, count, tiles, gbT, part * oc + gi * ocg + j0);
                         }
                     }
@@ -440,20 +441,8 @@ final class ConvDirect {
         return b;
     }
 
-    /** Per-thread buffers: padded image (or images in channel blocks), transposed output, packed B slice; grown on demand. */
-    private static final class Scratch {
-        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        final ConvPad pad = new ConvPad();
-        float[] out = new float[0];
-        /** A packed slice of the output gradient ({@code KC x NR}), then {@code NR} floats of column sums. */
-        final float[] bp = new float[KC * NR + NR];
-
-        static Scratch get(int outSize) {
-            Scratch s = LOCAL.get();
-            if (s.out.length < outSize) {
-                s.out = new float[outSize];
-            }
-            return s;
-        }
-    }
+    /** Per-thread buffers: padded image (or images in channel blocks) and transposed output. */
+    private static final ThreadLocal<PadScratch> SCRATCH = ThreadLocal.withInitial(PadScratch::new);
+    /** Per-thread packed slice of the output gradient ({@code KC x NR}), then {@code NR} floats of column sums. */
+    private static final ThreadLocal<float[]> SLICE = ThreadLocal.withInitial(() -> new float[KC * NR + NR]);
 }

@@ -133,7 +133,7 @@ final class ConvFew {
         int inImage = inC * cp.h * cp.w;
         int outImage = outC * oh * ow;
         ConvPacked.eachImage(n, img -> {
-            Scratch s = Scratch.get(blocks * MB * row);
+            PadScratch s = PadScratch.of(SCRATCH, blocks * MB * row);
             float[] xpad = s.pad.zeroed(cp, (int) padSize);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, src, img * inImage + gi * cin * cp.h * cp.w);
@@ -260,18 +260,6 @@ final class ConvFew {
         }
     }
 
-    /** Per-thread buffers: the padded image ({@link ConvPad}, its padding zeroed per layout) and the flattened result rows. */
-    private static final class Scratch {
-        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        final ConvPad pad = new ConvPad();
-        float[] out = new float[0];
-
-        static Scratch get(int outSize) {
-            Scratch s = LOCAL.get();
-            if (s.out.length < outSize) {
-                s.out = new float[outSize];
-            }
-            return s;
-        }
-    }
+    /** Per-thread buffers: the padded image and the flattened result rows. */
+    private static final ThreadLocal<PadScratch> SCRATCH = ThreadLocal.withInitial(PadScratch::new);
 }

@@ -72,7 +72,7 @@ final class ConvFlat {
         int xImage = g.c() * g.h() * g.w();
         int yImage = g.oc() * cp.p;
         ConvPacked.eachImage(g.n(), img -> {
-            Scratch s = Scratch.get(mr * vr);
+            PadScratch s = PadScratch.of(SCRATCH, mr * vr);
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
@@ -102,18 +102,6 @@ final class ConvFlat {
         return true;
     }
 
-    /** Per-thread buffers: the padded image and the flattened output; grown on demand. */
-    private static final class Scratch {
-        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        final ConvPad pad = new ConvPad();
-        float[] out = new float[0];
-
-        static Scratch get(int outSize) {
-            Scratch s = LOCAL.get();
-            if (s.out.length < outSize) {
-                s.out = new float[outSize];
-            }
-            return s;
-        }
-    }
+    /** Per-thread buffers: the padded image and the flattened result rows. */
+    private static final ThreadLocal<PadScratch> SCRATCH = ThreadLocal.withInitial(PadScratch::new);
 }
