@@ -76,12 +76,8 @@ final class CpuNorm {
         Tensor mean = CpuBackend.INSTANCE.contiguous(runMean); // a copy: the backward pass needs this step's values
         Tensor vd = dense(runVar);
         if (f32) {
-            float[] v = f32(vd);
-            float[] is = f32(invstd);
-            for (int ch = 0; ch < c; ch++) {
-                is[ch] = (float) (1 / Math.sqrt(v[ch] + eps));
-            }
-            BatchNorm.forward(f32(y), f32(xd), f32(mean), is, f32(wd), f32(bd), n, c, s);
+            BatchNorm.invstd(f32(invstd), f32(vd), eps, c);
+            BatchNorm.forward(f32(y), f32(xd), f32(mean), f32(invstd), f32(wd), f32(bd), n, c, s);
         } else {
             double[] v = f64(vd);
             double[] is = f64(invstd);

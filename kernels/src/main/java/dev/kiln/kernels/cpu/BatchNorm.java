@@ -70,7 +70,7 @@ public final class BatchNorm {
                     sq += RowLoops.sumSquaredDeviation(x, (i * c + ch) * s, m, s);
                 }
                 double v = sq / count;
-                float is = (float) (1 / Math.sqrt(v + eps));
+                float is = invstd(v, eps);
                 mean[ch] = (float) m;
                 var[ch] = (float) v;
                 invstd[ch] = is;
@@ -139,10 +139,10 @@ public final class BatchNorm {
                 if (gx == null) {
                     continue;
                 }
-                float scale = is * (gamma == null ? 1f : gamma[ch]);
+                float scale = scale(is, gamma, ch);
                 if (batchStats && count > 0) {
                     float gm = (float) (sg / count);
-                    float k = (float) (sd / count * is * is);
+                    float k = centerFactor(sd, count, is);
                     for (int i = 0; i < n; i++) {
                         centered(gx, gy, x, (i * c + ch) * s, m, gm, k, scale, s);
                     }
@@ -158,8 +158,8 @@ public final class BatchNorm {
     /** {@code y = x*a + b} over channel ch, {@code a = invstd*gamma}, {@code b = beta - mean*a}. */
     private static void affine(float[] y, float[] x, int ch, float m, float is, float[] gamma, float[] beta,
                                int n, int c, int s) {
-        float a = is * (gamma == null ? 1f : gamma[ch]);
-        float b = (beta == null ? 0f : beta[ch]) - m * a;
+        float a = scale(is, gamma, ch);
+        float b = shift(beta, ch, m, a);
         for (int i = 0; i < n; i++) {
             int off = (i * c + ch) * s;
             int k = 0;
@@ -196,6 +196,38 @@ public final class BatchNorm {
         for (; j < s; j++) {
             gx[off + j] = gy[off + j] * scale;
         }
+    }
+
+    /**
+     * {@code invstd[ch] = 1/sqrt(var[ch] + eps)} for {@code ch < c}, as the forward pass computes it from the
+     * batch's variance: for normalizing with running statistics ({@link #forward}).
+     */
+    public static void invstd(float[] invstd, float[] var, double eps, int c) {
+        channel("invstd", c, "invstd", invstd);
+        channel("invstd", c, "var", var);
+        for (int ch = 0; ch < c; ch++) {
+            invstd[ch] = invstd(var[ch], eps);
+        }
+    }
+
+    /** {@code 1/sqrt(var + eps)} rounded to float: the per-channel factor of every path. */
+    static float invstd(double var, double eps) {
+        return (float) (1 / Math.sqrt(var + eps));
+    }
+
+    /** {@code a = invstd*gamma} (gamma 1 when null): the output's factor, and the input gradient's. */
+    static float scale(float is, float[] gamma, int ch) {
+        return is * (gamma == null ? 1f : gamma[ch]);
+    }
+
+    /** {@code b = beta - mean*a} (beta 0 when null): the output's offset. */
+    static float shift(float[] beta, int ch, float m, float a) {
+        return (beta == null ? 0f : beta[ch]) - m * a;
+    }
+
+    /** {@code k = sum(gy*(x - mean))/count * invstd^2}: the factor of {@code (x - mean)} in the input gradient. */
+    static float centerFactor(double sd, long count, float is) {
+        return (float) (sd / count * is * is);
     }
 
     /** {@code [N, C]} inputs run across the channels ({@link BatchNormCols}): a row of one float per channel is no row to vectorize. */

@@ -85,7 +85,7 @@ final class BatchNormCols {
     private static void stats(float[] mean, float[] var, float[] invstd, int ch, double m, double v, double eps) {
         mean[ch] = (float) m;
         var[ch] = (float) v;
-        invstd[ch] = (float) (1 / Math.sqrt(v + eps));
+        invstd[ch] = BatchNorm.invstd(v, eps);
     }
 
     static void forward(float[] y, float[] x, float[] mean, float[] invstd, float[] gamma, float[] beta, int n, int c) {
@@ -98,8 +98,8 @@ final class BatchNormCols {
         float[] a = new float[L];
         float[] b = new float[L];
         for (int ch = c0; ch < c1; ch++) {
-            a[ch - c0] = invstd[ch] * (gamma == null ? 1f : gamma[ch]);
-            b[ch - c0] = (beta == null ? 0f : beta[ch]) - mean[ch] * a[ch - c0];
+            a[ch - c0] = BatchNorm.scale(invstd[ch], gamma, ch);
+            b[ch - c0] = BatchNorm.shift(beta, ch, mean[ch], a[ch - c0]);
         }
         if (c1 - c0 == L) {
             FloatVector av = FloatVector.fromArray(F, a, 0);
@@ -175,9 +175,9 @@ final class BatchNormCols {
         float[] scale = new float[L];
         for (int ch = c0; ch < c1; ch++) {
             float is = invstd[ch];
-            scale[ch - c0] = is * (gamma == null ? 1f : gamma[ch]);
+            scale[ch - c0] = BatchNorm.scale(is, gamma, ch);
             gm[ch - c0] = batchStats ? (float) (sg[ch - c0] / n) : 0f;
-            nk[ch - c0] = batchStats ? -(float) (sd[ch - c0] / n * is * is) : 0f;
+            nk[ch - c0] = batchStats ? -BatchNorm.centerFactor(sd[ch - c0], n, is) : 0f;
         }
         if (c1 - c0 == L) {
             FloatVector mv = FloatVector.fromArray(F, mean, c0);

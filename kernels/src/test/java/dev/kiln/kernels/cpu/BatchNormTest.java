@@ -126,6 +126,22 @@ class BatchNormTest {
     }
 
     @Test
+    void invstdOfRunningVariance() {
+        float[] var = {0f, 1f, 0.25f, 3f};
+        float[] is = new float[4];
+        BatchNorm.invstd(is, var, 1e-5, 4);
+        double[] want = new double[4];
+        for (int ch = 0; ch < 4; ch++) {
+            want[ch] = 1 / Math.sqrt(var[ch] + 1e-5);
+        }
+        TestArrays.assertClose("invstd", is, want, 0, 1e-7);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchNorm.invstd(new float[4], new float[3], 1e-5, 4));
+        assertTrue(e.getMessage().contains("var") && e.getMessage().contains("4") && e.getMessage().contains("3"),
+                e.getMessage());
+    }
+
+    @Test
     void nullOutputsAreSkipped() {
         SplittableRandom rnd = new SplittableRandom(6);
         int[] d = {3, 4, 20};
