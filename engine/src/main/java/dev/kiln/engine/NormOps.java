@@ -87,8 +87,7 @@ final class NormOps {
         if (!training && (runningMean.requiresGrad() || runningVar.requiresGrad())) {
             return null;
         }
-        Backend be = x.backend();
-        Tensor[] r = training ? be.batchNorm(x, null, null, weight, bias, eps) : be.batchNorm(x, runningMean, runningVar, weight, bias, eps);
+        Tensor[] r = x.backend().batchNorm(x, training ? null : runningMean, training ? null : runningVar, weight, bias, eps);
         if (r == null) {
             return null;
         }
