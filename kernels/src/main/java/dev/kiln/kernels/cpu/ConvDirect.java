@@ -7,6 +7,7 @@ import static dev.kiln.kernels.cpu.GemmMicro.NR;
 import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
+import dev.kiln.kernels.cpu.x86.TransposeCode.Mode;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
@@ -153,12 +154,7 @@ final class ConvDirect {
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, x, img * xImage + gi * cp.cin * g.h() * g.w());
                 int yOff = img * yImage + gi * ocg * cp.p;
-                tiles(false, y, yOff, s, ocg, xpad, cp, rows, cols, wb, gi * ocg * cp.k);
-                if (bias != null) {
-                    for (int o = 0; o < ocg; o++) {
-                        ConvGemm.addScalar(y, yOff + o * cp.p, y, yOff + o * cp.p, bias[gi * ocg + o], cp.p);
-                    }
-                }
+                tiles(false, y, yOff, s, ocg, xpad, cp, rows, cols, wb, gi * ocg * cp.k, bias, gi * ocg);
             }
         });
         return true;
@@ -202,7 +198,8 @@ final class ConvDirect {
             float[] xpad = s.pad.zeroed(cp);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, gy, img * yImage + gi * ocg * g.oh() * g.ow());
-                tiles(accumulate, gx, img * xImage + gi * cg * cp.p, s, cg, xpad, cp, rows, cols, wb, gi * cg * cp.k);
+                tiles(accumulate, gx, img * xImage + gi * cg * cp.p, s, cg, xpad, cp, rows, cols, wb, gi * cg * cp.k,
+                        null, 0);
             }
         });
         return true;
@@ -214,11 +211,11 @@ final class ConvDirect {
      * {@code cols}-column block ({@code wb[wo + jb*K + t*cols + j]}, {@code jb} a multiple of
      * {@code cols}; {@link #tileCols}), tiles of {@code rows} positions: per block, each B slice
      * ({@code depth x cols}) serves every position tile of {@code s.out} ({@code [P, cols]}), which
-     * is then transposed into {@code dst} while it is in L1 (or, when
-     * adding, into the second half of {@code s.out}, whose rows are then added to {@code dst}).
+     * is then stored transposed into {@code dst} while it is in L1 ({@link #store}), plus
+     * {@code bias[bOff + j]} for column {@code j} when {@code bias} is not null.
      */
     private static void tiles(boolean acc, float[] dst, int dOff, PadScratch s, int m, float[] xpad, ConvPacked cp, int rows,
-                              int cols, float[] wb, int wo) {
+                              int cols, float[] wb, int wo, float[] bias, int bOff) {
         int k = cp.k;
         int p = cp.p;
         float[] out = s.out;
@@ -240,14 +237,42 @@ final class ConvDirect {
                     }
                 }
             }
-            if (acc) {
-                int t = p * cols;
-                transpose(out, t, p, out, 0, cols, p, cols);
-                for (int j = 0; j < cols; j++) {
-                    ConvLowering.addInto(dst, dOff + (jb + j) * p, out, t + j * p, p);
+            store(acc, dst, dOff + jb * p, out, p, cols, bias, bOff + jb);
+        }
+    }
+
+    /**
+     * {@code dst[dOff + j*p + q] (=|+=) out[q*cols + j] (+ bias[bOff + j])} for {@code q < p},
+     * {@code j < cols}: adds to {@code dst} when {@code acc}, adds the bias when it is not null (not
+     * both). The {@code 16 x 16} blocks go through {@link TransposeJit} where it runs, the bias or
+     * the sum folded into its stores, the rows past them ({@code p % 16}) element by element; else
+     * the Java transposes, then a pass adding the bias, or (when adding) a transpose into the
+     * second half of {@code out} and a pass adding its rows. One rounding per added value either
+     * way, so the same bits.
+     */
+    private static void store(boolean acc, float[] dst, int dOff, float[] out, int p, int cols, float[] bias, int bOff) {
+        int r16 = TransposeJit.use && cols % 16 == 0 ? p & ~15 : 0;
+        if (r16 > 0) {
+            Mode mode = acc ? Mode.ADD : bias != null ? Mode.BIAS : Mode.WRITE;
+            TransposeJit.transpose(mode, dst, dOff, p, out, 0, cols, r16 / 16, cols / 16, bias, bOff);
+            for (int q = r16; q < p; q++) {
+                for (int j = 0, d = dOff + q, o = q * cols; j < cols; j++, d += p) {
+                    float v = out[o + j];
+                    dst[d] = acc ? dst[d] + v : bias != null ? v + bias[bOff + j] : v;
                 }
-            } else {
-                transpose(dst, dOff + jb * p, p, out, 0, cols, p, cols);
+            }
+        } else if (acc) {
+            int t = p * cols;
+            transpose(out, t, p, out, 0, cols, p, cols);
+            for (int j = 0; j < cols; j++) {
+                ConvLowering.addInto(dst, dOff + j * p, out, t + j * p, p);
+            }
+        } else {
+            transpose(dst, dOff, p, out, 0, cols, p, cols);
+            if (bias != null) {
+                for (int j = 0; j < cols; j++) {
+                    ConvGemm.addScalar(dst, dOff + j * p, dst, dOff + j * p, bias[bOff + j], p);
+                }
             }
         }
     }
@@ -409,14 +434,32 @@ final class ConvDirect {
 
     /**
      * {@code dst[dOff + c*dStride + r] = src[sOff + r*ld + c]} for {@code r < rows}, {@code c < cols}:
-     * rows in groups of 8 through register transposes ({@link GemmPack#transposeRows}), the rest
-     * element by element. The columns go 8 at a time, each such block over all rows, so the 8 rows
+     * {@code 16 x 16} blocks through {@link TransposeJit} where it runs (3.3x the Vector API's rate
+     * on a {@code [64, 32]} block, 18 against 5.4 floats per ns); what is left, rows in groups of 8
+     * through register transposes ({@link GemmPack#transposeRows}), the rest element by element.
+     * There, the columns go 8 at a time, each such block over all rows, so the 8 rows
      * of {@code dst} it writes fill whole cache lines one after the other. (All columns per group of
      * rows wrote 32 bytes to each of {@code cols} rows of {@code dst} in turn: with {@code dStride}
      * a multiple of 1024 floats those rows share one L1 set, and the output transposes of a 3 -> 32
      * convolution at 32x32 took 2 of its 3 ms.)
      */
     static void transpose(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
+        int r16 = 0;
+        int c16 = 0;
+        if (TransposeJit.use && rows >= 16 && cols >= 16 && dStride > 0) {
+            r16 = rows & ~15;
+            c16 = cols & ~15;
+            TransposeJit.transpose(Mode.WRITE, dst, dOff, dStride, src, sOff, ld, r16 / 16, c16 / 16, null, 0);
+        }
+        if (c16 < cols) {
+            vectorTranspose(dst, dOff + c16 * dStride, dStride, src, sOff + c16, ld, r16, cols - c16);
+        }
+        vectorTranspose(dst, dOff + r16, dStride, src, sOff + r16 * ld, ld, rows - r16, cols);
+    }
+
+    /** {@link #transpose} on the Vector API alone. */
+    private static void vectorTranspose(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows,
+                                        int cols) {
         int done = 0;
         for (int c0 = 0; c0 < cols; c0 += 8) {
             done = GemmPack.transposeRows(dst, dOff + c0 * dStride, dStride, src, sOff + c0, ld, rows, Math.min(8, cols - c0));

@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
  * EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
- * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, {@code vbroadcastss},
- * {@code vmovups}), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
+ * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, also with a broadcast operand,
+ * {@code vaddps}, {@code vbroadcastss}, {@code vmovups}, and the shuffles of a register transpose), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
  * {@code prefetcht0}, {@code vzeroupper}, {@code push}/{@code pop} and {@code ret}. Method operands
  * are in Intel order (destination first).
  *
@@ -124,6 +124,45 @@ public final class X86Asm {
     /** {@code vfmadd231ps zd, za, zmmword [m]}: {@code zd = za * [m] + zd}, one rounding. */
     public void vfmadd231psMem(int zd, int za, Mem m) {
         evexRM(1, 2, 0, 0xB8, zd, za, m, false, 64);
+    }
+
+    /** {@code vaddps zd, za, zmmword [m]}. */
+    public void vaddpsMem(int zd, int za, Mem m) {
+        evexRM(0, 1, 0, 0x58, zd, za, m, false, 64);
+    }
+
+    /** {@code vaddps zd, za, dword [m]{1to16}}. */
+    public void vaddpsBcast(int zd, int za, Mem m) {
+        evexRM(0, 1, 0, 0x58, zd, za, m, true, 4);
+    }
+
+    /** {@code vunpcklps zd, za, zb}: per 128-bit lane, {@code a0 b0 a1 b1}. */
+    public void vunpcklps(int zd, int za, int zb) {
+        evexRR(0, 1, 0, 0x14, zd, za, zb);
+    }
+
+    /** {@code vunpckhps zd, za, zb}: per 128-bit lane, {@code a2 b2 a3 b3}. */
+    public void vunpckhps(int zd, int za, int zb) {
+        evexRR(0, 1, 0, 0x15, zd, za, zb);
+    }
+
+    /** {@code vunpcklpd zd, za, zb}: per 128-bit lane, the low 64 bits of {@code za}, then of {@code zb}. */
+    public void vunpcklpd(int zd, int za, int zb) {
+        evexRR(1, 1, 1, 0x14, zd, za, zb);
+    }
+
+    /** {@code vunpckhpd zd, za, zb}: per 128-bit lane, the high 64 bits of {@code za}, then of {@code zb}. */
+    public void vunpckhpd(int zd, int za, int zb) {
+        evexRR(1, 1, 1, 0x15, zd, za, zb);
+    }
+
+    /**
+     * {@code vshuff32x4 zd, za, zb, imm}: 128-bit lanes 0-1 of {@code zd} from {@code za}'s lanes
+     * {@code imm[1:0], imm[3:2]}, lanes 2-3 from {@code zb}'s lanes {@code imm[5:4], imm[7:6]}.
+     */
+    public void vshuff32x4(int zd, int za, int zb, int imm) {
+        evexRR(1, 3, 0, 0x23, zd, za, zb);
+        emit(imm);
     }
 
     /** {@code vmovups zd, [m]}. */

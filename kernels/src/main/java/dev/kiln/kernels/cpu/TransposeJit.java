@@ -1,0 +1,143 @@
+package dev.kiln.kernels.cpu;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+
+import dev.kiln.kernels.cpu.x86.JitCode;
+import dev.kiln.kernels.cpu.x86.TransposeCode;
+import dev.kiln.kernels.cpu.x86.TransposeCode.Mode;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Float transposes in {@code 16 x 16} register blocks as x86-64 machine code generated at run time
+ * ({@link TransposeCode}, installed by {@link JitCode}, called with
+ * {@code Linker.Option.critical(true)} so the Java arrays are passed in place). They move values
+ * without arithmetic, or add one float to each ({@link Mode#BIAS}, {@link Mode#ADD}) with one
+ * rounding, so the results are bit for bit those of the Java transposes followed by the same adds.
+ *
+ * <p>Why: the convolution kernels' tiles come out with channels along rows and are transposed
+ * into NCHW; the Vector API's two-vector {@code rearrange} (two permutes and a blend each, 24 per
+ * {@code 8 x 8} block) made those transposes 6% of a VGG layer's forward pass. Measured in the
+ * commit that brought this class.
+ *
+ * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx512f,
+ * the self check passing, and no {@code -Dkiln.transpose.jit=false}. Every argument is checked in
+ * Java first ({@link #transpose}), since a bad address would crash the JVM rather than throw.
+ */
+final class TransposeJit {
+    /** Whether the code can run here. */
+    static final boolean SUPPORTED;
+    /** Whether the convolution kernels use it by default. */
+    static final boolean ENABLED;
+    /** Whether they use it now: {@link #ENABLED} unless a test or benchmark turns it off (never on where unsupported). */
+    static volatile boolean use;
+    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length];
+    private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
+
+    static {
+        boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
+        SUPPORTED = ok;
+        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.transpose.jit", "true"));
+        use = ENABLED;
+    }
+
+    /** Turns the code on (where {@link #SUPPORTED}) or off; returns whether it was on. Tests and benchmarks only. */
+    static boolean use(boolean on) {
+        boolean was = use;
+        use = on && SUPPORTED;
+        return was;
+    }
+
+    private TransposeJit() {
+    }
+
+    /** A 32 x 48 transpose in each mode against plain Java, bit for bit. */
+    private static boolean selfCheck() {
+        int rows = 32;
+        int cols = 48;
+        int ld = 50;
+        int stride = 35;
+        float[] src = new float[rows * ld];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (i * 37 % 101 - 50) * 0.13f;
+        }
+        float[] bias = new float[cols + 1];
+        for (int i = 0; i < bias.length; i++) {
+            bias[i] = i * 0.7f - 3f;
+        }
+        for (Mode mode : Mode.values()) {
+            float[] got = new float[cols * stride + 3];
+            for (int i = 0; i < got.length; i++) {
+                got[i] = i * 0.01f;
+            }
+            float[] want = got.clone();
+            transpose(mode, got, 3, stride, src, 2, ld, rows / 16, cols / 16, bias, 1);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    float v = src[2 + r * ld + c];
+                    int d = 3 + c * stride + r;
+                    want[d] = mode == Mode.WRITE ? v : mode == Mode.BIAS ? v + bias[1 + c] : want[d] + v;
+                }
+            }
+            if (!java.util.Arrays.equals(want, got)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * For {@code r < 16*rowBlocks}, {@code c < 16*colBlocks}:
+     * {@code dst[dOff + c*dStride + r] = src[sOff + r*ld + c]}, plus {@code bias[biasOff + c]}
+     * ({@link Mode#BIAS}; {@code bias} is not read otherwise and may be null) or plus what
+     * {@code dst} held there ({@link Mode#ADD}).
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    static void transpose(Mode mode, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
+                          int colBlocks, float[] bias, int biasOff) {
+        long lastRow = 16L * rowBlocks - 1;
+        long lastCol = 16L * colBlocks - 1;
+        boolean biased = mode == Mode.BIAS;
+        if (rowBlocks < 1 || colBlocks < 1 || dOff < 0 || sOff < 0 || dStride < 0 || ld < 0
+                || dOff + lastCol * dStride + lastRow >= dst.length || sOff + lastRow * ld + lastCol >= src.length
+                || biased && (bias == null || biasOff < 0 || biasOff + lastCol >= bias.length)) {
+            throw new IllegalArgumentException("TransposeJit: arguments out of bounds: " + rowBlocks + " x " + colBlocks
+                    + " blocks, dst " + dOff + "+" + dStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
+                    + src.length + (biased ? ", bias " + biasOff + "/" + (bias == null ? "null" : bias.length) : ""));
+        }
+        long[] args = ARGS.get();
+        args[0] = 4L * dOff;
+        args[1] = 4L * dStride;
+        args[2] = 4L * sOff;
+        args[3] = 4L * ld;
+        args[4] = rowBlocks;
+        args[5] = colBlocks;
+        args[6] = biased ? 4L * biasOff : 0;
+        try {
+            kernel(mode).invokeExact(MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
+                    MemorySegment.ofArray(biased ? bias : src), MemorySegment.ofArray(args));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static MethodHandle kernel(Mode mode) {
+        MethodHandle h = KERNELS[mode.ordinal()];
+        if (h == null) {
+            synchronized (KERNELS) {
+                h = KERNELS[mode.ordinal()];
+                if (h == null) {
+                    h = JitCode.function(TransposeCode.transpose(mode), SIGNATURE, Linker.Option.critical(true));
+                    KERNELS[mode.ordinal()] = h;
+                }
+            }
+        }
+        return h;
+    }
+}
