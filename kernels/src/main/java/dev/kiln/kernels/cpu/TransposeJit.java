@@ -36,6 +36,8 @@ final class TransposeJit {
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
     private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length];
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
+    private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
+    private static volatile MethodHandle interleave;
 
     static {
         boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
@@ -54,7 +56,7 @@ final class TransposeJit {
     private TransposeJit() {
     }
 
-    /** A 32 x 48 transpose in each mode against plain Java, bit for bit. */
+    /** A 32 x 48 transpose in each mode and an interleave of 8 rows of 32 against plain Java, bit for bit. */
     private static boolean selfCheck() {
         int rows = 32;
         int cols = 48;
@@ -86,7 +88,53 @@ final class TransposeJit {
                 return false;
             }
         }
-        return true;
+        float[] got = new float[2 + 32 * 8];
+        float[] want = got.clone();
+        interleave8(got, 2, src, 1, ld, 2);
+        for (int p = 0; p < 32; p++) {
+            for (int k = 0; k < 8; k++) {
+                want[2 + p * 8 + k] = src[1 + k * ld + p];
+            }
+        }
+        return java.util.Arrays.equals(want, got);
+    }
+
+    /**
+     * {@code dst[dOff + p*8 + k] = src[sOff + k*ld + p]} for {@code k < 8}, {@code p < 16*blocks}:
+     * eight rows interleaved ({@link TransposeCode#interleave8}).
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    static void interleave8(float[] dst, int dOff, float[] src, int sOff, int ld, int blocks) {
+        if (blocks < 1 || dOff < 0 || sOff < 0 || ld < 0 || dOff + 128L * blocks > dst.length
+                || sOff + 7L * ld + 16L * blocks > src.length) {
+            throw new IllegalArgumentException("TransposeJit: interleave arguments out of bounds: " + blocks
+                    + " blocks of 16 positions, dst " + dOff + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
+                    + src.length);
+        }
+        long[] args = ARGS.get();
+        args[0] = 4L * dOff;
+        args[1] = 4L * sOff;
+        args[2] = 4L * ld;
+        args[3] = blocks;
+        MethodHandle h = interleave;
+        if (h == null) {
+            synchronized (KERNELS) {
+                h = interleave;
+                if (h == null) {
+                    h = JitCode.function(TransposeCode.interleave8(), SIGNATURE, Linker.Option.critical(true));
+                    interleave = h;
+                }
+            }
+        }
+        try {
+            h.invokeExact(MemorySegment.ofArray(dst), MemorySegment.ofArray(src), MemorySegment.ofArray(INTERLEAVE_TABLE),
+                    MemorySegment.ofArray(args));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The generated transposes ({@link TransposeJit}) against plain Java loops in each mode, bit for
- * bit; {@link ConvDirect#transpose} with them and without them on shapes with rows and columns
+ * bit, and its interleave of 8 rows; {@link ConvDirect#transpose} with them and without them on shapes with rows and columns
  * past the 16 x 16 blocks; {@link ConvDirect}'s three passes (bias, accumulated input gradient,
  * positions per image not a multiple of 16) the same bits either way; and the checks that keep bad
  * arguments from reaching the code. Skipped where the code cannot run.
@@ -71,6 +71,30 @@ class TransposeJitTest {
     }
 
     @Test
+    void interleaveMatchesJavaLoops() {
+        int[][] shapes = {{1, 16}, {3, 50}, {12, 196}, {49, 784}};
+        for (int[] s : shapes) {
+            int blocks = s[0];
+            int ld = s[1];
+            float[] src = randomFloats(rnd, 3 + 7 * ld + 16 * blocks + 1);
+            float[] got = randomFloats(rnd, 5 + 128 * blocks + 2);
+            float[] want = got.clone();
+            for (int p = 0; p < 16 * blocks; p++) {
+                for (int k = 0; k < 8; k++) {
+                    want[5 + p * 8 + k] = src[3 + k * ld + p];
+                }
+            }
+            TransposeJit.interleave8(got, 5, src, 3, ld, blocks);
+            assertSameBits("interleave of " + blocks + " x 16 positions, ld " + ld, want, got);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TransposeJit.interleave8(new float[128], 1, new float[200], 0, 16, 1));
+        assertTrue(e.getMessage().contains("dst 1/128"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TransposeJit.interleave8(new float[128], 0, new float[127], 0, 16, 1));
+        assertThrows(IllegalArgumentException.class, () -> TransposeJit.interleave8(new float[128], 0, new float[200], 0, -1, 1));
+    }
+
+    @Test
     void convTransposeIsTheSameWithAndWithoutTheCode() {
         int[][] shapes = {{64, 32}, {196, 32}, {32, 196}, {17, 33}, {15, 40}, {40, 15}, {100, 16}, {32, 7}, {8, 64}};
         for (int[] s : shapes) {
@@ -104,7 +128,10 @@ class TransposeJitTest {
                 new ConvGeom(2, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(2, 16, 6, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
-                new ConvGeom(2, 64, 4, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2)};
+                new ConvGeom(2, 64, 4, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                // weight gradient: planes of 35 positions (two sixteens and 3 left), 8 (none: row by row)
+                new ConvGeom(2, 16, 5, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                new ConvGeom(2, 8, 2, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)};
         int saved = Parallel.threads();
         try {
             Parallel.setThreads(2);
@@ -133,7 +160,7 @@ class TransposeJitTest {
                     assertSameBits(names[k] + " " + g, out[1][k], out[0][k]);
                 }
             }
-            assertTrue(exercised >= 2 * 10, "direct passes exercised: " + exercised);
+            assertTrue(exercised >= 2 * 12, "direct passes exercised: " + exercised);
         } finally {
             Parallel.setThreads(saved);
         }

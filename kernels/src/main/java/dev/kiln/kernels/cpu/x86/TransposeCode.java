@@ -33,6 +33,96 @@ public final class TransposeCode {
     private TransposeCode() {
     }
 
+    /**
+     * The lane tables of {@link #interleave8}, 6 x 16 ints for {@code vpermt2ps} (lane {@code i} of a
+     * result takes lane {@code t & 15} of the first source, or of the second when {@code t >= 16}):
+     * rows in pairs (positions 0-7, 8-15), pairs in fours (positions 4m .. 4m+3 of a pair's eight),
+     * then rows 0-3 beside rows 4-7 (two positions per result).
+     */
+    public static int[] interleaveTable() {
+        int[] t = new int[6 * 16];
+        for (int m = 0; m < 8; m++) {
+            t[2 * m] = m;
+            t[2 * m + 1] = 16 + m;
+            t[16 + 2 * m] = 8 + m;
+            t[16 + 2 * m + 1] = 24 + m;
+        }
+        for (int m = 0; m < 4; m++) {
+            for (int e = 0; e < 4; e++) {
+                t[32 + 4 * m + e] = e < 2 ? 2 * m + e : 16 + 2 * m + e - 2;
+                t[48 + 4 * m + e] = e < 2 ? 2 * (m + 4) + e : 16 + 2 * (m + 4) + e - 2;
+            }
+        }
+        for (int j = 0; j < 2; j++) {
+            for (int e = 0; e < 8; e++) {
+                t[64 + 8 * j + e] = e < 4 ? 4 * j + e : 16 + 4 * j + e - 4;
+                t[80 + 8 * j + e] = e < 4 ? 4 * (j + 2) + e : 16 + 4 * (j + 2) + e - 4;
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Eight rows interleaved, {@code void f(dst, src, table, args)}, {@code table} the ints of
+     * {@link #interleaveTable}, {@code args} eight-byte values {@code dOff, sOff, ld} (bytes) and
+     * {@code blocks}: with {@code D = dst + dOff}, {@code S = src + sOff} (floats, {@code ld} in
+     * floats here), {@code D[p*8 + k] = S[k*ld + p]} for {@code k < 8}, {@code p < 16*blocks}
+     * ({@code blocks >= 1}): a position's 8 values together, as a block of 8 channels of an image is
+     * laid out for the weight gradient's tiles. Per 16 positions: 8 loads, 24 {@code vpermt2ps} in
+     * three rounds (tables in {@code zmm26-31}), 8 stores of two positions each.
+     */
+    public static byte[] interleave8() {
+        final int dst = RDI, src = RSI, table = RDX, args = RCX, ld = R8, blocks = R9, row = RAX;
+        X86Asm x = new X86Asm();
+        x.addLoad(dst, mem(args, 0));
+        x.addLoad(src, mem(args, 8));
+        x.movLoad(ld, mem(args, 16));
+        x.movLoad(blocks, mem(args, 24));
+        for (int i = 0; i < 6; i++) {
+            x.vmovupsLoad(26 + i, mem(table, 64 * i));
+        }
+        Label block = new Label();
+        x.bind(block);
+        x.mov(row, src);
+        for (int k = 0; k < 8; k++) {
+            x.vmovupsLoad(k, mem(row, 0));
+            x.add(row, ld);
+        }
+        // rows 2q, 2q+1 paired: zmm 8+2q positions 0-7, zmm 9+2q positions 8-15
+        for (int q = 0; q < 4; q++) {
+            for (int s = 0; s < 2; s++) {
+                x.vmovaps(8 + 2 * q + s, 2 * q);
+                x.vpermt2ps(8 + 2 * q + s, 26 + s, 2 * q + 1);
+            }
+        }
+        // rows 4h .. 4h+3 of positions 8s + 4t .. +3: zmm 16 + 4h + 2s + t
+        for (int h = 0; h < 2; h++) {
+            for (int s = 0; s < 2; s++) {
+                for (int t = 0; t < 2; t++) {
+                    int z = 16 + 4 * h + 2 * s + t;
+                    x.vmovaps(z, 8 + 4 * h + s);
+                    x.vpermt2ps(z, 28 + t, 8 + 4 * h + 2 + s);
+                }
+            }
+        }
+        // positions 4g .. 4g+3 (g = 2s + t), two per result, rows 0-3 beside rows 4-7
+        for (int g = 0; g < 4; g++) {
+            for (int half = 0; half < 2; half++) {
+                int z = 2 * g + half;
+                x.vmovaps(z, 16 + g);
+                x.vpermt2ps(z, 30 + half, 20 + g);
+                x.vmovupsStore(mem(dst, 128 * g + 64 * half), z);
+            }
+        }
+        x.addImm(src, 64);
+        x.addImm(dst, 512);
+        x.dec(blocks);
+        x.jnz(block);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+
     /** The transpose for {@code mode}. */
     public static byte[] transpose(Mode mode) {
         final int dst = RDI, src = RSI, bias = RDX, args = RCX, dStride = R8, ld = R9;

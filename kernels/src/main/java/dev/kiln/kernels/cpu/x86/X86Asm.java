@@ -6,7 +6,7 @@ import java.util.Arrays;
  * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
  * EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
  * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, also with a broadcast operand,
- * {@code vaddps}, {@code vbroadcastss}, {@code vmovups}, and the shuffles of a register transpose), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
+ * {@code vaddps}, {@code vbroadcastss}, {@code vmovups}, and the shuffles and permutes of register transposes), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
  * {@code prefetcht0}, {@code vzeroupper}, {@code push}/{@code pop} and {@code ret}. Method operands
  * are in Intel order (destination first).
  *
@@ -163,6 +163,16 @@ public final class X86Asm {
     public void vshuff32x4(int zd, int za, int zb, int imm) {
         evexRR(1, 3, 0, 0x23, zd, za, zb);
         emit(imm);
+    }
+
+    /** {@code vpermt2ps zd, zi, zb}: lane {@code l} of {@code zd} becomes lane {@code zi[l] & 15} of {@code zd} (bit 4 clear) or of {@code zb} (set). */
+    public void vpermt2ps(int zd, int zi, int zb) {
+        evexRR(1, 2, 0, 0x7F, zd, zi, zb);
+    }
+
+    /** {@code vmovaps zd, zs}. */
+    public void vmovaps(int zd, int zs) {
+        evexRR(0, 1, 0, 0x28, zd, 0, zs);
     }
 
     /** {@code vmovups zd, [m]}. */
