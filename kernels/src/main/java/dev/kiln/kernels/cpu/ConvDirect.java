@@ -251,7 +251,7 @@ final class ConvDirect {
      * way, so the same bits.
      */
     private static void store(boolean acc, float[] dst, int dOff, float[] out, int p, int cols, float[] bias, int bOff) {
-        int r16 = TransposeJit.use && cols % 16 == 0 ? p & ~15 : 0;
+        int r16 = TransposeJit.suits(cols, p) && cols % 16 == 0 ? p & ~15 : 0;
         if (r16 > 0) {
             Mode mode = acc ? Mode.ADD : bias != null ? Mode.BIAS : Mode.WRITE;
             TransposeJit.transpose(mode, dst, dOff, p, out, 0, cols, r16 / 16, cols / 16, bias, bOff);
@@ -467,7 +467,7 @@ final class ConvDirect {
     static void transpose(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
         int r16 = 0;
         int c16 = 0;
-        if (TransposeJit.use && rows >= 16 && cols >= 16 && dStride > 0) {
+        if (rows >= 16 && cols >= 16 && TransposeJit.suits(ld, dStride)) {
             r16 = rows & ~15;
             c16 = cols & ~15;
             TransposeJit.transpose(Mode.WRITE, dst, dOff, dStride, src, sOff, ld, r16 / 16, c16 / 16, null, 0);

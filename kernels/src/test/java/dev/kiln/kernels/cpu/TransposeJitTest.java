@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The generated transposes ({@link TransposeJit}) against plain Java loops in each mode, bit for
- * bit, and its interleave of 8 rows; {@link ConvDirect#transpose} with them and without them on shapes with rows and columns
+ * bit, and its interleave of 8 rows; {@code sgemm} (whose packing transposes go through it) the
+ * same bits with and without it; {@link ConvDirect#transpose} with them and without them on shapes with rows and columns
  * past the 16 x 16 blocks; {@link ConvDirect}'s three passes (bias, accumulated input gradient,
  * positions per image not a multiple of 16) the same bits either way; and the checks that keep bad
  * arguments from reaching the code. Skipped where the code cannot run.
@@ -164,6 +165,46 @@ class TransposeJitTest {
         } finally {
             Parallel.setThreads(saved);
         }
+    }
+
+    @Test
+    void gemmIsTheSameWithAndWithoutTheCode() {
+        int[][] shapes = {{64, 300, 784}, {37, 48, 50}, {16, 33, 17}, {130, 70, 96}};
+        int saved = Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                for (int[] s : shapes) {
+                    int m = s[0];
+                    int n = s[1];
+                    int k = s[2];
+                    float[] a = randomFloats(rnd, m * k);
+                    float[] b = randomFloats(rnd, k * n);
+                    for (int t = 0; t < 4; t++) {
+                        boolean ta = (t & 1) != 0;
+                        boolean tb = (t & 2) != 0;
+                        float[][] c = new float[2][m * n];
+                        for (int v = 0; v < 2; v++) {
+                            TransposeJit.use(v == 0);
+                            Gemm.sgemm(false, c[v], 0, n, ta, a, 0, ta ? m : k, tb, b, 0, tb ? k : n, m, n, k);
+                        }
+                        assertSameBits("sgemm " + m + "x" + n + "x" + k + " transA " + ta + " transB " + tb + ", "
+                                + threads + " threads", c[1], c[0]);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
+    void stridesThatShareCacheSetsStayOnTheVectorApi() {
+        TransposeJit.use(true);
+        assertTrue(TransposeJit.suits(784, 32));
+        assertTrue(!TransposeJit.suits(1024, 32) && !TransposeJit.suits(32, 512) && !TransposeJit.suits(-3, 32));
+        TransposeJit.use(false);
+        assertTrue(!TransposeJit.suits(784, 32));
     }
 
     @Test
