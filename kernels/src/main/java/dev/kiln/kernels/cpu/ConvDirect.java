@@ -428,7 +428,7 @@ final class ConvDirect {
         int w = g.w();
         int hw = g.h() * w;
         int plane = cp.hp * cp.wp;
-        int sixteens = TransposeJit.use ? hw / 16 : 0;
+        int sixteens = TransposeJit.use && tmp.length >= hw * ROWS ? hw / 16 : 0;
         for (int li = 0; li < count; li++) {
             int src = (first + li) * g.c() * hw + gi * cg * hw;
             for (int c0 = 0; c0 < cg; c0 += ROWS) {
