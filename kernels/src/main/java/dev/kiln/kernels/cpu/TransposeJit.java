@@ -34,10 +34,11 @@ final class TransposeJit {
     /** Whether they use it now: {@link #ENABLED} unless a test or benchmark turns it off (never on where unsupported). */
     static volatile boolean use;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length];
+    /** Built code: the transpose per {@link Mode} (by ordinal), then the interleave. */
+    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 1];
+    private static final int INTERLEAVE = Mode.values().length;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
-    private static volatile MethodHandle interleave;
 
     static {
         boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
@@ -129,24 +130,8 @@ final class TransposeJit {
         args[1] = 4L * sOff;
         args[2] = 4L * ld;
         args[3] = blocks;
-        MethodHandle h = interleave;
-        if (h == null) {
-            synchronized (KERNELS) {
-                h = interleave;
-                if (h == null) {
-                    h = JitCode.function(TransposeCode.interleave8(), SIGNATURE, Linker.Option.critical(true));
-                    interleave = h;
-                }
-            }
-        }
-        try {
-            h.invokeExact(MemorySegment.ofArray(dst), MemorySegment.ofArray(src), MemorySegment.ofArray(INTERLEAVE_TABLE),
-                    MemorySegment.ofArray(args));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        call(INTERLEAVE, MemorySegment.ofArray(dst), MemorySegment.ofArray(src), MemorySegment.ofArray(INTERLEAVE_TABLE),
+                MemorySegment.ofArray(args));
     }
 
     /**
@@ -177,27 +162,29 @@ final class TransposeJit {
         args[4] = rowBlocks;
         args[5] = colBlocks;
         args[6] = biased ? 4L * biasOff : 0;
+        call(mode.ordinal(), MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
+                MemorySegment.ofArray(biased ? bias : src), MemorySegment.ofArray(args));
+    }
+
+    /** Calls the code in slot {@code k} of {@link #KERNELS} (built on first use) with checked arguments. */
+    private static void call(int k, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment args) {
+        MethodHandle h = KERNELS[k];
+        if (h == null) {
+            synchronized (KERNELS) {
+                h = KERNELS[k];
+                if (h == null) {
+                    byte[] code = k == INTERLEAVE ? TransposeCode.interleave8() : TransposeCode.transpose(Mode.values()[k]);
+                    h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
+                    KERNELS[k] = h;
+                }
+            }
+        }
         try {
-            kernel(mode).invokeExact(MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
-                    MemorySegment.ofArray(biased ? bias : src), MemorySegment.ofArray(args));
+            h.invokeExact(a, b, c, args);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static MethodHandle kernel(Mode mode) {
-        MethodHandle h = KERNELS[mode.ordinal()];
-        if (h == null) {
-            synchronized (KERNELS) {
-                h = KERNELS[mode.ordinal()];
-                if (h == null) {
-                    h = JitCode.function(TransposeCode.transpose(mode), SIGNATURE, Linker.Option.critical(true));
-                    KERNELS[mode.ordinal()] = h;
-                }
-            }
-        }
-        return h;
     }
 }
