@@ -26,14 +26,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * 3->32, 32->64 at 16x16, 64->128 at 8x8). Through the engine: {@code forward} and
  * {@code forwardBackward} (gradients of input, weight and bias); on the kernels, each pass alone:
  * {@code kernelForward}, {@code kernelInputGradient}, {@code kernelWeightGradient} (with the bias
- * gradient). Layer: "C-OC-HW-K-PAD".
+ * gradient). Layer: "C-OC-HW-K-PAD". The forks enable native access, so the passes use the generated
+ * x86 transposes where they can run, as {@code ./kiln} does; the Vector API transposes for comparison:
+ * {@code ./kiln jmh ConvBench -jvmArgsPrepend -Dkiln.transpose.jit=false}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class ConvBench {
     @Param({"1-6-28-5-2", "6-16-14-5-0", "1-32-28-3-1", "32-32-28-3-1", "32-64-14-3-1", "64-64-14-3-1",
             "3-32-32-3-1", "32-64-16-3-1", "64-128-8-3-1"})
