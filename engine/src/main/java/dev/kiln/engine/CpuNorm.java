@@ -79,12 +79,8 @@ final class CpuNorm {
             BatchNorm.invstd(f32(invstd), f32(vd), eps, c);
             BatchNorm.forward(f32(y), f32(xd), f32(mean), f32(invstd), f32(wd), f32(bd), n, c, s);
         } else {
-            double[] v = f64(vd);
-            double[] is = f64(invstd);
-            for (int ch = 0; ch < c; ch++) {
-                is[ch] = 1 / Math.sqrt(v[ch] + eps);
-            }
-            RefBatchNorm.forward(f64(y), f64(xd), f64(mean), is, f64(wd), f64(bd), n, c, s);
+            RefBatchNorm.invstd(f64(invstd), f64(vd), eps, c);
+            RefBatchNorm.forward(f64(y), f64(xd), f64(mean), f64(invstd), f64(wd), f64(bd), n, c, s);
         }
         return new Tensor[] {y, mean, invstd};
     }

@@ -36,9 +36,16 @@ public final class RefBatchNorm {
             }
             mean[ch] = m;
             var[ch] = sq / count;
+        }
+        invstd(invstd, var, eps, c);
+        forward(y, x, mean, invstd, gamma, beta, n, c, s);
+    }
+
+    /** {@code invstd[ch] = 1/sqrt(var[ch] + eps)} for {@code ch < c}: the batch's or the running variances. */
+    public static void invstd(double[] invstd, double[] var, double eps, int c) {
+        for (int ch = 0; ch < c; ch++) {
             invstd[ch] = 1 / Math.sqrt(var[ch] + eps);
         }
-        forward(y, x, mean, invstd, gamma, beta, n, c, s);
     }
 
     /** {@code y = (x - mean)*invstd*gamma + beta}. */
