@@ -465,13 +465,8 @@ final class ConvDirect {
      * convolution at 32x32 took 2 of its 3 ms.)
      */
     static void transpose(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
-        int r16 = 0;
-        int c16 = 0;
-        if (rows >= 16 && cols >= 16 && TransposeJit.suits(ld, dStride)) {
-            r16 = rows & ~15;
-            c16 = cols & ~15;
-            TransposeJit.transpose(Mode.WRITE, dst, dOff, dStride, src, sOff, ld, r16 / 16, c16 / 16, null, 0);
-        }
+        int r16 = TransposeJit.leadingBlocks(dst, dOff, dStride, src, sOff, ld, rows, cols);
+        int c16 = r16 > 0 ? cols & ~15 : 0;
         if (c16 < cols) {
             vectorTranspose(dst, dOff + c16 * dStride, dStride, src, sOff + c16, ld, r16, cols - c16);
         }

@@ -5,7 +5,6 @@ import static dev.kiln.kernels.cpu.GemmMicro.L;
 import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
 
-import dev.kiln.kernels.cpu.x86.TransposeCode;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -189,13 +188,8 @@ final class GemmPack {
             return 0;
         }
         int done = rows & ~7;
-        int jitRows = 0;
+        int jitRows = TransposeJit.leadingBlocks(dst, dOff, dStride, src, sOff, ld, done, kc);
         int jitCols = kc & ~15;
-        if (jitCols > 0 && done >= 16 && TransposeJit.suits(ld, dStride)) {
-            jitRows = done & ~15;
-            TransposeJit.transpose(TransposeCode.Mode.WRITE, dst, dOff, dStride, src, sOff, ld, jitRows / 16,
-                    jitCols / 16, null, 0);
-        }
         if (jitRows > 0) {
             vectorRows(dst, dOff + jitCols * dStride, dStride, src, sOff + jitCols, ld, jitRows, kc - jitCols);
         }

@@ -59,6 +59,21 @@ final class TransposeJit {
         return use && ld > 0 && dStride > 0 && (ld & 511) != 0 && (dStride & 511) != 0;
     }
 
+    /**
+     * The part of a {@code rows x cols} transpose ({@link #transpose}'s layout, {@link Mode#WRITE})
+     * that whole {@code 16 x 16} blocks cover, {@code (rows & ~15) x (cols & ~15)}, through the code
+     * where it {@link #suits} the strides; returns the rows it did (0 when it did nothing), the
+     * caller doing the columns past {@code cols & ~15} of those rows and the rows after them.
+     */
+    static int leadingBlocks(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
+        if (rows < 16 || cols < 16 || !suits(ld, dStride)) {
+            return 0;
+        }
+        int r16 = rows & ~15;
+        transpose(Mode.WRITE, dst, dOff, dStride, src, sOff, ld, r16 / 16, cols / 16, null, 0);
+        return r16;
+    }
+
     /** Turns the code on (where {@link #SUPPORTED}) or off; returns whether it was on. Tests and benchmarks only. */
     static boolean use(boolean on) {
         boolean was = use;
