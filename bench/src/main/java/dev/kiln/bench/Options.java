@@ -16,8 +16,12 @@ import java.util.Set;
  * @param out     folder for report.json and report.png
  * @param quick   fewer and smaller cases
  * @param torch   whether to start the PyTorch peer
+ * @param cpu     the CPU that 1-thread measurements run on (Kiln's thread, OpenBLAS's and the
+ *                PyTorch worker's), -1 for the first one this process may use
+ * @param pin     whether 1-thread measurements are pinned to {@code cpu} at all
  */
-record Options(int[] threads, Set<String> groups, int rounds, double seconds, double warmup, Path out, boolean quick, boolean torch) {
+record Options(int[] threads, Set<String> groups, int rounds, double seconds, double warmup, Path out, boolean quick, boolean torch,
+               int cpu, boolean pin) {
     /** Every group, in the order they run (all of them when --groups is not given). */
     static final Set<String> GROUPS = java.util.Collections.unmodifiableSet(
             new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "cnn", "int8", "sparse")));
@@ -25,7 +29,7 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
     /** What {@code ./kiln bench --help} prints. */
     static final String USAGE = """
             usage: ./kiln bench [--threads 1,2] [--groups %s] [--rounds N] [--seconds S]
-                                [--warmup S] [--out DIR] [--quick] [--no-torch]
+                                [--warmup S] [--out DIR] [--quick] [--no-torch] [--cpu N | --no-pin]
                    ./kiln bench --gpu [--quick] [--cases ...]
               --threads   thread counts to measure, each in turn (default 1,2)
               --groups    which cases (default all, in that order)
@@ -35,6 +39,10 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
               --out       folder for report.json and report.png (default bench-results)
               --quick     smaller shapes, for a smoke run
               --no-torch  without the PyTorch peer
+              --cpu       the CPU for 1-thread measurements: Kiln, OpenBLAS and PyTorch all run
+                          there (default: the first CPU this process may use)
+              --no-pin    let the OS place 1-thread measurements (on a VM two vCPUs can differ in
+                          speed for minutes, and each side may then keep a different one)
               --gpu       the GPU report (Kiln's CUDA kernels against cuBLAS/cuDNN through PyTorch)
             For a fair OpenBLAS peer, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in that command:
               env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench""".formatted(String.join(",", GROUPS));
@@ -48,6 +56,8 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
         Path out = Path.of("bench-results");
         boolean quick = false;
         boolean torch = true;
+        int cpu = -1;
+        boolean pin = true;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -66,11 +76,20 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--quick" -> quick = true;
                 case "--no-torch" -> torch = false;
+                case "--cpu" -> {
+                    String v = value(args, ++i, a).trim();
+                    cpu = v.equals("0") ? 0 : positive(a, v);
+                }
+                case "--no-pin" -> pin = false;
                 default -> throw new IllegalArgumentException("unknown option '" + a + "'; expected --threads 1,2 --groups "
-                        + String.join(",", GROUPS) + " --rounds N --seconds S --warmup S --out DIR --quick --no-torch (see --help)");
+                        + String.join(",", GROUPS) + " --rounds N --seconds S --warmup S --out DIR --quick --no-torch --cpu N "
+                        + "--no-pin (see --help)");
             }
         }
-        return new Options(threads, groups, rounds, seconds, warmup, out, quick, torch);
+        if (!pin && cpu >= 0) {
+            throw new IllegalArgumentException("--cpu " + cpu + " and --no-pin: expected one of them, got both");
+        }
+        return new Options(threads, groups, rounds, seconds, warmup, out, quick, torch, cpu, pin);
     }
 
     private static String value(String[] args, int i, String opt) {

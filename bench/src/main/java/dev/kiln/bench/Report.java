@@ -41,8 +41,10 @@ public final class Report {
             return;
         }
         Options o;
+        Pinning pinning;
         try {
             o = Options.parse(args);
+            pinning = Pinning.choose(o);
         } catch (IllegalArgumentException e) {
             System.err.println("kiln bench: " + e.getMessage());
             System.exit(2);
@@ -59,9 +61,11 @@ public final class Report {
         }
         List<Case> cases = cases(o.groups(), o.quick());
         List<Row> rows = new ArrayList<>();
+        System.out.println(pinning.describe());
         try {
             boolean int8 = cases.stream().anyMatch(c -> c.unit().equals("GOP/s"));
             for (int t : o.threads()) {
+                pinning.apply(t, torch);
                 double peak = Peak.fp32(t);
                 System.out.printf(Locale.ROOT, "measured fp32 peak at %d thread(s): %.1f GFLOP/s%n", t, peak);
                 if (t > 1) {
@@ -97,6 +101,7 @@ public final class Report {
                 }
             }
         } finally {
+            pinning.release();
             if (torch != null) {
                 torch.close();
             }

@@ -24,6 +24,8 @@ final class TorchPeer implements AutoCloseable {
     private final BufferedWriter in;
     private final BufferedReader out;
     private final String version;
+    /** The CPUs the worker's threads run on for the next requests ("all": those it started with). */
+    private String cpus = "all";
 
     private TorchPeer(Process process, BufferedWriter in, BufferedReader out, String version) {
         this.process = process;
@@ -79,11 +81,20 @@ final class TorchPeer implements AutoCloseable {
         return version;
     }
 
+    /**
+     * Runs the worker's threads on {@code cpus} (comma-separated CPU numbers) from the next request
+     * on, or on the CPUs it started with for "all". Threads it starts later inherit the set.
+     */
+    void cpus(String cpus) {
+        this.cpus = cpus;
+    }
+
     /** Mean seconds per call of {@code op} with the given parameters; NaN (reported) on error. */
     double time(String op, int threads, Map<String, Object> params) {
         StringJoiner j = new StringJoiner(", ", "{", "}");
         j.add("\"op\": \"" + op + "\"");
         j.add("\"threads\": " + threads);
+        j.add("\"cpus\": \"" + cpus + "\"");
         params.forEach((k, v) -> j.add("\"" + k + "\": " + (v instanceof Boolean || v instanceof Number ? v : "\"" + v + "\"")));
         try {
             in.write(j.toString());

@@ -7,6 +7,7 @@ by the Java side, so both see the same machine state.
 """
 import ctypes
 import json
+import os
 import sys
 import time
 
@@ -26,6 +27,26 @@ def system_blas():
 
 
 BLAS, BLAS_NAME = system_blas()
+
+
+START_CPUS = os.sched_getaffinity(0)
+current_cpus = "all"
+
+
+def set_cpus(spec):
+    """Runs every thread of this process on the CPUs in `spec` ("0", "0,1", or "all": those it
+    started with). Threads started later (OpenMP's, OpenBLAS's) inherit the set of the thread that
+    starts them, so all present threads get it, not just this one."""
+    global current_cpus
+    if spec == current_cpus:
+        return
+    cpus = START_CPUS if spec == "all" else {int(c) for c in spec.split(",")}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass  # a thread that has just exited
+    current_cpus = spec
 
 
 def set_threads(n):
@@ -109,6 +130,7 @@ def main():
             continue
         req = json.loads(line)
         try:
+            set_cpus(req.get("cpus", "all"))
             set_threads(int(req.get("threads", 1)))
             fn = make(req)
             with torch.no_grad() if req["op"] in ("sgemm", "conv_f", "qlinear", "spmm") else torch.enable_grad():

@@ -1,11 +1,13 @@
 package dev.kiln.cli;
 
+import dev.kiln.kernels.Affinity;
 import dev.kiln.kernels.Parallel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,6 +63,15 @@ final class CompareTorchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "seed of the weights and the batch; default ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--cpu", defaultValue = "-1", paramLabel = "N",
+            description = "with --threads 1, the CPU both run on (Kiln's training thread and PyTorch's process); default: the "
+                    + "first CPU this process may use")
+    int cpu;
+
+    @Option(names = "--no-pin", description = "with --threads 1, let the OS place both (on a VM two vCPUs can differ in speed "
+            + "for minutes, and each side may then keep a different one for the whole run)")
+    boolean noPin;
+
     @Option(names = "--python", defaultValue = "/usr/bin/python3", paramLabel = "PATH",
             description = "the Python with torch (Debian's python3-torch); default ${DEFAULT-VALUE}")
     Path python;
@@ -76,6 +87,16 @@ final class CompareTorchCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--jit-warmup: expected seconds >= 0, got " + jitWarmup);
         }
+        if (noPin && cpu >= 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--cpu " + cpu + " and --no-pin: expected one of them, got both");
+        }
+        BitSet start = threads == 1 && !noPin && Affinity.supported() ? Affinity.get() : null;
+        int pinned = start == null ? -1 : cpu >= 0 ? cpu : start.nextSetBit(0);
+        if (start != null && !start.get(pinned)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--cpu: expected one of the CPUs this process may use, " + start + ", got " + cpu);
+        }
         PrintWriter w = spec.commandLine().getOut();
         Parallel.setThreads(threads);
         w.printf(Locale.ROOT, "compare-torch: %s, batch %d, %d thread%s, SGD lr %s momentum %s, synthetic data; "
@@ -85,11 +106,30 @@ final class CompareTorchCommand implements Callable<Integer> {
         var os = ManagementFactory.getOperatingSystemMXBean();
         w.printf(Locale.ROOT, "machine: %d cores, load average %.2f (other work on the cores skews both figures)%n",
                 os.getAvailableProcessors(), os.getSystemLoadAverage());
+        if (threads == 1) {
+            w.println(pinned >= 0 ? "both on CPU " + pinned + ": Kiln's training thread and PyTorch's process (--cpu N to choose, "
+                    + "--no-pin to let the OS place them)"
+                    : "not pinned to a CPU (" + (noPin ? "--no-pin" : Affinity.unsupportedReason()) + ")");
+        }
         w.flush();
+        if (pinned >= 0) {
+            Affinity.pin(pinned);
+        }
+        try {
+            run(w, pinned);
+        } finally {
+            if (pinned >= 0) {
+                Affinity.set(start);
+            }
+        }
+        return 0;
+    }
+
+    private void run(PrintWriter w, int pinned) throws IOException {
         KilnThroughput kiln = new KilnThroughput(model, batchSize, lr, momentum, seed);
         TorchProcess torch = null;
         try {
-            torch = TorchProcess.start(python, model, threads, batchSize, lr, momentum, seed);
+            torch = TorchProcess.start(python, model, threads, batchSize, lr, momentum, seed, pinned);
             w.printf("PyTorch %s (%s), torch.set_num_threads(%d), BLAS: %s, OMP_WAIT_POLICY=PASSIVE%n", torch.version(), python,
                     threads, torch.blas());
         } catch (IOException e) {
@@ -103,7 +143,6 @@ final class CompareTorchCommand implements Callable<Integer> {
                 torch.close();
             }
         }
-        return 0;
     }
 
     private void report(PrintWriter w, KilnThroughput kiln, TorchProcess torch) throws IOException {

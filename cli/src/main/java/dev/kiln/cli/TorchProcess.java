@@ -42,11 +42,12 @@ final class TorchProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code python} on the script for {@code model} with {@code threads} threads; throws
-     * an {@link IOException} saying why when Python or torch is missing.
+     * Starts {@code python} on the script for {@code model} with {@code threads} threads, all its
+     * threads on CPU {@code cpu} when that is not negative; throws an {@link IOException} saying why
+     * when Python or torch is missing.
      */
-    static TorchProcess start(Path python, ModelKind model, int threads, int batch, double lr, double momentum, long seed)
-            throws IOException {
+    static TorchProcess start(Path python, ModelKind model, int threads, int batch, double lr, double momentum, long seed,
+                              int cpu) throws IOException {
         if (!Files.isExecutable(python)) {
             throw new IOException(python + " not found (install Debian's python3 and python3-torch)");
         }
@@ -59,7 +60,8 @@ final class TorchProcess implements AutoCloseable {
         }
         ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), "--model", model.toString(),
                 "--threads", Integer.toString(threads), "--batch-size", Integer.toString(batch),
-                "--lr", Double.toString(lr), "--momentum", Double.toString(momentum), "--seed", Long.toString(seed))
+                "--lr", Double.toString(lr), "--momentum", Double.toString(momentum), "--seed", Long.toString(seed),
+                "--cpu", Integer.toString(cpu))
                 .redirectErrorStream(true);
         String n = Integer.toString(threads);
         // PyTorch at its best on this machine: its BLAS (Debian's torch calls the system OpenBLAS) with

@@ -5,6 +5,7 @@
 # Without torch it prints "kiln-compare unavailable <reason>" and exits.
 import argparse
 import ctypes
+import os
 import sys
 import time
 
@@ -15,7 +16,14 @@ p.add_argument("--batch-size", type=int, required=True)
 p.add_argument("--lr", type=float, required=True)
 p.add_argument("--momentum", type=float, required=True)
 p.add_argument("--seed", type=int, required=True)
+p.add_argument("--cpu", type=int, default=-1)
 a = p.parse_args()
+
+if a.cpu >= 0:
+    # every thread of this process on the CPU Kiln's training thread runs on (threads started
+    # later, OpenMP's and OpenBLAS's, inherit it from the one that starts them)
+    for tid in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(tid), {a.cpu})
 
 try:
     import torch

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.kiln.kernels.Affinity;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import org.junit.jupiter.api.Test;
 
 class CompareTorchCommandTest {
@@ -35,12 +37,31 @@ class CompareTorchCommandTest {
     @Test
     void withTorchItPrintsBothAndTheRatio() {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "no /usr/bin/python3");
+        BitSet before = Affinity.supported() ? Affinity.get() : null;
         KilnTest.Run r = KilnTest.run(args("/usr/bin/python3"));
         assumeFalse(r.out().contains("PyTorch: not measured: cannot import torch"), "python3-torch is not installed");
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("torch.set_num_threads(1)"), r.out());
+        if (Affinity.supported()) {
+            assertTrue(r.out().contains("both on CPU " + before.nextSetBit(0) + ": Kiln's training thread and PyTorch's process"),
+                    r.out());
+            assertEquals(before, Affinity.get(), "the command gives the calling thread its CPUs back");
+        }
         assertTrue(r.out().matches("(?s).*\\nrun +kiln img/s +torch img/s\\R1 +[\\d,]+ +[\\d,]+\\Rmedian +[\\d,]+ +[\\d,]+\\R"
                 + "Kiln / PyTorch: \\d+\\.\\d\\dx \\(mlp, 1 thread, batch 8\\)\\R"), r.out());
+    }
+
+    @Test
+    void rejectsACpuItMayNotUseAndCpuWithNoPin() {
+        assumeTrue(Affinity.supported(), Affinity.unsupportedReason());
+        BitSet before = Affinity.get();
+        KilnTest.Run r = KilnTest.run("compare-torch", "--cpu", "1000");
+        assertTrue(r.code() != 0, r.out());
+        assertTrue(r.err().contains("--cpu: expected one of the CPUs this process may use, " + before + ", got 1000"), r.err());
+        r = KilnTest.run("compare-torch", "--cpu", "0", "--no-pin");
+        assertTrue(r.code() != 0, r.out());
+        assertTrue(r.err().contains("--cpu 0 and --no-pin: expected one of them, got both"), r.err());
+        assertEquals(before, Affinity.get());
     }
 
     @Test
