@@ -1,0 +1,108 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.TestArrays.assertClose;
+import static dev.kiln.kernels.TestArrays.nans;
+import static dev.kiln.kernels.TestArrays.randomFloats;
+import static dev.kiln.kernels.TestArrays.toDouble;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.ref.RefConv;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ConvWinogradTest {
+    /** Winograd's rounding: a few ulps of the sums of |x*w| (about 1e-5 relative here), well inside these. */
+    private static final double ATOL = 1e-4;
+    private static final double RTOL = 1e-4;
+
+    private static ConvGeom geom(int n, int c, int h, int w, int oc) {
+        return new ConvGeom(n, c, h, w, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    }
+
+    @Test
+    void forwardAndInputGradientMatchTheReferenceWithTheSameBitsAtAnyThreadCount() {
+        assumeTrue(ConvWinograd.suitsForward(geom(1, 32, 28, 28, 32)), "Winograd runs only with 16-lane vectors");
+        ConvGeom[] gs = {
+            geom(3, 32, 28, 28, 32), // rows of 14 tiles, 7 blocks, chunks of 2: a last chunk of one block
+            geom(2, 32, 6, 28, 40), // 3 rows of tiles: the second block's second row lies past the image
+            geom(2, 48, 20, 20, 16), // rows of 10 tiles (6 lanes of padding), 16 output channels
+            geom(2, 32, 4, 30, 8), // the widest rows: 15 tiles, the second vector of a row 15 floats
+            geom(1, 40, 2, 22, 32), // one row of tiles
+            geom(2, 64, 8, 24, 64)};
+        SplittableRandom rnd = new SplittableRandom(31);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                assertTrue(ConvWinograd.suitsForward(g), g.toString());
+                float[] x = randomFloats(rnd, (int) g.xSize());
+                float[] w = randomFloats(rnd, (int) g.wSize());
+                float[] bias = randomFloats(rnd, g.oc());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                double[] yr = new double[(int) g.ySize()];
+                RefConv.conv2d(yr, toDouble(x), toDouble(w), toDouble(bias), g);
+                double[] gxr = new double[(int) g.xSize()];
+                RefConv.conv2dBackwardInput(gxr, toDouble(gy), toDouble(w), g);
+                float[] first = null;
+                float[] firstGx = null;
+                for (int t : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] y = nans(yr.length);
+                    Conv.conv2d(y, x, w, bias, g);
+                    assertClose("winograd conv2d " + g, y, yr, ATOL, RTOL);
+                    float[] gx = nans(gxr.length);
+                    if (ConvWinograd.suitsInput(g)) {
+                        Conv.conv2dBackwardInput(gx, gy, w, g);
+                        assertClose("winograd conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
+                    }
+                    if (first == null) {
+                        first = y;
+                        firstGx = gx;
+                    } else {
+                        assertArrayEquals(first, y, "same bits at " + t + " threads " + g);
+                        assertArrayEquals(firstGx, gx, "same bits at " + t + " threads " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
+    void accumulatingAddsTheGradientItWouldWrite() {
+        ConvGeom g = geom(2, 32, 10, 26, 48);
+        assumeTrue(ConvWinograd.suitsInput(g), "Winograd runs only with 16-lane vectors");
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] w = randomFloats(rnd, (int) g.wSize());
+        float[] gy = randomFloats(rnd, (int) g.ySize());
+        float[] before = randomFloats(rnd, (int) g.xSize());
+        float[] written = new float[before.length];
+        Conv.conv2dBackwardInput(written, gy, w, g);
+        float[] acc = before.clone();
+        Conv.conv2dBackwardInput(true, acc, gy, w, g);
+        for (int i = 0; i < acc.length; i++) {
+            assertEquals(before[i] + written[i], acc[i], "element " + i);
+        }
+    }
+
+    @Test
+    void takesOnlyTheShapesItWasMeasuredFasterOn() {
+        assumeTrue(ConvWinograd.suitsForward(geom(1, 32, 28, 28, 32)), "Winograd runs only with 16-lane vectors");
+        assertFalse(ConvWinograd.suitsForward(geom(1, 32, 18, 18, 32)), "rows of 9 tiles: 9 of 16 lanes");
+        assertFalse(ConvWinograd.suitsForward(geom(1, 16, 24, 24, 32)), "16 channels to reduce over");
+        assertTrue(ConvWinograd.suitsInput(geom(1, 16, 24, 24, 32)), "its input gradient reduces over 32");
+        assertFalse(ConvWinograd.suitsForward(geom(1, 32, 14, 14, 32)), "rows of 7 tiles");
+        assertFalse(ConvWinograd.suitsForward(geom(1, 32, 27, 28, 32)), "odd height");
+        assertFalse(ConvWinograd.suitsForward(geom(1, 32, 32, 32, 32)), "rows of 16 tiles need a third vector");
+        assertFalse(ConvWinograd.suitsForward(new ConvGeom(1, 32, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
+        assertFalse(ConvWinograd.suitsForward(new ConvGeom(1, 64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2)), "groups");
+        assertFalse(ConvWinograd.suitsForward(new ConvGeom(1, 32, 28, 28, 32, 3, 3, 1, 1, 0, 0, 1, 1, 1)), "no padding");
+        assertFalse(ConvWinograd.suitsForward(geom(1, 32, 28, 28, 36)), "output channels not in eights");
+    }
+}
