@@ -8,10 +8,10 @@ import jdk.incubator.vector.FloatVector;
 /**
  * fp32 2-d convolution over NCHW tensors, as GEMMs.
  *
- * <p>3x3 stride-1 "same" layers with rows of 20 to 30 outputs and at least 32 channels to reduce
- * over take Winograd's F(2x2, 3x3) forward and for the input gradient ({@link ConvWinograd}: 2.25x
- * fewer multiplies, rounded differently from the direct paths; {@code -Dkiln.conv.winograd=false}
- * turns it off). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * <p>With {@code -Dkiln.conv.winograd=true}, 3x3 stride-1 "same" layers with rows of 20 to 30
+ * outputs and at least 32 channels to reduce over take Winograd's F(2x2, 3x3) forward and for the
+ * input gradient ({@link ConvWinograd}: 2.25x fewer multiplies, rounded differently from the
+ * direct paths; off by default, see there). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).
@@ -64,7 +64,7 @@ public final class Conv {
      */
     public static void conv2d(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         ConvArgs.forward(g, y.length, x.length, w.length, bias == null ? -1 : bias.length);
-        if (ConvWinograd.suitsForward(g)) {
+        if (ConvWinograd.ENABLED && ConvWinograd.suitsForward(g)) {
             ConvWinograd.forward(y, x, w, bias, g);
             return;
         }
@@ -108,7 +108,7 @@ public final class Conv {
      */
     public static void conv2dBackwardInput(boolean accumulate, float[] gx, float[] gy, float[] w, ConvGeom g) {
         ConvArgs.backwardInput(g, gx.length, gy.length, w.length);
-        if (ConvWinograd.suitsInput(g)) {
+        if (ConvWinograd.ENABLED && ConvWinograd.suitsInput(g)) {
             ConvWinograd.backwardInput(accumulate, gx, gy, w, g);
             return;
         }

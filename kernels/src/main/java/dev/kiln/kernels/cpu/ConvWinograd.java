@@ -74,8 +74,14 @@ final class ConvWinograd {
     private ConvWinograd() {
     }
 
-    /** False with {@code -Dkiln.conv.winograd=false}: those layers take the direct paths again. */
-    static final boolean ENABLED = !"false".equals(System.getProperty("kiln.conv.winograd"));
+    /**
+     * True with {@code -Dkiln.conv.winograd=true}: {@code Conv} routes the layers that suit it here.
+     * Off by default for now: in one of four full {@code kiln bench} runs (after the sgemm, Linear
+     * and conv groups) C2 left part of these loops on boxed vectors (58 MB allocated per
+     * fwd+bwd call instead of 6.6, 145 GFLOP/s instead of 170-191), which the direct paths it
+     * replaces do not risk as much; see the README.
+     */
+    static final boolean ENABLED = "true".equals(System.getProperty("kiln.conv.winograd"));
 
     /** The least input channels (the GEMMs' depth) worth the transforms: measured, see {@link #suitsForward}. */
     static final int MIN_DEPTH = 32;
@@ -91,12 +97,12 @@ final class ConvWinograd {
      * 16 lanes: 3.03 vs 2.47 forward) and 16 input channels (16 -> 32 at 24x24 forward 2.25 vs 2.13).
      */
     static boolean suitsForward(ConvGeom g) {
-        return ENABLED && suitsGeometry(g) && g.c() >= MIN_DEPTH && g.oc() % MR == 0;
+        return suitsGeometry(g) && g.c() >= MIN_DEPTH && g.oc() % MR == 0;
     }
 
     /** As {@link #suitsForward} for the input gradient: the output gradient's channels are the depth. */
     static boolean suitsInput(ConvGeom g) {
-        return ENABLED && suitsGeometry(g) && g.oc() >= MIN_DEPTH && g.c() % MR == 0;
+        return suitsGeometry(g) && g.oc() >= MIN_DEPTH && g.c() % MR == 0;
     }
 
     private static boolean suitsGeometry(ConvGeom g) {

@@ -53,11 +53,11 @@ class ConvWinogradTest {
                 for (int t : new int[] {1, 2, 3}) {
                     Parallel.setThreads(t);
                     float[] y = nans(yr.length);
-                    Conv.conv2d(y, x, w, bias, g);
+                    ConvWinograd.forward(y, x, w, bias, g);
                     assertClose("winograd conv2d " + g, y, yr, ATOL, RTOL);
                     float[] gx = nans(gxr.length);
                     if (ConvWinograd.suitsInput(g)) {
-                        Conv.conv2dBackwardInput(gx, gy, w, g);
+                        ConvWinograd.backwardInput(false, gx, gy, w, g);
                         assertClose("winograd conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
                     }
                     if (first == null) {
@@ -83,12 +83,28 @@ class ConvWinogradTest {
         float[] gy = randomFloats(rnd, (int) g.ySize());
         float[] before = randomFloats(rnd, (int) g.xSize());
         float[] written = new float[before.length];
-        Conv.conv2dBackwardInput(written, gy, w, g);
+        ConvWinograd.backwardInput(false, written, gy, w, g);
         float[] acc = before.clone();
-        Conv.conv2dBackwardInput(true, acc, gy, w, g);
+        ConvWinograd.backwardInput(true, acc, gy, w, g);
         for (int i = 0; i < acc.length; i++) {
             assertEquals(before[i] + written[i], acc[i], "element " + i);
         }
+    }
+
+    @Test
+    void convRoutesHereOnlyWhenAskedTo() {
+        ConvGeom g = geom(1, 32, 28, 28, 32);
+        assumeTrue(ConvWinograd.suitsForward(g), "Winograd runs only with 16-lane vectors");
+        SplittableRandom rnd = new SplittableRandom(9);
+        float[] x = randomFloats(rnd, (int) g.xSize());
+        float[] w = randomFloats(rnd, (int) g.wSize());
+        float[] viaConv = new float[(int) g.ySize()];
+        Conv.conv2d(viaConv, x, w, null, g);
+        float[] here = new float[viaConv.length];
+        ConvWinograd.forward(here, x, w, null, g);
+        float[] direct = new float[viaConv.length];
+        assertTrue(ConvDirect.conv2d(direct, x, w, null, g));
+        assertArrayEquals(ConvWinograd.ENABLED ? here : direct, viaConv);
     }
 
     @Test
