@@ -4,9 +4,7 @@ import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
 
 import dev.kiln.kernels.ConvGeom;
-import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
-import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -145,47 +143,42 @@ final class ConvWinograd {
         for (int ci = 0; ci < c; ci++) {
             idx[ci] = ci * oc;
         }
-        int units = n * chunks;
-        AtomicInteger next = new AtomicInteger();
-        ConvPacked.eachImage(Math.min(units, Parallel.threads()), ignored -> {
+        int tl = cb * NR;
+        int vStride = vStride(c, cb);
+        int mStride = mStride(oc, cb);
+        // (image, chunk) units handed out one at a time, each to whichever thread asks next
+        ConvPacked.eachImage(n * chunks, unit -> {
             float[][] s = SCRATCH.get();
-            int tl = cb * NR;
-            int vStride = vStride(c, cb);
-            int mStride = mStride(oc, cb);
-            int vSize = 16 * vStride;
-            int mSize = 16 * mStride;
-            if (s[0].length < vSize) {
-                s[0] = new float[vSize];
+            if (s[0].length < 16 * vStride) {
+                s[0] = new float[16 * vStride];
             }
-            if (s[1].length < mSize) {
-                s[1] = new float[mSize];
+            if (s[1].length < 16 * mStride) {
+                s[1] = new float[16 * mStride];
             }
             float[] v = s[0];
             float[] m = s[1];
-            for (int unit = next.getAndIncrement(); unit < units; unit = next.getAndIncrement()) {
-                int img = unit / chunks;
-                int b0 = unit % chunks * cb;
-                int nb = Math.min(cb, blocks - b0);
-                int ti0 = 2 * b0;
-                int xImg = img * c * h * w;
-                for (int ci = 0; ci < c; ci++) {
-                    inputTransform(v, ci, c, cb, x, xImg + ci * h * w, h, w, ti0, 2 * nb);
-                }
-                int yImg = img * oc * h * w;
-                int rows = Math.min(2 * nb, th - ti0);
-                for (int o0 = 0; o0 < oc; o0 += MR) {
-                    for (int xi = 0; xi < 16; xi++) {
-                        for (int b = 0; b < nb; b++) {
-                            ConvMicro.kernel(c, u, idx, 0, xi * c * oc + o0, v, xi * vStride + b * c * NR, m,
-                                    xi * mStride + b * NR, tl, false);
-                        }
+            int img = unit / chunks;
+            int b0 = unit % chunks * cb;
+            int nb = Math.min(cb, blocks - b0);
+            int ti0 = 2 * b0;
+            int xImg = img * c * h * w;
+            for (int ci = 0; ci < c; ci++) {
+                inputTransform(v, ci, c, cb, x, xImg + ci * h * w, h, w, ti0, 2 * nb);
+            }
+            int yImg = img * oc * h * w;
+            int rows = Math.min(2 * nb, th - ti0);
+            for (int o0 = 0; o0 < oc; o0 += MR) {
+                for (int xi = 0; xi < 16; xi++) {
+                    for (int b = 0; b < nb; b++) {
+                        ConvMicro.kernel(c, u, idx, 0, xi * c * oc + o0, v, xi * vStride + b * c * NR, m,
+                                xi * mStride + b * NR, tl, false);
                     }
-                    for (int o = o0; o < o0 + MR; o++) {
-                        float bo = bias == null ? 0f : bias[o];
-                        for (int r = 0; r < rows; r++) {
-                            outputTransform(acc, y, yImg + (o * h + 2 * (ti0 + r)) * w, w, m, (o - o0) * tl + r * SLOT, mStride,
-                                    bias != null, bo);
-                        }
+                }
+                for (int o = o0; o < o0 + MR; o++) {
+                    float bo = bias == null ? 0f : bias[o];
+                    for (int r = 0; r < rows; r++) {
+                        outputTransform(acc, y, yImg + (o * h + 2 * (ti0 + r)) * w, w, m, (o - o0) * tl + r * SLOT, mStride,
+                                bias != null, bo);
                     }
                 }
             }
