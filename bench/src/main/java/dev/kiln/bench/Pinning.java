@@ -31,12 +31,11 @@ final class Pinning {
         if (!Affinity.supported()) {
             return new Pinning(null, -1, Affinity.unsupportedReason());
         }
-        BitSet start = Affinity.get();
-        int cpu = o.cpu() >= 0 ? o.cpu() : start.nextSetBit(0);
-        if (!start.get(cpu)) {
-            throw new IllegalArgumentException("--cpu: expected one of the CPUs this process may use, " + start + ", got " + cpu);
+        try {
+            return new Pinning(Affinity.get(), Affinity.choose(o.cpu()), null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cpu: " + e.getMessage(), e);
         }
-        return new Pinning(start, cpu, null);
     }
 
     String describe() {

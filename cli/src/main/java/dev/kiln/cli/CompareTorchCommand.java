@@ -92,10 +92,13 @@ final class CompareTorchCommand implements Callable<Integer> {
                     "--cpu " + cpu + " and --no-pin: expected one of them, got both");
         }
         BitSet start = threads == 1 && !noPin && Affinity.supported() ? Affinity.get() : null;
-        int pinned = start == null ? -1 : cpu >= 0 ? cpu : start.nextSetBit(0);
-        if (start != null && !start.get(pinned)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--cpu: expected one of the CPUs this process may use, " + start + ", got " + cpu);
+        int pinned = -1;
+        if (start != null) {
+            try {
+                pinned = Affinity.choose(cpu);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cpu: " + e.getMessage());
+            }
         }
         PrintWriter w = spec.commandLine().getOut();
         Parallel.setThreads(threads);

@@ -136,6 +136,21 @@ public final class Affinity {
         set(one);
     }
 
+    /**
+     * The CPU to pin to for a requested one: {@code requested} when it is one the calling thread
+     * may run on, the first of those when {@code requested} is negative.
+     *
+     * @throws IllegalArgumentException naming the CPUs it may use, when {@code requested} is not one
+     */
+    public static int choose(int requested) {
+        BitSet allowed = get();
+        int cpu = requested >= 0 ? requested : allowed.nextSetBit(0);
+        if (!allowed.get(cpu)) {
+            throw new IllegalArgumentException("expected one of the CPUs this process may use, " + allowed + ", got " + requested);
+        }
+        return cpu;
+    }
+
     /** The CPU the calling thread runs on now ({@code sched_getcpu}), or -1 where that is unknown. */
     public static int currentCpu() {
         if (GETCPU == null) {

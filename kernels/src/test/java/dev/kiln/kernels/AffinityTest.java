@@ -50,4 +50,16 @@ class AffinityTest {
         assertTrue(e.getMessage().contains("expected CPUs in [0, 1024)"), e.getMessage());
         assertEquals(all, Affinity.get(), "a refused set leaves the thread's set as it was");
     }
+
+    @Test
+    void choosesTheRequestedCpuOrTheFirstAllowed() {
+        assumeTrue(Affinity.supported(), Affinity.unsupportedReason());
+        BitSet all = Affinity.get();
+        assertEquals(all.nextSetBit(0), Affinity.choose(-1));
+        int last = all.length() - 1;
+        assertEquals(last, Affinity.choose(last));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Affinity.choose(4000));
+        assertEquals("expected one of the CPUs this process may use, " + all + ", got 4000", e.getMessage());
+        assertEquals(all, Affinity.get(), "choosing pins nothing");
+    }
 }
