@@ -8,10 +8,10 @@ import jdk.incubator.vector.FloatVector;
 /**
  * fp32 2-d convolution over NCHW tensors, as GEMMs.
  *
- * <p>With {@code -Dkiln.conv.winograd=true}, 3x3 stride-1 "same" layers with rows of 20 to 30
- * outputs and at least 32 channels to reduce over take Winograd's F(2x2, 3x3) forward and for the
- * input gradient ({@link ConvWinograd}: 2.25x fewer multiplies, rounded differently from the
- * direct paths; off by default, see there). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * <p>3x3 stride-1 "same" layers with rows of 20 to 30 outputs and at least 32 channels to reduce
+ * over take Winograd's F(2x2, 3x3) forward and for the input gradient ({@link ConvWinograd}: 2.25x
+ * fewer multiplies, rounded differently from the direct paths; {@code -Dkiln.conv.winograd=false}
+ * turns it off). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).

@@ -37,12 +37,24 @@ final class ConvWinograd {
     private static final VectorSpecies<Float> F = Simd.F;
     /** Tiles per row of tiles (one vector's lanes). */
     private static final int SLOT = 16;
-    /** Source lanes of the padded row (two vectors) for tile lane {@code t}: column {@code 2t + s}. */
-    private static final FloatVector[] TAP;
+    /**
+     * Source lanes of the padded row (two vectors) for tile lane {@code t}: column {@code 2t + s}
+     * in {@code TAP<s>}. Constants in fields, not an array's elements: C2 then knows their class
+     * when it compiles the {@code selectFrom} calls on them, instead of guessing it from the
+     * profile; a JVM whose shared Vector API methods had seen 100 wrong guesses (class-check
+     * traps, from code that uses several vector sizes) compiled such calls as virtual calls
+     * and boxed every vector passed to them.
+     */
+    private static final FloatVector TAP0;
+    private static final FloatVector TAP1;
+    private static final FloatVector TAP2;
+    private static final FloatVector TAP3;
     /** Interleave of two vectors of tile columns into output columns 0-15 and 16-31. */
     private static final FloatVector LO;
     private static final FloatVector HI;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    /** The addends of {@link #outputTransform} when it writes instead of adding. */
+    private static final float[] ZEROS = new float[SLOT];
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[4 * SLOT]});
 
     static {
         FloatVector[] tap = new FloatVector[4];
@@ -66,20 +78,22 @@ final class ConvWinograd {
             LO = null;
             HI = null;
         }
-        TAP = tap;
+        TAP0 = tap[0];
+        TAP1 = tap[1];
+        TAP2 = tap[2];
+        TAP3 = tap[3];
     }
 
     private ConvWinograd() {
     }
 
     /**
-     * True with {@code -Dkiln.conv.winograd=true}: {@code Conv} routes the layers that suit it here.
-     * Off by default for now: in one of four full {@code kiln bench} runs (after the sgemm, Linear
-     * and conv groups) C2 left part of these loops on boxed vectors (58 MB allocated per
-     * fwd+bwd call instead of 6.6, 145 GFLOP/s instead of 170-191), which the direct paths it
-     * replaces do not risk as much; see the README.
+     * Whether {@code Conv} routes the layers that suit it here: yes unless {@code
+     * -Dkiln.conv.winograd=false} (then the direct kernels, which round as the reference does).
+     * It was opt-in while one {@code kiln bench} run in five had C2 box these loops' vectors;
+     * the cause is found and the loops no longer depend on it (see {@link #TAP0}).
      */
-    static final boolean ENABLED = "true".equals(System.getProperty("kiln.conv.winograd"));
+    static final boolean ENABLED = !"false".equals(System.getProperty("kiln.conv.winograd"));
 
     /** The least input channels (the GEMMs' depth) worth the transforms: measured, see {@link #suitsForward}. */
     static final int MIN_DEPTH = 32;
@@ -157,13 +171,14 @@ final class ConvWinograd {
             }
             float[] v = s[0];
             float[] m = s[1];
+            float[] edge = s[2];
             int img = unit / chunks;
             int b0 = unit % chunks * cb;
             int nb = Math.min(cb, blocks - b0);
             int ti0 = 2 * b0;
             int xImg = img * c * h * w;
             for (int ci = 0; ci < c; ci++) {
-                inputTransform(v, ci, c, cb, x, xImg + ci * h * w, h, w, ti0, 2 * nb);
+                inputTransform(v, ci, c, cb, x, xImg + ci * h * w, h, w, ti0, 2 * nb, edge);
             }
             int yImg = img * oc * h * w;
             int rows = Math.min(2 * nb, th - ti0);
@@ -178,7 +193,7 @@ final class ConvWinograd {
                     float bo = bias == null ? 0f : bias[o];
                     for (int r = 0; r < rows; r++) {
                         outputTransform(acc, y, yImg + (o * h + 2 * (ti0 + r)) * w, w, m, (o - o0) * tl + r * SLOT, mStride,
-                                bias != null, bo);
+                                bo, r == rows - 1, edge);
                     }
                 }
             }
@@ -246,80 +261,80 @@ final class ConvWinograd {
      * The 16 vectors {@code B^T d B} of channel {@code ci} for tile rows {@code [ti0, ti0 + rows)}
      * (those past the image read zeros) into {@code v}, block-major ({@code ((xi*cb + b)*c + ci)*NR
      * + (r % 2)*16 + tile}); each padded row's column transform once, the two rows shared by
-     * consecutive rows of tiles carried over in registers. A padded row is read as two vectors,
-     * unmasked (the padding lanes zeroed by a blend) where both lie inside {@code x}: masked loads
-     * took the transform from 0.8 to 1.9 ms at 32 -> 32, 28x28. (The first two rows' load and
-     * column transform are written out before the loop as well as in it: one loop over a window of
-     * three rows made the whole forward pass 10% slower.)
+     * consecutive rows of tiles carried over in registers (the first pass, {@code r = -1}, only
+     * loads them). A padded row is read as two vectors, unmasked, the padding lanes zeroed by a
+     * blend: masked loads took the transform from 0.8 to 1.9 ms at 32 -> 32, 28x28. Rows that lie
+     * past either end of {@code x} or of the image are read from {@code edge} ({@link #edgeRow}), so
+     * that the vector code has no branches: C2 compiles a branch its profile never saw as virtual
+     * calls when the shared Vector API methods have met too many wrong class guesses, and those
+     * box the vectors (see {@link #TAP0}).
      */
     private static void inputTransform(float[] v, int ci, int c, int cb, float[] x, int xOff, int h, int w, int ti0,
-                                       int rows) {
+                                       int rows, float[] edge) {
         int xiStride = vStride(c, cb);
-        VectorMask<Float> first = VectorMask.fromLong(F, ~1L & 0xFFFF);
-        VectorMask<Float> second = VectorMask.fromLong(F, (1L << (w - SLOT + 1)) - 1);
-        FloatVector zero = FloatVector.zero(F);
-        // padded rows 2*ti0 and 2*ti0 + 1, column-transformed
-        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+        VectorMask<Float> padFirst = VectorMask.fromLong(F, 1L);
+        VectorMask<Float> padSecond = VectorMask.fromLong(F, (-1L << (w - SLOT + 1)) & 0xFFFF);
         int pr = 2 * ti0;
-        for (int k = 0; k < 2; k++, pr++) {
-            FloatVector e0 = zero, e1 = zero, e2 = zero, e3 = zero;
-            if (pr >= 1 && pr <= h) {
-                int rs = xOff + (pr - 1) * w;
-                FloatVector p0;
-                FloatVector p1;
-                if (rs >= 1 && rs + 2 * SLOT - 1 <= x.length) {
-                    p0 = FloatVector.fromArray(F, x, rs - 1).blend(zero, first.not());
-                    p1 = FloatVector.fromArray(F, x, rs + SLOT - 1).blend(zero, second.not());
-                } else {
-                    p0 = FloatVector.fromArray(F, x, rs - 1, first);
-                    p1 = FloatVector.fromArray(F, x, rs + SLOT - 1, second);
-                }
-                FloatVector d0 = TAP[0].selectFrom(p0, p1);
-                FloatVector d1 = TAP[1].selectFrom(p0, p1);
-                FloatVector d2 = TAP[2].selectFrom(p0, p1);
-                FloatVector d3 = TAP[3].selectFrom(p0, p1);
-                e0 = d0.sub(d2);
-                e1 = d1.add(d2);
-                e2 = d2.sub(d1);
-                e3 = d1.sub(d3);
-            }
-            if (k == 0) {
-                a0 = e0; a1 = e1; a2 = e2; a3 = e3;
-            } else {
-                b0 = e0; b1 = e1; b2 = e2; b3 = e3;
-            }
-        }
+        // padded rows 2*ti0 (a) and 2*ti0 + 1 (b), column-transformed
+        int rs = xOff + (pr - 1) * w;
+        boolean inside = pr >= 1 && pr <= h && rs >= 1 && rs + 2 * SLOT - 1 <= x.length;
+        int at = inside ? rs - 1 : edgeRow(x, xOff, h, w, pr, edge, 0);
+        float[] src = inside ? x : edge;
+        FloatVector p0 = FloatVector.fromArray(F, src, at).blend(0f, padFirst);
+        FloatVector p1 = FloatVector.fromArray(F, src, at + SLOT).blend(0f, padSecond);
+        FloatVector d0 = TAP0.selectFrom(p0, p1);
+        FloatVector d1 = TAP1.selectFrom(p0, p1);
+        FloatVector d2 = TAP2.selectFrom(p0, p1);
+        FloatVector d3 = TAP3.selectFrom(p0, p1);
+        FloatVector a0 = d0.sub(d2);
+        FloatVector a1 = d1.add(d2);
+        FloatVector a2 = d2.sub(d1);
+        FloatVector a3 = d1.sub(d3);
+        rs = xOff + pr * w;
+        inside = pr + 1 <= h && rs >= 1 && rs + 2 * SLOT - 1 <= x.length;
+        at = inside ? rs - 1 : edgeRow(x, xOff, h, w, pr + 1, edge, 2 * SLOT);
+        src = inside ? x : edge;
+        p0 = FloatVector.fromArray(F, src, at).blend(0f, padFirst);
+        p1 = FloatVector.fromArray(F, src, at + SLOT).blend(0f, padSecond);
+        d0 = TAP0.selectFrom(p0, p1);
+        d1 = TAP1.selectFrom(p0, p1);
+        d2 = TAP2.selectFrom(p0, p1);
+        d3 = TAP3.selectFrom(p0, p1);
+        FloatVector b0 = d0.sub(d2);
+        FloatVector b1 = d1.add(d2);
+        FloatVector b2 = d2.sub(d1);
+        FloatVector b3 = d1.sub(d3);
         for (int r = 0; r < rows; r++) {
-            FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, g0 = zero, g1 = zero, g2 = zero, g3 = zero;
-            for (int k = 0; k < 2; k++, pr++) {
-                FloatVector e0 = zero, e1 = zero, e2 = zero, e3 = zero;
-                if (pr >= 1 && pr <= h) {
-                    int rs = xOff + (pr - 1) * w;
-                    FloatVector p0;
-                    FloatVector p1;
-                    if (rs >= 1 && rs + 2 * SLOT - 1 <= x.length) {
-                        p0 = FloatVector.fromArray(F, x, rs - 1).blend(zero, first.not());
-                        p1 = FloatVector.fromArray(F, x, rs + SLOT - 1).blend(zero, second.not());
-                    } else {
-                        p0 = FloatVector.fromArray(F, x, rs - 1, first);
-                        p1 = FloatVector.fromArray(F, x, rs + SLOT - 1, second);
-                    }
-                    FloatVector d0 = TAP[0].selectFrom(p0, p1);
-                    FloatVector d1 = TAP[1].selectFrom(p0, p1);
-                    FloatVector d2 = TAP[2].selectFrom(p0, p1);
-                    FloatVector d3 = TAP[3].selectFrom(p0, p1);
-                    e0 = d0.sub(d2);
-                    e1 = d1.add(d2);
-                    e2 = d2.sub(d1);
-                    e3 = d1.sub(d3);
-                }
-                if (k == 0) {
-                    c0 = e0; c1 = e1; c2 = e2; c3 = e3;
-                } else {
-                    g0 = e0; g1 = e1; g2 = e2; g3 = e3;
-                }
-            }
-            // rows a (2r), b (2r+1), c (2r+2), g (2r+3)
+            pr += 2;
+            // rows c (2r + 2) and g (2r + 3)
+            rs = xOff + (pr - 1) * w;
+            inside = pr >= 1 && pr <= h && rs >= 1 && rs + 2 * SLOT - 1 <= x.length;
+            at = inside ? rs - 1 : edgeRow(x, xOff, h, w, pr, edge, 0);
+            src = inside ? x : edge;
+            p0 = FloatVector.fromArray(F, src, at).blend(0f, padFirst);
+            p1 = FloatVector.fromArray(F, src, at + SLOT).blend(0f, padSecond);
+            d0 = TAP0.selectFrom(p0, p1);
+            d1 = TAP1.selectFrom(p0, p1);
+            d2 = TAP2.selectFrom(p0, p1);
+            d3 = TAP3.selectFrom(p0, p1);
+            FloatVector c0 = d0.sub(d2);
+            FloatVector c1 = d1.add(d2);
+            FloatVector c2 = d2.sub(d1);
+            FloatVector c3 = d1.sub(d3);
+            rs = xOff + pr * w;
+            inside = pr + 1 <= h && rs >= 1 && rs + 2 * SLOT - 1 <= x.length;
+            at = inside ? rs - 1 : edgeRow(x, xOff, h, w, pr + 1, edge, 2 * SLOT);
+            src = inside ? x : edge;
+            p0 = FloatVector.fromArray(F, src, at).blend(0f, padFirst);
+            p1 = FloatVector.fromArray(F, src, at + SLOT).blend(0f, padSecond);
+            d0 = TAP0.selectFrom(p0, p1);
+            d1 = TAP1.selectFrom(p0, p1);
+            d2 = TAP2.selectFrom(p0, p1);
+            d3 = TAP3.selectFrom(p0, p1);
+            FloatVector g0 = d0.sub(d2);
+            FloatVector g1 = d1.add(d2);
+            FloatVector g2 = d2.sub(d1);
+            FloatVector g3 = d1.sub(d3);
             int dst = ((r / 2) * c + ci) * NR + (r % 2) * SLOT;
             a0.sub(c0).intoArray(v, dst);
             a1.sub(c1).intoArray(v, dst + xiStride);
@@ -343,11 +358,38 @@ final class ConvWinograd {
     }
 
     /**
+     * Padded row {@code pr} (row {@code pr - 1} of the image at {@code x[xOff]}, zeros outside it)
+     * written to {@code edge[edgeOff, edgeOff + 2*SLOT)} for {@link #inputTransform}, which reads it
+     * there (returned: {@code edgeOff}) when it lies outside the image or its two vectors would
+     * reach past either end of {@code x}. (Not masked loads: a masked load whose vector reaches
+     * past its array runs the Vector API's out-of-range path, and C2 then keeps that path in
+     * every caller of the shared method.)
+     */
+    private static int edgeRow(float[] x, int xOff, int h, int w, int pr, float[] edge, int edgeOff) {
+        java.util.Arrays.fill(edge, edgeOff, edgeOff + 2 * SLOT, 0f);
+        if (pr >= 1 && pr <= h) {
+            System.arraycopy(x, xOff + (pr - 1) * w, edge, edgeOff + 1, w);
+        }
+        return edgeOff;
+    }
+
+    /**
      * Output rows {@code 2ti} and {@code 2ti + 1} (at {@code y[yOff]} and {@code y[yOff + w]}) of one
-     * channel from its products for one row of tiles: {@code m[mOff + xi*mStride + tile]}.
+     * channel from its products for one row of tiles ({@code m[mOff + xi*mStride + tile]}), plus
+     * {@code bias}, plus what {@code y} held when {@code acc}. Each row is stored as two whole
+     * vectors, the second reaching into the next row (lanes {@code w - SLOT} on, zero before the
+     * addition): the next row's store, later in the same thread, writes over them. The last row
+     * of a chunk ({@code last}) ends through {@code edge} instead: the row after it belongs to
+     * another chunk, maybe another thread.
+     *
+     * <p>One path for all cases, no masked loads or stores, nothing that only some calls take:
+     * the bias is always added (0 without one: only a -0 becomes +0), and without {@code acc} the
+     * addends come from {@link #ZEROS}. C2 compiles code a profile never saw as virtual calls once
+     * the shared Vector API methods have met too many wrong class guesses, and those box every
+     * vector they touch (see {@link #TAP0}).
      */
     private static void outputTransform(boolean acc, float[] y, int yOff, int w, float[] m, int mOff, int mStride,
-                                        boolean withBias, float bias) {
+                                        float bias, boolean last, float[] edge) {
         FloatVector a0 = FloatVector.fromArray(F, m, mOff);
         FloatVector a1 = FloatVector.fromArray(F, m, mOff + 4 * mStride);
         FloatVector a2 = FloatVector.fromArray(F, m, mOff + 8 * mStride);
@@ -372,31 +414,35 @@ final class ConvWinograd {
         a3 = FloatVector.fromArray(F, m, mOff + 15 * mStride);
         FloatVector s3 = a0.add(a1).add(a2);
         FloatVector u3 = a1.sub(a2).sub(a3);
-        VectorMask<Float> tail = VectorMask.fromLong(F, (1L << (w - SLOT)) - 1);
-        FloatVector e0 = s0.add(s1).add(s2);
-        FloatVector e1 = s1.sub(s2).sub(s3);
-        FloatVector f0 = u0.add(u1).add(u2);
-        FloatVector f1 = u1.sub(u2).sub(u3);
-        if (withBias) {
-            e0 = e0.add(bias);
-            e1 = e1.add(bias);
-            f0 = f0.add(bias);
-            f1 = f1.add(bias);
-        }
-        FloatVector lo0 = LO.selectFrom(e0, e1);
-        FloatVector hi0 = HI.selectFrom(e0, e1);
-        FloatVector lo1 = LO.selectFrom(f0, f1);
-        FloatVector hi1 = HI.selectFrom(f0, f1);
+        FloatVector e0 = s0.add(s1).add(s2).add(bias);
+        FloatVector e1 = s1.sub(s2).sub(s3).add(bias);
+        FloatVector f0 = u0.add(u1).add(u2).add(bias);
+        FloatVector f1 = u1.sub(u2).sub(u3).add(bias);
         int row1 = yOff + w;
-        if (acc) {
-            lo0 = lo0.add(FloatVector.fromArray(F, y, yOff));
-            hi0 = hi0.add(FloatVector.fromArray(F, y, yOff + SLOT, tail));
-            lo1 = lo1.add(FloatVector.fromArray(F, y, row1));
-            hi1 = hi1.add(FloatVector.fromArray(F, y, row1 + SLOT, tail));
-        }
+        int tail = w - SLOT;
+        VectorMask<Float> past = VectorMask.fromLong(F, (-1L << tail) & 0xFFFF);
+        FloatVector zero = FloatVector.zero(F);
+        float[] add = acc ? y : ZEROS;
+        float[] add1 = acc && !last ? y : ZEROS;
+        FloatVector lo0 = LO.selectFrom(e0, e1).add(FloatVector.fromArray(F, add, acc ? yOff : 0));
+        FloatVector hi0 = HI.selectFrom(e0, e1).blend(0f, past).add(FloatVector.fromArray(F, add, acc ? yOff + SLOT : 0));
+        FloatVector lo1 = LO.selectFrom(f0, f1).add(FloatVector.fromArray(F, add, acc ? row1 : 0));
+        FloatVector hi1 = HI.selectFrom(f0, f1).blend(0f, past).add(FloatVector.fromArray(F, add1, acc && !last ? row1 + SLOT : 0));
         lo0.intoArray(y, yOff);
-        hi0.intoArray(y, yOff + SLOT, tail);
+        hi0.intoArray(y, yOff + SLOT);
         lo1.intoArray(y, row1);
-        hi1.intoArray(y, row1 + SLOT, tail);
+        if (!last) {
+            hi1.intoArray(y, row1 + SLOT);
+        } else {
+            hi1.intoArray(edge, 0);
+            int at = row1 + SLOT;
+            if (acc) {
+                for (int j = 0; j < tail; j++) {
+                    y[at + j] += edge[j];
+                }
+            } else {
+                System.arraycopy(edge, 0, y, at, tail);
+            }
+        }
     }
 }
