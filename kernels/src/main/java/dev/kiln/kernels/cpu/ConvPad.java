@@ -3,7 +3,7 @@ package dev.kiln.kernels.cpu;
 import dev.kiln.kernels.Simd;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,9 +15,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvPad {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
-    /** 8-float vectors for rows shorter than a full vector, or null where the machine has none. */
-    private static final VectorSpecies<Float> F8 =
-            VectorShape.preferredShape().vectorBitSize() >= 256 ? FloatVector.SPECIES_256 : null;
 
     private float[] buf = new float[0];
     /** The layout whose padding is zero now: planes, rows, columns, padded rows and columns, padding; null for none. */
@@ -84,7 +81,14 @@ final class ConvPad {
         }
     }
 
-    /** {@code dst[d + i] = src[s + i]} for {@code i < n}: whole vectors, the last one overlapping. */
+    /**
+     * {@code dst[d + i] = src[s + i]} for {@code i < n}: whole vectors, the last one overlapping;
+     * rows of 8 to 15 floats as one masked vector where a whole vector fits in both arrays (as
+     * fast as the 8-float vectors used before, and no second vector size: code that mixes sizes
+     * fills the Vector API's shared profiles with wrong class guesses, and past 100 of them C2
+     * compiles vector code with virtual calls that box; 14x14 and 8x8 conv passes allocated 3.5x
+     * more per call under {@code -XX:PerMethodTrapLimit=0}).
+     */
     static void copyRow(float[] dst, int d, float[] src, int s, int n) {
         if (n >= L && !Simd.SCALAR) {
             int i = 0;
@@ -94,14 +98,9 @@ final class ConvPad {
             if (i < n) {
                 FloatVector.fromArray(F, src, s + n - L).intoArray(dst, d + n - L);
             }
-        } else if (n >= 8 && F8 != null && !Simd.SCALAR) {
-            int i = 0;
-            for (; i <= n - 8; i += 8) {
-                FloatVector.fromArray(F8, src, s + i).intoArray(dst, d + i);
-            }
-            if (i < n) {
-                FloatVector.fromArray(F8, src, s + n - 8).intoArray(dst, d + n - 8);
-            }
+        } else if (n >= 8 && !Simd.SCALAR && s + L <= src.length && d + L <= dst.length) {
+            VectorMask<Float> m = VectorMask.fromLong(F, (1L << n) - 1);
+            FloatVector.fromArray(F, src, s, m).intoArray(dst, d, m);
         } else {
             for (int i = 0; i < n; i++) {
                 dst[d + i] = src[s + i];

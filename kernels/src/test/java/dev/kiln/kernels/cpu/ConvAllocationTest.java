@@ -1,0 +1,112 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.TestArrays.randomFloats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.management.ThreadMXBean;
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The conv kernels must not allocate once compiled, whatever the JVM met before. The Vector API's
+ * methods are inlined into every caller with the profile they share: once code using several
+ * vector sizes, or masked loads and stores reaching past their arrays, has given C2 more than 100
+ * wrong class guesses in them, it compiles vector calls whose receiver class it cannot prove, and
+ * vector code on branches the profile never saw, as virtual calls, and boxes the vectors around
+ * them. Winograd's loops did so in one of five {@code kiln bench} runs (58 MB per fwd+bwd call at
+ * 32 -> 32, 28x28, batch 64, 20% slower). A child JVM with {@code -XX:PerMethodTrapLimit=0} has C2
+ * compile every method that way from the start, so these tests do not depend on what ran before.
+ */
+class ConvAllocationTest {
+    /** Bytes per call allowed once compiled: the per-call set-up (packing indices, weight transform) is well under. */
+    private static final long MAX_BYTES_PER_CALL = 64 << 10;
+    private static final String RESULT = "bytes per call: ";
+
+    @ParameterizedTest
+    @ValueSource(strings = {"winograd", "direct14", "direct8"})
+    void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
+        assumeTrue(!Simd.SCALAR, "vector kernels only");
+        assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
+                "-XX:PerMethodTrapLimit=0", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Child.class.getName(), kernels));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM still running");
+        assertEquals(0, p.exitValue(), "child JVM failed:\n" + out);
+        long perCall = out.lines().filter(l -> l.startsWith(RESULT)).mapToLong(l -> Long.parseLong(l.substring(RESULT.length())))
+                .findFirst().orElseThrow(() -> new AssertionError("no result from the child JVM:\n" + out));
+        assertTrue(perCall <= MAX_BYTES_PER_CALL, "expected at most " + MAX_BYTES_PER_CALL + " bytes per " + kernels
+                + " forward + backward call once compiled, got " + perCall + "\n" + out);
+    }
+
+    private static ConvGeom geom(String kernels) {
+        return switch (kernels) {
+            case "winograd" -> new ConvGeom(2, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            case "direct14" -> new ConvGeom(2, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            case "direct8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            default -> throw new IllegalArgumentException("expected winograd, direct14 or direct8, got " + kernels);
+        };
+    }
+
+    /** Runs in the child JVM: the kernels until compiled, then prints the worst allocation per call of the last rounds. */
+    static final class Child {
+        public static void main(String[] args) {
+            String kernels = args[0];
+            ConvGeom g = geom(kernels);
+            SplittableRandom rnd = new SplittableRandom(3);
+            float[] x = randomFloats(rnd, (int) g.xSize());
+            float[] w = randomFloats(rnd, (int) g.wSize());
+            float[] bias = randomFloats(rnd, g.oc());
+            float[] y = new float[(int) g.ySize()];
+            float[] gx = new float[(int) g.xSize()];
+            float[] gw = new float[w.length];
+            float[] gb = new float[bias.length];
+            ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+            Parallel.setThreads(1); // the work runs on this thread, where the allocation is counted
+            for (int hw : new int[] {28, 16}) { // other widths first, as a training run would: other paths of shared code
+                ConvGeom o = new ConvGeom(2, 32, hw, hw, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+                float[] ox = randomFloats(rnd, (int) o.xSize());
+                float[] ow = randomFloats(rnd, (int) o.wSize());
+                float[] oy = new float[(int) o.ySize()];
+                for (int i = 0; i < 200; i++) {
+                    Conv.conv2d(oy, ox, ow, null, o);
+                    Conv.conv2dBackwardInput(false, ox, oy, ow, o);
+                    Conv.conv2dBackwardWeight(ow, null, ox, oy, o);
+                }
+            }
+            long worst = 0;
+            for (int round = 0; round < 30; round++) { // C2 has compiled the loops after a few rounds
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    if ("winograd".equals(kernels)) {
+                        ConvWinograd.forward(y, x, w, bias, g);
+                        ConvWinograd.backwardInput(i % 2 == 1, gx, y, w, g);
+                    } else {
+                        Conv.conv2d(y, x, w, bias, g);
+                        Conv.conv2dBackwardInput(i % 2 == 1, gx, y, w, g);
+                        Conv.conv2dBackwardWeight(gw, gb, x, y, g);
+                    }
+                }
+                long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
+                if (round >= 20) {
+                    worst = Math.max(worst, perCall);
+                }
+            }
+            System.out.println(RESULT + worst);
+        }
+    }
+}
