@@ -8,10 +8,11 @@ import jdk.incubator.vector.FloatVector;
 /**
  * fp32 2-d convolution over NCHW tensors, as GEMMs.
  *
- * <p>3x3 stride-1 "same" layers with rows of 20 to 30 outputs and at least 32 channels to reduce
- * over take Winograd's F(2x2, 3x3) forward and for the input gradient ({@link ConvWinograd}: 2.25x
- * fewer multiplies, rounded differently from the direct paths; {@code -Dkiln.conv.winograd=false}
- * turns it off). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * <p>3x3 stride-1 "same" layers with at least 32 channels to reduce over take Winograd's F(2x2,
+ * 3x3) forward and for the input gradient (2.25x fewer multiplies, rounded differently from the
+ * direct paths; {@code -Dkiln.conv.winograd=false} turns it off): rows of 20 to 30 outputs by
+ * rows of tiles ({@link ConvWinograd}), sides in eights (8x8, 16x16, ...) by 8x8 regions
+ * ({@link ConvWinogradRegions}). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).
@@ -68,6 +69,10 @@ public final class Conv {
             ConvWinograd.forward(y, x, w, bias, g);
             return;
         }
+        if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsForward(g)) {
+            ConvWinogradRegions.forward(y, x, w, bias, g);
+            return;
+        }
         if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)
                 || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
@@ -112,6 +117,14 @@ public final class Conv {
             ConvWinograd.backwardInput(accumulate, gx, gy, w, g);
             return;
         }
+        if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g)) {
+            float[] out = accumulate ? new float[(int) g.xSize()] : gx;
+            ConvWinogradRegions.backwardInput(out, gy, w, g);
+            if (accumulate) {
+                addInto(gx, out);
+            }
+            return;
+        }
         if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(accumulate, gx, gy, w, g)
                 || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(accumulate, gx, gy, w, g)
                 || ConvFew.suitsInput(g) && ConvFew.backwardInput(accumulate, gx, gy, w, g)) {
@@ -120,8 +133,13 @@ public final class Conv {
         float[] out = accumulate ? new float[(int) g.xSize()] : gx;
         loweredInput(out, gy, w, g);
         if (accumulate) {
-            Parallel.forRange(out.length, 1 << 14, 0L, (lo, hi) -> ConvLowering.addInto(gx, lo, out, lo, hi - lo));
+            addInto(gx, out);
         }
+    }
+
+    /** {@code gx += out}, in parallel. */
+    private static void addInto(float[] gx, float[] out) {
+        Parallel.forRange(out.length, 1 << 14, 0L, (lo, hi) -> ConvLowering.addInto(gx, lo, out, lo, hi - lo));
     }
 
     /** {@link #conv2dBackwardInput} through GEMM + col2im ({@link ConvGemm}), arguments checked. */

@@ -117,7 +117,7 @@ final class ConvWinograd {
         return suitsGeometry(g) && g.oc() >= MIN_DEPTH && g.c() % MR == 0;
     }
 
-    private static boolean suitsGeometry(ConvGeom g) {
+    static boolean suitsGeometry(ConvGeom g) {
         return !Simd.SCALAR && F.length() == SLOT && MR == 8 && NR == 2 * SLOT && g.kh() == 3 && g.kw() == 3
                 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1
                 && g.h() % 2 == 0 && g.w() % 2 == 0 && g.w() >= 20 && g.w() <= 2 * SLOT - 2

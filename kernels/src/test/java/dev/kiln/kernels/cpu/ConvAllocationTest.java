@@ -35,7 +35,7 @@ class ConvAllocationTest {
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "direct8"})
+    @ValueSource(strings = {"winograd", "direct14", "conv8"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
@@ -57,8 +57,9 @@ class ConvAllocationTest {
         return switch (kernels) {
             case "winograd" -> new ConvGeom(2, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             case "direct14" -> new ConvGeom(2, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            case "direct8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14 or direct8, got " + kernels);
+            // Winograd by regions forward and for the input gradient, the direct kernel for the weight gradient
+            case "conv8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            default -> throw new IllegalArgumentException("expected winograd, direct14 or conv8, got " + kernels);
         };
     }
 
