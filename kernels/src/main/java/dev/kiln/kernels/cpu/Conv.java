@@ -118,10 +118,11 @@ public final class Conv {
             return;
         }
         if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g)) {
-            float[] out = accumulate ? new float[(int) g.xSize()] : gx;
+            // accumulating: computed apart (in a buffer kept per thread) and added
+            float[] out = accumulate ? ConvWinogradRegions.apart((int) g.xSize()) : gx;
             ConvWinogradRegions.backwardInput(out, gy, w, g);
             if (accumulate) {
-                addInto(gx, out);
+                addInto(gx, out, (int) g.xSize());
             }
             return;
         }
@@ -133,13 +134,13 @@ public final class Conv {
         float[] out = accumulate ? new float[(int) g.xSize()] : gx;
         loweredInput(out, gy, w, g);
         if (accumulate) {
-            addInto(gx, out);
+            addInto(gx, out, out.length);
         }
     }
 
-    /** {@code gx += out}, in parallel. */
-    private static void addInto(float[] gx, float[] out) {
-        Parallel.forRange(out.length, 1 << 14, 0L, (lo, hi) -> ConvLowering.addInto(gx, lo, out, lo, hi - lo));
+    /** {@code gx[i] += out[i]} for {@code i < n}, in parallel. */
+    private static void addInto(float[] gx, float[] out, int n) {
+        Parallel.forRange(n, 1 << 14, 0L, (lo, hi) -> ConvLowering.addInto(gx, lo, out, lo, hi - lo));
     }
 
     /** {@link #conv2dBackwardInput} through GEMM + col2im ({@link ConvGemm}), arguments checked. */
