@@ -63,7 +63,7 @@ class ConvAllocationTest {
         };
     }
 
-    /** Runs in the child JVM: the kernels until compiled, then prints the worst allocation per call of the last rounds. */
+    /** Runs in the child JVM: the kernels until compiled, then prints the median allocation per call of the last 10 rounds. */
     static final class Child {
         public static void main(String[] args) {
             String kernels = args[0];
@@ -78,8 +78,10 @@ class ConvAllocationTest {
             float[] gb = new float[bias.length];
             ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
             Parallel.setThreads(1); // the work runs on this thread, where the allocation is counted
-            for (int hw : new int[] {28, 16}) { // other widths first, as a training run would: other paths of shared code
-                ConvGeom o = new ConvGeom(2, 32, hw, hw, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            // other widths first, as a training run would: other paths of shared code (16 channels: the direct
+            // kernels, whose padded copies of 28- and 16-wide rows took another vector size until session 10)
+            for (int hw : new int[] {28, 16}) {
+                ConvGeom o = new ConvGeom(2, 16, hw, hw, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1);
                 float[] ox = randomFloats(rnd, (int) o.xSize());
                 float[] ow = randomFloats(rnd, (int) o.wSize());
                 float[] oy = new float[(int) o.ySize()];
@@ -89,7 +91,8 @@ class ConvAllocationTest {
                     Conv.conv2dBackwardWeight(ow, null, ox, oy, o);
                 }
             }
-            long worst = 0;
+            long[] last = new long[10];
+            StringBuilder rounds = new StringBuilder("rounds:");
             for (int round = 0; round < 30; round++) { // C2 has compiled the loops after a few rounds
                 long before = mx.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
@@ -103,11 +106,17 @@ class ConvAllocationTest {
                     }
                 }
                 long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
+                rounds.append(' ').append(perCall);
                 if (round >= 20) {
-                    worst = Math.max(worst, perCall);
+                    last[round - 20] = perCall;
                 }
             }
-            System.out.println(RESULT + worst);
+            // the median of the last 10 rounds: a loop compiled to boxed code allocates in every round; a
+            // round that caught a method between compilations (once in about ten CI runs: 345 KB per call
+            // averaged over one round) is not what this test is about
+            java.util.Arrays.sort(last);
+            System.out.println(rounds);
+            System.out.println(RESULT + last[last.length / 2]);
         }
     }
 }
