@@ -54,7 +54,8 @@ final class ConvWinograd {
     private static final FloatVector HI;
     /** The addends of {@link #outputTransform} when it writes instead of adding. */
     private static final float[] ZEROS = new float[SLOT];
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[4 * SLOT]});
+    private static final ThreadLocal<float[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[4 * SLOT]});
 
     static {
         FloatVector[] tap = new FloatVector[4];
@@ -261,9 +262,11 @@ final class ConvWinograd {
      * The 16 vectors {@code B^T d B} of channel {@code ci} for tile rows {@code [ti0, ti0 + rows)}
      * (those past the image read zeros) into {@code v}, block-major ({@code ((xi*cb + b)*c + ci)*NR
      * + (r % 2)*16 + tile}); each padded row's column transform once, the two rows shared by
-     * consecutive rows of tiles carried over in registers (the first pass, {@code r = -1}, only
-     * loads them). A padded row is read as two vectors, unmasked, the padding lanes zeroed by a
-     * blend: masked loads took the transform from 0.8 to 1.9 ms at 32 -> 32, 28x28. Rows that lie
+     * consecutive rows of tiles carried over in registers (the first two rows' load and column
+     * transform are written out before the loop as well as in it: a loop starting one pass
+     * earlier, or over a window of three rows, was 8-15% slower). A padded row is read as two
+     * vectors, unmasked, the padding lanes zeroed by a blend: masked loads took the transform
+     * from 0.8 to 1.9 ms at 32 -> 32, 28x28. Rows that lie
      * past either end of {@code x} or of the image are read from {@code edge} ({@link #edgeRow}), so
      * that the vector code has no branches: C2 compiles a branch its profile never saw as virtual
      * calls when the shared Vector API methods have met too many wrong class guesses, and those
