@@ -118,8 +118,9 @@ public final class Conv {
             return;
         }
         if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g)) {
-            // accumulating: computed apart (in a buffer kept per thread) and added
-            float[] out = accumulate ? ConvWinogradRegions.apart((int) g.xSize()) : gx;
+            // accumulating: computed apart, in the thread's partials buffer (free outside a weight gradient;
+            // one array per call allocated 2 MB at 32 -> 64, 16x16, batch 64), and added
+            float[] out = accumulate ? ConvParts.buffer(1, (int) g.xSize()) : gx;
             ConvWinogradRegions.backwardInput(out, gy, w, g);
             if (accumulate) {
                 addInto(gx, out, (int) g.xSize());

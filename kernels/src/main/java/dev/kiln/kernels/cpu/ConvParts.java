@@ -38,7 +38,11 @@ final class ConvParts {
         return (int) ((long) part * n / parts);
     }
 
-    /** The calling thread's buffer for {@code parts} partials of {@code size} floats (valid until its next call). */
+    /**
+     * The calling thread's buffer for {@code parts} partials of {@code size} floats (valid until its
+     * next call). {@code Conv} also computes an accumulating Winograd input gradient here before
+     * adding it.
+     */
     static float[] buffer(int parts, int size) {
         float[] buf = PARTIALS.get();
         if (buf.length < parts * size) {

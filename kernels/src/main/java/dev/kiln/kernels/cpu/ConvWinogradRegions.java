@@ -132,22 +132,6 @@ final class ConvWinogradRegions {
                 && 16L * g.c() * g.oc() < Integer.MAX_VALUE;
     }
 
-    private static final ThreadLocal<float[]> APART = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * A buffer of at least {@code size} floats kept for the calling thread: where {@code Conv}
-     * computes an accumulating input gradient before adding it (one per call allocated 2 MB at
-     * 32 -> 64, 16x16, batch 64).
-     */
-    static float[] apart(int size) {
-        float[] b = APART.get();
-        if (b.length < size) {
-            b = new float[size];
-            APART.set(b);
-        }
-        return b;
-    }
-
     /** {@code Conv.conv2d} (arguments checked, {@link #suitsForward}). */
     static void forward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         float[] u = ConvDirect.packedWeights(16 * g.c() * g.oc());

@@ -1,6 +1,7 @@
 package dev.kiln.kernels.cpu;
 
 import static dev.kiln.kernels.TestArrays.randomFloats;
+import static dev.kiln.kernels.cpu.ConvWinogradTest.geom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,10 +13,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ConvWinogradRegionsTest {
-    private static ConvGeom geom(int n, int c, int h, int w, int oc) {
-        return new ConvGeom(n, c, h, w, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-    }
-
     @Test
     void forwardAndInputGradientMatchTheReferenceWithTheSameBitsAtAnyThreadCount() {
         assumeTrue(ConvWinogradRegions.suitsForward(geom(1, 32, 8, 8, 32)), "runs only with 16-lane vectors");

@@ -21,7 +21,8 @@ class ConvWinogradTest {
     private static final double ATOL = 1e-4;
     private static final double RTOL = 1e-4;
 
-    private static ConvGeom geom(int n, int c, int h, int w, int oc) {
+    /** A 3x3 stride-1 "same" layer. */
+    static ConvGeom geom(int n, int c, int h, int w, int oc) {
         return new ConvGeom(n, c, h, w, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1);
     }
 
