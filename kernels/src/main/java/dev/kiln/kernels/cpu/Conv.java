@@ -12,7 +12,8 @@ import jdk.incubator.vector.FloatVector;
  * 3x3) forward and for the input gradient (2.25x fewer multiplies, rounded differently from the
  * direct paths; {@code -Dkiln.conv.winograd=false} turns it off): rows of 20 to 30 outputs by
  * rows of tiles ({@link ConvWinograd}), sides in eights (8x8, 16x16, ...) by 8x8 regions
- * ({@link ConvWinogradRegions}). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * ({@link ConvWinogradRegions}); layers 12 to 14 wide (the 14x14 of a VGG on 28x28 images) take
+ * F(4x4, 3x3) by 16x16 regions ({@link ConvWinogradF4}, 4x fewer multiplies, 3.06x at 14x14's fill). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).
@@ -73,6 +74,10 @@ public final class Conv {
             ConvWinogradRegions.forward(y, x, w, bias, g);
             return;
         }
+        if (ConvWinograd.ENABLED && ConvWinogradF4.suitsForward(g)) {
+            ConvWinogradF4.forward(y, x, w, bias, g);
+            return;
+        }
         if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)
                 || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
@@ -82,6 +87,18 @@ public final class Conv {
             return;
         }
         loweredForward(y, x, w, bias, g);
+    }
+
+    /** Whether {@link #conv2d} takes one of the Winograd kernels for {@code g}. */
+    static boolean winogradForward(ConvGeom g) {
+        return ConvWinograd.ENABLED
+                && (ConvWinograd.suitsForward(g) || ConvWinogradRegions.suitsForward(g) || ConvWinogradF4.suitsForward(g));
+    }
+
+    /** Whether {@link #conv2dBackwardInput} takes one of the Winograd kernels for {@code g}. */
+    static boolean winogradInput(ConvGeom g) {
+        return ConvWinograd.ENABLED
+                && (ConvWinograd.suitsInput(g) || ConvWinogradRegions.suitsInput(g) || ConvWinogradF4.suitsInput(g));
     }
 
     /** {@link #conv2d} through im2col + GEMM ({@link ConvGemm}), arguments checked. */
@@ -117,11 +134,16 @@ public final class Conv {
             ConvWinograd.backwardInput(accumulate, gx, gy, w, g);
             return;
         }
-        if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g)) {
+        boolean regions = ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g);
+        if (regions || ConvWinograd.ENABLED && ConvWinogradF4.suitsInput(g)) {
             // accumulating: computed apart, in the thread's partials buffer (free outside a weight gradient;
             // one array per call allocated 2 MB at 32 -> 64, 16x16, batch 64), and added
             float[] out = accumulate ? ConvParts.buffer(1, (int) g.xSize()) : gx;
-            ConvWinogradRegions.backwardInput(out, gy, w, g);
+            if (regions) {
+                ConvWinogradRegions.backwardInput(out, gy, w, g);
+            } else {
+                ConvWinogradF4.backwardInput(out, gy, w, g);
+            }
             if (accumulate) {
                 addInto(gx, out, (int) g.xSize());
             }

@@ -35,10 +35,11 @@ class ConvAllocationTest {
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "conv8"})
+    @ValueSource(strings = {"winograd", "direct14", "f4", "conv8"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
+        assumeTrue(!"f4".equals(kernels) || ConvWinogradF4.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
                 "-XX:PerMethodTrapLimit=0", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Child.class.getName(), kernels));
@@ -56,10 +57,13 @@ class ConvAllocationTest {
     private static ConvGeom geom(String kernels) {
         return switch (kernels) {
             case "winograd" -> new ConvGeom(2, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            // the direct kernels called as such (Conv routes this layer's forward and input gradient to ConvWinogradF4)
             case "direct14" -> new ConvGeom(2, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            // F(4x4, 3x3) forward and for the input gradient, the direct kernel for the weight gradient
+            case "f4" -> new ConvGeom(2, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             // Winograd by regions forward and for the input gradient, the direct kernel for the weight gradient
             case "conv8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14 or conv8, got " + kernels);
+            default -> throw new IllegalArgumentException("expected winograd, direct14, f4 or conv8, got " + kernels);
         };
     }
 
@@ -99,6 +103,10 @@ class ConvAllocationTest {
                     if ("winograd".equals(kernels)) {
                         ConvWinograd.forward(y, x, w, bias, g);
                         ConvWinograd.backwardInput(i % 2 == 1, gx, y, w, g);
+                    } else if ("direct14".equals(kernels)) {
+                        ConvDirect.conv2d(y, x, w, bias, g);
+                        ConvDirect.conv2dBackwardInput(i % 2 == 1, gx, y, w, g);
+                        Conv.conv2dBackwardWeight(gw, gb, x, y, g);
                     } else {
                         Conv.conv2d(y, x, w, bias, g);
                         Conv.conv2dBackwardInput(i % 2 == 1, gx, y, w, g);

@@ -81,13 +81,13 @@ class ConvDirectTest {
                     boolean wt = ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g);
                     if (fwd) {
                         assertClose("direct conv2d " + g, y, yr, ATOL, RTOL);
-                        if (ConvDirect.suitsForward(g) && !(ConvWinograd.ENABLED && ConvWinograd.suitsForward(g))) { // else ConvWinogradTest
+                        if (ConvDirect.suitsForward(g) && !Conv.winogradForward(g)) { // else the Winograd tests
                             assertArrayEquals(y, routed(yr.length, out -> Conv.conv2d(out, x, w, bias, g)), "Conv routes " + g);
                         }
                     }
                     if (in) {
                         assertClose("direct conv2dBackwardInput " + g, gx, gxr, ATOL, RTOL);
-                        if (!(ConvWinograd.ENABLED && ConvWinograd.suitsInput(g))) {
+                        if (!Conv.winogradInput(g)) {
                             assertArrayEquals(gx, routed(gxr.length, out -> Conv.conv2dBackwardInput(out, gy, w, g)),
                                     "Conv routes the input gradient " + g);
                         }

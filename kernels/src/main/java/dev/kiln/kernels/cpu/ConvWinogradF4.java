@@ -1,0 +1,511 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
+import static dev.kiln.kernels.cpu.GemmMicro.NR;
+
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Winograd F(4x4, 3x3) for 3x3 stride-1 "same" layers at most 15 wide (the small VGG's 14x14
+ * layers): each region of 16 rows by 16 columns of outputs is 4x4 tiles of 4x4 outputs, one tile
+ * per lane of a 16-lane vector (lane {@code 4*ty + tx}), and 36 such vectors per region and
+ * channel ({@code xi = 6a + b}: {@code B^T d B}, {@code d} the tile's 6x6 padded inputs). A 14x14
+ * image is one region and fills 196 of its 256 outputs; its GEMMs do 36 multiplies per 16 outputs
+ * where the direct kernels do 144, 3.06 times fewer at that fill. Two regions make one 32-tile
+ * block of the GEMMs ({@link ConvMicro#kernel}, 8 output channels x 32 tiles, depth = input
+ * channels).
+ *
+ * <p>Input transform of one region and channel: its 18 padded rows, each read as one vector
+ * (lane {@code l} = column {@code l - 1}; columns -1 and from {@code w} zeroed by a blend, columns
+ * 15 and 16 lie past the vector and are zeros), the column transform {@code (d B)[b]} of each row
+ * as four permutes and fused multiply-adds: lanes {@code 4b + tx} for {@code b < 4} in one vector
+ * per row, {@code b = 4, 5} of rows {@code i} and {@code i + 8} together in another. Then {@code B^T}
+ * over each tile row's six rows (additions), and per {@code a} a transpose of lane quarters to
+ * lanes {@code (ty, tx)}. Output transform of one region and output channel: {@code A^T M A} as
+ * additions on the 36 products, then permutes to 16 output rows. Each loop runs the same vector
+ * code in every pass, through a per-thread work array; no masked load or store reaches past its
+ * array and no vector code sits on a branch (see {@link ConvWinograd} why).
+ *
+ * <p>F(4x4, 3x3) rounds more than F(2x2, 3x3) (its transforms multiply by up to 5 and 8): about
+ * 1e-6 of the sums of |x*w| here against a few ulps. Each value is computed the same way at any
+ * thread count.
+ */
+final class ConvWinogradF4 {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int SLOT = 16;
+    /** Transformed values per tile: 6x6. */
+    private static final int XI = 36;
+    /** Work array: an edge row, 18 padded rows, their column transforms (18 + 10 rows), 36 row transforms, 24 partial outputs, an output row. */
+    private static final int EDGE = 0;
+    private static final int ROWS = EDGE + SLOT;
+    private static final int COLS = ROWS + 18 * SLOT;
+    private static final int COLS45 = COLS + 18 * SLOT;
+    private static final int TRANS = COLS45 + 10 * SLOT;
+    private static final int PARTIAL = TRANS + XI * SLOT;
+    private static final int OUT = PARTIAL + 24 * SLOT;
+    private static final int WORK = OUT + SLOT;
+    /** Column transform b = 0..3 (lane {@code 4b + tx}): {@code d4 + CB*d2 + CC*(b = 0 ? d0 : d1) + CD*(b = 0 ? 0 : d3)}. */
+    private static final VectorShuffle<Float> CA_IDX;
+    private static final VectorShuffle<Float> CB_IDX;
+    private static final VectorShuffle<Float> CC_IDX;
+    private static final VectorShuffle<Float> CD_IDX;
+    private static final FloatVector CB;
+    private static final FloatVector CC;
+    private static final FloatVector CD;
+    /** Column transform b = 4, 5 of rows i (lanes 0-7) and i + 8 (lanes 8-15), lane {@code 4(b - 4) + tx}. */
+    private static final IntVector DX_IDX;
+    private static final IntVector D1_IDX;
+    private static final IntVector D3_IDX;
+    private static final IntVector D2_IDX;
+    private static final FloatVector DX;
+    private static final FloatVector D1;
+    private static final FloatVector D3;
+    private static final FloatVector D2;
+    /** Quarter transposes (as {@link ConvWinogradRegions}'), and the b = 4, 5 vectors' gather. */
+    private static final IntVector T1_EVEN;
+    private static final IntVector T1_ODD;
+    private static final IntVector T2_LO;
+    private static final IntVector T2_HI;
+    private static final IntVector T4;
+    private static final IntVector T5;
+    /** Output: quarters of (q, q + 1) interleaved by tile row, then rows {@code 4ty + p} (lane {@code 4tx + q}). */
+    private static final IntVector OQ_LO;
+    private static final IntVector OQ_HI;
+    private static final IntVector OR_A;
+    private static final IntVector OR_B;
+    /** The padded rows above and below the image. */
+    private static final float[] ZEROS = new float[SLOT];
+    private static final ThreadLocal<float[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[WORK]});
+
+    static {
+        boolean ok = F.length() == SLOT;
+        float[][] t = new float[22][SLOT];
+        for (int l = 0; l < SLOT; l++) {
+            int b = l / 4;
+            int tx = l % 4;
+            t[0][l] = 4 * tx + 4; // d4: 16 (the zero vector) for tx = 3
+            t[1][l] = 4 * tx + 2;
+            t[2][l] = b == 0 ? 4 * tx : 4 * tx + 1;
+            t[3][l] = b == 0 ? SLOT : 4 * tx + 3;
+            t[4][l] = new float[] {-5f, -4f, -4f, -1f}[b];
+            t[5][l] = new float[] {4f, -4f, 4f, -2f}[b];
+            t[6][l] = new float[] {0f, 1f, -1f, 2f}[b];
+            int half = l / 8; // row i or i + 8
+            int bb = l % 8 / 4; // b - 4
+            int off = half * SLOT;
+            t[7][l] = tx == 3 ? off : off + 4 * tx + 4 + bb; // d4 or d5: columns 15, 16 for tx = 3 (weight 0)
+            t[8][l] = off + 4 * tx + 1;
+            t[9][l] = off + 4 * tx + 3;
+            t[10][l] = off + 4 * tx + 2;
+            t[11][l] = tx == 3 ? 0f : 1f;
+            t[12][l] = bb == 0 ? 2f : 4f;
+            t[13][l] = bb == 0 ? -2f : -5f;
+            t[14][l] = bb == 0 ? -1f : 0f;
+            // stage 1 (inputs W0, W1): E0 = [W0.q0, W1.q0, W0.q2, W1.q2], E1 = [W0.q1, W1.q1, W0.q3, W1.q3]
+            int q = l / 4;
+            int src = (q % 2 == 0 ? 0 : SLOT) + (q < 2 ? 0 : 8);
+            t[15][l] = src + tx;
+            t[16][l] = src + 4 + tx;
+            // stage 2 (inputs E0, E2): [E0.q0, E0.q1, E2.q0, E2.q1] and [E0.q2, E0.q3, E2.q2, E2.q3]
+            t[17][l] = (q < 2 ? 0 : SLOT) + (q % 2) * 4 + tx;
+            t[18][l] = (q < 2 ? 0 : SLOT) + 8 + (q % 2) * 4 + tx;
+            // b = 4 of tile row ty from X0 (rows 0 | 2) and X1 (rows 1 | 3); b = 5 four lanes on
+            int ty = l / 4;
+            t[19][l] = new int[] {0, SLOT, 8, SLOT + 8}[ty] + tx;
+            // output stage 1 (inputs o_q, o_q+1): [q.ty0, q+1.ty0, q.ty1, q+1.ty1] (LO), tile rows 2, 3 (HI)
+            t[20][l] = (q % 2 == 0 ? 0 : SLOT) + (q / 2) * 4 + tx;
+            // output stage 2 (inputs E_01, E_23): row lane 4tx + q' (here tx = l / 4, q' = l % 4)
+            int ox = l / 4;
+            int oq = l % 4;
+            t[21][l] = (oq >= 2 ? SLOT : 0) + (oq % 2) * 4 + ox;
+        }
+        for (int k = 0; k < 4; k++) { // lane 15 (column 14) is padding in layers at most 14 wide
+            for (int l = 0; l < SLOT; l++) {
+                t[k][l] = Math.min(t[k][l], SLOT - 1);
+            }
+        }
+        CA_IDX = ok ? FloatVector.fromArray(F, t[0], 0).toShuffle() : null;
+        CB_IDX = ok ? FloatVector.fromArray(F, t[1], 0).toShuffle() : null;
+        CC_IDX = ok ? FloatVector.fromArray(F, t[2], 0).toShuffle() : null;
+        CD_IDX = ok ? FloatVector.fromArray(F, t[3], 0).toShuffle() : null;
+        CB = ok ? FloatVector.fromArray(F, t[4], 0) : null;
+        CC = ok ? FloatVector.fromArray(F, t[5], 0) : null;
+        CD = ok ? FloatVector.fromArray(F, t[6], 0) : null;
+        DX_IDX = ok ? ints(t[7]) : null;
+        D1_IDX = ok ? ints(t[8]) : null;
+        D3_IDX = ok ? ints(t[9]) : null;
+        D2_IDX = ok ? ints(t[10]) : null;
+        DX = ok ? FloatVector.fromArray(F, t[11], 0) : null;
+        D1 = ok ? FloatVector.fromArray(F, t[12], 0) : null;
+        D3 = ok ? FloatVector.fromArray(F, t[13], 0) : null;
+        D2 = ok ? FloatVector.fromArray(F, t[14], 0) : null;
+        T1_EVEN = ok ? ints(t[15]) : null;
+        T1_ODD = ok ? ints(t[16]) : null;
+        T2_LO = ok ? ints(t[17]) : null;
+        T2_HI = ok ? ints(t[18]) : null;
+        T4 = ok ? ints(t[19]) : null;
+        float[] t5 = t[19].clone();
+        for (int l = 0; l < SLOT; l++) {
+            t5[l] += 4;
+        }
+        T5 = ok ? ints(t5) : null;
+        OQ_LO = ok ? ints(t[20]) : null;
+        float[] ohi = t[20].clone();
+        for (int l = 0; l < SLOT; l++) {
+            ohi[l] += 8;
+        }
+        OQ_HI = ok ? ints(ohi) : null;
+        OR_A = ok ? ints(t[21]) : null;
+        float[] orb = t[21].clone();
+        for (int l = 0; l < SLOT; l++) {
+            orb[l] += 8;
+        }
+        OR_B = ok ? ints(orb) : null;
+    }
+
+    private ConvWinogradF4() {
+    }
+
+    /**
+     * Permute indices as ints: {@code selectFrom} with a float index vector converts and wraps its
+     * indices at every call (3.1 against 1.4 ns per permute of two loaded vectors, the latter what
+     * an addition costs); on the vectors' bits as ints it is one {@code vpermt2d}.
+     */
+    private static IntVector ints(float[] idx) {
+        int[] a = new int[SLOT];
+        for (int l = 0; l < SLOT; l++) {
+            a[l] = (int) idx[l];
+        }
+        return IntVector.fromArray(IntVector.SPECIES_512, a, 0);
+    }
+
+    /**
+     * Whether {@code g}'s forward pass runs here: 3x3, stride 1, padding 1, no dilation or groups,
+     * width 12 to 15, at least {@link ConvWinograd#MIN_DEPTH} input channels, output channels in eights.
+     */
+    static boolean suitsForward(ConvGeom g) {
+        return suitsGeometry(g) && g.c() >= ConvWinograd.MIN_DEPTH && g.oc() % MR == 0;
+    }
+
+    /** As {@link #suitsForward} for the input gradient: the output gradient's channels are the depth. */
+    static boolean suitsInput(ConvGeom g) {
+        return suitsGeometry(g) && g.oc() >= ConvWinograd.MIN_DEPTH && g.c() % MR == 0;
+    }
+
+    private static boolean suitsGeometry(ConvGeom g) {
+        return !Simd.SCALAR && F.length() == SLOT && MR == 8 && NR == 2 * SLOT && g.kh() == 3 && g.kw() == 3
+                && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1
+                && g.w() >= 12 && g.w() <= 14 && g.h() > 0 && (long) XI * g.c() * g.oc() < Integer.MAX_VALUE;
+    }
+
+    /** {@code Conv.conv2d} (arguments checked, {@link #suitsForward}). */
+    static void forward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
+        float[] u = ConvDirect.packedWeights(XI * g.c() * g.oc());
+        transformWeights(u, w, g.oc(), g.c(), false);
+        conv2d(y, x, u, bias, g.n(), g.c(), g.oc(), g.h(), g.w());
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardInput} writing {@code gx} (arguments checked, {@link #suitsInput}):
+     * the forward pass of the output gradient with the weight's channel axes swapped and its taps
+     * rotated by 180 degrees.
+     */
+    static void backwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
+        float[] u = ConvDirect.packedWeights(XI * g.c() * g.oc());
+        transformWeights(u, w, g.c(), g.oc(), true);
+        conv2d(gx, gy, u, null, g.n(), g.oc(), g.c(), g.h(), g.w());
+    }
+
+    /**
+     * {@code u[(xi*c + ci)*oc + o] = (G g G^T)[a][b]}, {@code xi = 6a + b}, for {@code g = w[o, ci]}
+     * ({@code w} as {@code [oc, c, 3, 3]}), or when {@code flip}, for {@code g = w[ci, o]} rotated by
+     * 180 degrees ({@code w} as {@code [c, oc, 3, 3]}); computed in double and rounded once.
+     */
+    static void transformWeights(float[] u, float[] w, int oc, int c, boolean flip) {
+        double[] t = new double[18];
+        // one input channel's 36 rows of oc values in row, then copied to u: stored straight into u, the 36
+        // rows 4 * c * oc bytes apart (8 KB at 32 -> 64) fell into one L1 set (640 against 100 us here)
+        float[] row = new float[XI * oc];
+        for (int ci = 0; ci < c; ci++) {
+            for (int o = 0; o < oc; o++) {
+                int base = flip ? (ci * oc + o) * 9 : (o * c + ci) * 9;
+                for (int j = 0; j < 3; j++) { // G g, column j
+                    double g0 = w[base + (flip ? 8 - j : j)];
+                    double g1 = w[base + (flip ? 5 - j : 3 + j)];
+                    double g2 = w[base + (flip ? 2 - j : 6 + j)];
+                    double s = g0 + g2;
+                    double e = g0 * (1 / 24.0) + g2 * (1 / 6.0);
+                    t[j] = g0 * 0.25;
+                    t[3 + j] = (s + g1) * (-1 / 6.0);
+                    t[6 + j] = (s - g1) * (-1 / 6.0);
+                    t[9 + j] = e + g1 * (1 / 12.0);
+                    t[12 + j] = e - g1 * (1 / 12.0);
+                    t[15 + j] = g2;
+                }
+                for (int a = 0; a < 6; a++) { // (G g) G^T, row a
+                    double r0 = t[3 * a];
+                    double r1 = t[3 * a + 1];
+                    double r2 = t[3 * a + 2];
+                    double s = r0 + r2;
+                    double e = r0 * (1 / 24.0) + r2 * (1 / 6.0);
+                    int at = 6 * a * oc + o;
+                    row[at] = (float) (r0 * 0.25);
+                    row[at + oc] = (float) ((s + r1) * (-1 / 6.0));
+                    row[at + 2 * oc] = (float) ((s - r1) * (-1 / 6.0));
+                    row[at + 3 * oc] = (float) (e + r1 * (1 / 12.0));
+                    row[at + 4 * oc] = (float) (e - r1 * (1 / 12.0));
+                    row[at + 5 * oc] = (float) r2;
+                }
+            }
+            for (int xi = 0; xi < XI; xi++) {
+                System.arraycopy(row, xi * oc, u, (xi * c + ci) * oc, oc);
+            }
+        }
+    }
+
+    /**
+     * {@code y = conv(x, w) (+ bias)} for {@code n} images, {@code c -> oc} channels, {@code h x w};
+     * {@code u} holds the transformed weights ({@link #transformWeights}).
+     */
+    static void conv2d(float[] y, float[] x, float[] u, float[] bias, int n, int c, int oc, int h, int w) {
+        int perImage = (h + 15) / 16;
+        int regions = n * perImage;
+        int blocks = (regions + 1) / 2;
+        int cb = Math.clamp(64 / (c + oc), 1, blocks);
+        int chunks = (blocks + cb - 1) / cb;
+        int[] idx = new int[c];
+        for (int ci = 0; ci < c; ci++) {
+            idx[ci] = ci * oc;
+        }
+        int tl = cb * NR;
+        int vStride = ConvWinograd.vStride(c, cb);
+        int mStride = ConvWinograd.mStride(oc, cb);
+        ConvPacked.eachImage(chunks, chunk -> {
+            float[][] s = SCRATCH.get();
+            if (s[0].length < XI * vStride) {
+                s[0] = new float[XI * vStride];
+            }
+            if (s[1].length < XI * mStride) {
+                s[1] = new float[XI * mStride];
+            }
+            float[] v = s[0];
+            float[] m = s[1];
+            float[] work = s[2];
+            int r0 = chunk * cb * 2;
+            int nr = Math.min(cb * 2, regions - r0);
+            int nb = (nr + 1) / 2;
+            for (int k = 0; k < nr; k++) {
+                int reg = r0 + k;
+                int img = reg / perImage;
+                int ry = reg % perImage;
+                int xImg = img * c * h * w;
+                for (int ci = 0; ci < c; ci++) {
+                    inputTransform(v, ((k / 2) * c + ci) * NR + (k % 2) * SLOT, vStride, x, xImg + ci * h * w, h, w, ry, work);
+                }
+            }
+            if (nr % 2 == 1) { // the second half of the last block: zeros (its products are not stored)
+                for (int xi = 0; xi < XI; xi++) {
+                    for (int ci = 0; ci < c; ci++) {
+                        int at = xi * vStride + ((nb - 1) * c + ci) * NR + SLOT;
+                        java.util.Arrays.fill(v, at, at + SLOT, 0f);
+                    }
+                }
+            }
+            for (int o0 = 0; o0 < oc; o0 += MR) {
+                for (int xi = 0; xi < XI; xi++) {
+                    for (int b = 0; b < nb; b++) {
+                        ConvMicro.kernel(c, u, idx, 0, xi * c * oc + o0, v, xi * vStride + b * c * NR, m,
+                                xi * mStride + b * NR, tl, false);
+                    }
+                }
+                for (int o = o0; o < o0 + MR; o++) {
+                    float bo = bias == null ? 0f : bias[o];
+                    for (int k = 0; k < nr; k++) {
+                        int reg = r0 + k;
+                        int img = reg / perImage;
+                        int ry = reg % perImage;
+                        outputTransform(y, (img * oc + o) * h * w, h, w, ry, m, (o - o0) * tl + k * SLOT, mStride, bo, work);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * The 36 vectors {@code B^T d B} (lanes {@code 4ty + tx}) of region {@code ry} of one channel
+     * (at {@code x[xOff]}, {@code h x w}) into {@code v[at + xi*vStride]}.
+     */
+    private static void inputTransform(float[] v, int at, int vStride, float[] x, int xOff, int h, int w, int ry,
+                                       float[] work) {
+        // lane 0 is column -1, lanes from w + 1 columns w and on
+        VectorMask<Float> padding = VectorMask.fromLong(F, 1L | (0xFFFFL & -(1L << (w + 1))));
+        int row = 16 * ry - 1;
+        for (int i = 0; i < 18; i++) {
+            int pr = row + i;
+            int rs = xOff + pr * w - 1;
+            boolean image = pr >= 0 && pr < h;
+            boolean inside = image && rs >= 0 && rs + SLOT <= x.length;
+            float[] src = inside ? x : image ? work : ZEROS;
+            int from = inside ? rs : image ? edgeRow(x, rs, work) : 0;
+            FloatVector p = FloatVector.fromArray(F, src, from).blend(0f, padding);
+            p.intoArray(work, ROWS + i * SLOT);
+            // lanes 4b + tx, b < 4: d4 + CB d2 + CC (d0 | d1) + CD (0 | d3) of tile column tx
+            FloatVector r = p.rearrange(CB_IDX).fma(CB, p.rearrange(CA_IDX));
+            r = p.rearrange(CC_IDX).fma(CC, r);
+            p.rearrange(CD_IDX).fma(CD, r).intoArray(work, COLS + i * SLOT);
+        }
+        for (int i = 0; i < 10; i++) { // b = 4, 5 of rows i and i + 8: d4 + 2d1 - 2d3 - d2, d5 + 4d1 - 5d3
+            IntVector p = FloatVector.fromArray(F, work, ROWS + i * SLOT).reinterpretAsInts();
+            IntVector p8 = FloatVector.fromArray(F, work, ROWS + (i + 8) * SLOT).reinterpretAsInts();
+            FloatVector r = DX_IDX.selectFrom(p, p8).reinterpretAsFloats().mul(DX);
+            r = D1_IDX.selectFrom(p, p8).reinterpretAsFloats().fma(D1, r);
+            r = D3_IDX.selectFrom(p, p8).reinterpretAsFloats().fma(D3, r);
+            D2_IDX.selectFrom(p, p8).reinterpretAsFloats().fma(D2, r).intoArray(work, COLS45 + i * SLOT);
+        }
+        // B^T over the six rows of each tile row: groups 0-3 are tile rows 0-3 (b < 4), groups 4, 5
+        // tile rows 0 | 2 and 1 | 3 (b = 4, 5); into TRANS + (6*group + a)*16
+        FloatVector four = FloatVector.broadcast(F, 4f);
+        FloatVector five = FloatVector.broadcast(F, -5f);
+        FloatVector two = FloatVector.broadcast(F, 2f);
+        for (int gr = 0; gr < 6; gr++) {
+            int src = gr < 4 ? COLS + 4 * gr * SLOT : COLS45 + 4 * (gr - 4) * SLOT;
+            FloatVector d0 = FloatVector.fromArray(F, work, src);
+            FloatVector d1 = FloatVector.fromArray(F, work, src + SLOT);
+            FloatVector d2 = FloatVector.fromArray(F, work, src + 2 * SLOT);
+            FloatVector d3 = FloatVector.fromArray(F, work, src + 3 * SLOT);
+            FloatVector d4 = FloatVector.fromArray(F, work, src + 4 * SLOT);
+            FloatVector d5 = FloatVector.fromArray(F, work, src + 5 * SLOT);
+            int dst = TRANS + 6 * gr * SLOT;
+            d2.fma(five, d0.fma(four, d4)).intoArray(work, dst);
+            d1.add(d2).fma(four.neg(), d3.add(d4)).intoArray(work, dst + SLOT);
+            d1.sub(d2).fma(four, d4.sub(d3)).intoArray(work, dst + 2 * SLOT);
+            FloatVector e = d4.sub(d2);
+            FloatVector f = d3.sub(d1);
+            f.fma(two, e).intoArray(work, dst + 3 * SLOT);
+            f.fma(two.neg(), e).intoArray(work, dst + 4 * SLOT);
+            d3.fma(five, d1.fma(four, d5)).intoArray(work, dst + 5 * SLOT);
+        }
+        // per a: lanes (b, tx) of tile rows 0-3 -> lanes (ty, tx) of xi = 6a + b
+        for (int a = 0; a < 6; a++) {
+            int src = TRANS + a * SLOT;
+            IntVector w0 = FloatVector.fromArray(F, work, src).reinterpretAsInts();
+            IntVector w1 = FloatVector.fromArray(F, work, src + 6 * SLOT).reinterpretAsInts();
+            IntVector w2 = FloatVector.fromArray(F, work, src + 12 * SLOT).reinterpretAsInts();
+            IntVector w3 = FloatVector.fromArray(F, work, src + 18 * SLOT).reinterpretAsInts();
+            IntVector x0 = FloatVector.fromArray(F, work, src + 24 * SLOT).reinterpretAsInts();
+            IntVector x1 = FloatVector.fromArray(F, work, src + 30 * SLOT).reinterpretAsInts();
+            IntVector e0 = T1_EVEN.selectFrom(w0, w1);
+            IntVector e1 = T1_ODD.selectFrom(w0, w1);
+            IntVector e2 = T1_EVEN.selectFrom(w2, w3);
+            IntVector e3 = T1_ODD.selectFrom(w2, w3);
+            int dst = at + 6 * a * vStride;
+            T2_LO.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst);
+            T2_LO.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + vStride);
+            T2_HI.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst + 2 * vStride);
+            T2_HI.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + 3 * vStride);
+            T4.selectFrom(x0, x1).reinterpretAsFloats().intoArray(v, dst + 4 * vStride);
+            T5.selectFrom(x0, x1).reinterpretAsFloats().intoArray(v, dst + 5 * vStride);
+        }
+    }
+
+    /**
+     * Image row from column -1 (at {@code x[rs]}) as 16 floats in {@code work[EDGE, EDGE + 16)}, zeros
+     * outside {@code x}: the rows whose vector would reach past either end of it. Returns EDGE.
+     */
+    private static int edgeRow(float[] x, int rs, float[] work) {
+        for (int j = 0; j < SLOT; j++) {
+            int i = rs + j;
+            work[EDGE + j] = i >= 0 && i < x.length ? x[i] : 0f;
+        }
+        return EDGE;
+    }
+
+    /**
+     * The outputs of region {@code ry} of one channel ({@code y[yOff]}, {@code h x w}) from its 36
+     * products {@code m[mOff + xi*mStride]} (lanes {@code 4ty + tx}), plus {@code bias}: {@code A^T}
+     * over {@code a} for each {@code b} (into {@code work}), over {@code b} for each output row
+     * {@code p} of the tiles, then each row {@code 4ty + p} assembled by permutes and stored as
+     * {@code w} lanes of a masked store whose vector lies inside {@code y} (or in {@code work}, for
+     * rows past the image or a vector past the end of {@code y}, copied from there when in the image).
+     */
+    private static void outputTransform(float[] y, int yOff, int h, int w, int ry, float[] m, int mOff, int mStride,
+                                        float bias, float[] work) {
+        FloatVector two = FloatVector.broadcast(F, 2f);
+        FloatVector four = FloatVector.broadcast(F, 4f);
+        FloatVector eight = FloatVector.broadcast(F, 8f);
+        for (int b = 0; b < 6; b++) { // partial[p][b] = (A^T M)[p][b]
+            int src = mOff + b * mStride;
+            FloatVector m0 = FloatVector.fromArray(F, m, src);
+            FloatVector m1 = FloatVector.fromArray(F, m, src + 6 * mStride);
+            FloatVector m2 = FloatVector.fromArray(F, m, src + 12 * mStride);
+            FloatVector m3 = FloatVector.fromArray(F, m, src + 18 * mStride);
+            FloatVector m4 = FloatVector.fromArray(F, m, src + 24 * mStride);
+            FloatVector m5 = FloatVector.fromArray(F, m, src + 30 * mStride);
+            FloatVector t1 = m1.add(m2);
+            FloatVector t2 = m1.sub(m2);
+            FloatVector t3 = m3.add(m4);
+            FloatVector t4 = m3.sub(m4);
+            int dst = PARTIAL + b * SLOT;
+            m0.add(t1).add(t3).intoArray(work, dst);
+            t4.fma(two, t2).intoArray(work, dst + 6 * SLOT);
+            t3.fma(four, t1).intoArray(work, dst + 12 * SLOT);
+            t4.fma(eight, t2).add(m5).intoArray(work, dst + 18 * SLOT);
+        }
+        VectorMask<Float> cols = VectorMask.fromLong(F, (1L << w) - 1);
+        for (int p = 0; p < 4; p++) {
+            int src = PARTIAL + 6 * p * SLOT;
+            FloatVector m0 = FloatVector.fromArray(F, work, src);
+            FloatVector m1 = FloatVector.fromArray(F, work, src + SLOT);
+            FloatVector m2 = FloatVector.fromArray(F, work, src + 2 * SLOT);
+            FloatVector m3 = FloatVector.fromArray(F, work, src + 3 * SLOT);
+            FloatVector m4 = FloatVector.fromArray(F, work, src + 4 * SLOT);
+            FloatVector m5 = FloatVector.fromArray(F, work, src + 5 * SLOT);
+            FloatVector t1 = m1.add(m2);
+            FloatVector t2 = m1.sub(m2);
+            FloatVector t3 = m3.add(m4);
+            FloatVector t4 = m3.sub(m4);
+            FloatVector o0 = m0.add(t1).add(t3).add(bias);
+            FloatVector o1 = t4.fma(two, t2).add(bias);
+            FloatVector o2 = t3.fma(four, t1).add(bias);
+            FloatVector o3 = t4.fma(eight, t2).add(m5).add(bias);
+            IntVector e01lo = OQ_LO.selectFrom(o0.reinterpretAsInts(), o1.reinterpretAsInts());
+            IntVector e01hi = OQ_HI.selectFrom(o0.reinterpretAsInts(), o1.reinterpretAsInts());
+            IntVector e23lo = OQ_LO.selectFrom(o2.reinterpretAsInts(), o3.reinterpretAsInts());
+            IntVector e23hi = OQ_HI.selectFrom(o2.reinterpretAsInts(), o3.reinterpretAsInts());
+            // rows 16ry + 4ty + p; a row past the image or whose vector would reach past y goes to work
+            // (copied from there when in the image): the same vector code for every row
+            int r = 16 * ry + p;
+            int at = yOff + r * w;
+            boolean direct = r < h && at + SLOT <= y.length;
+            OR_A.selectFrom(e01lo, e23lo).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
+            if (!direct && r < h) {
+                System.arraycopy(work, OUT, y, at, w);
+            }
+            at += 4 * w;
+            direct = r + 4 < h && at + SLOT <= y.length;
+            OR_B.selectFrom(e01lo, e23lo).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
+            if (!direct && r + 4 < h) {
+                System.arraycopy(work, OUT, y, at, w);
+            }
+            at += 4 * w;
+            direct = r + 8 < h && at + SLOT <= y.length;
+            OR_A.selectFrom(e01hi, e23hi).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
+            if (!direct && r + 8 < h) {
+                System.arraycopy(work, OUT, y, at, w);
+            }
+            at += 4 * w;
+            direct = r + 12 < h && at + SLOT <= y.length;
+            OR_B.selectFrom(e01hi, e23hi).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
+            if (!direct && r + 12 < h) {
+                System.arraycopy(work, OUT, y, at, w);
+            }
+        }
+    }
+}
