@@ -138,52 +138,39 @@ final class ConvWinogradF4 {
         CB = ok ? FloatVector.fromArray(F, t[4], 0) : null;
         CC = ok ? FloatVector.fromArray(F, t[5], 0) : null;
         CD = ok ? FloatVector.fromArray(F, t[6], 0) : null;
-        DX_IDX = ok ? ints(t[7]) : null;
-        D1_IDX = ok ? ints(t[8]) : null;
-        D3_IDX = ok ? ints(t[9]) : null;
-        D2_IDX = ok ? ints(t[10]) : null;
+        DX_IDX = ok ? ConvWinograd.ints(t[7]) : null;
+        D1_IDX = ok ? ConvWinograd.ints(t[8]) : null;
+        D3_IDX = ok ? ConvWinograd.ints(t[9]) : null;
+        D2_IDX = ok ? ConvWinograd.ints(t[10]) : null;
         DX = ok ? FloatVector.fromArray(F, t[11], 0) : null;
         D1 = ok ? FloatVector.fromArray(F, t[12], 0) : null;
         D3 = ok ? FloatVector.fromArray(F, t[13], 0) : null;
         D2 = ok ? FloatVector.fromArray(F, t[14], 0) : null;
-        T1_EVEN = ok ? ints(t[15]) : null;
-        T1_ODD = ok ? ints(t[16]) : null;
-        T2_LO = ok ? ints(t[17]) : null;
-        T2_HI = ok ? ints(t[18]) : null;
-        T4 = ok ? ints(t[19]) : null;
+        T1_EVEN = ok ? ConvWinograd.ints(t[15]) : null;
+        T1_ODD = ok ? ConvWinograd.ints(t[16]) : null;
+        T2_LO = ok ? ConvWinograd.ints(t[17]) : null;
+        T2_HI = ok ? ConvWinograd.ints(t[18]) : null;
+        T4 = ok ? ConvWinograd.ints(t[19]) : null;
         float[] t5 = t[19].clone();
         for (int l = 0; l < SLOT; l++) {
             t5[l] += 4;
         }
-        T5 = ok ? ints(t5) : null;
-        OQ_LO = ok ? ints(t[20]) : null;
+        T5 = ok ? ConvWinograd.ints(t5) : null;
+        OQ_LO = ok ? ConvWinograd.ints(t[20]) : null;
         float[] ohi = t[20].clone();
         for (int l = 0; l < SLOT; l++) {
             ohi[l] += 8;
         }
-        OQ_HI = ok ? ints(ohi) : null;
-        OR_A = ok ? ints(t[21]) : null;
+        OQ_HI = ok ? ConvWinograd.ints(ohi) : null;
+        OR_A = ok ? ConvWinograd.ints(t[21]) : null;
         float[] orb = t[21].clone();
         for (int l = 0; l < SLOT; l++) {
             orb[l] += 8;
         }
-        OR_B = ok ? ints(orb) : null;
+        OR_B = ok ? ConvWinograd.ints(orb) : null;
     }
 
     private ConvWinogradF4() {
-    }
-
-    /**
-     * Permute indices as ints: {@code selectFrom} with a float index vector converts and wraps its
-     * indices at every call (3.1 against 1.4 ns per permute of two loaded vectors, the latter what
-     * an addition costs); on the vectors' bits as ints it is one {@code vpermt2d}.
-     */
-    private static IntVector ints(float[] idx) {
-        int[] a = new int[SLOT];
-        for (int l = 0; l < SLOT; l++) {
-            a[l] = (int) idx[l];
-        }
-        return IntVector.fromArray(IntVector.SPECIES_512, a, 0);
     }
 
     /**
@@ -475,10 +462,14 @@ final class ConvWinogradF4 {
             FloatVector o1 = t4.fma(two, t2).add(bias);
             FloatVector o2 = t3.fma(four, t1).add(bias);
             FloatVector o3 = t4.fma(eight, t2).add(m5).add(bias);
-            IntVector e01lo = OQ_LO.selectFrom(o0.reinterpretAsInts(), o1.reinterpretAsInts());
-            IntVector e01hi = OQ_HI.selectFrom(o0.reinterpretAsInts(), o1.reinterpretAsInts());
-            IntVector e23lo = OQ_LO.selectFrom(o2.reinterpretAsInts(), o3.reinterpretAsInts());
-            IntVector e23hi = OQ_HI.selectFrom(o2.reinterpretAsInts(), o3.reinterpretAsInts());
+            IntVector i0 = o0.reinterpretAsInts();
+            IntVector i1 = o1.reinterpretAsInts();
+            IntVector i2 = o2.reinterpretAsInts();
+            IntVector i3 = o3.reinterpretAsInts();
+            IntVector e01lo = OQ_LO.selectFrom(i0, i1);
+            IntVector e01hi = OQ_HI.selectFrom(i0, i1);
+            IntVector e23lo = OQ_LO.selectFrom(i2, i3);
+            IntVector e23hi = OQ_HI.selectFrom(i2, i3);
             // rows 16ry + 4ty + p; a row past the image or whose vector would reach past y goes to work
             // (copied from there when in the image): the same vector code for every row
             int r = 16 * ry + p;

@@ -6,6 +6,7 @@ import static dev.kiln.kernels.cpu.GemmMicro.NR;
 import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -40,15 +41,15 @@ final class ConvWinogradRegions {
     private static final VectorShuffle<Float> COL_Y;
     private static final FloatVector COL_SIGN;
     /** Quarter transposes: stage 1 pairs, stage 2 pairs (see {@link #inputTransform}). */
-    private static final FloatVector T1_EVEN;
-    private static final FloatVector T1_ODD;
-    private static final FloatVector T2_LO;
-    private static final FloatVector T2_HI;
+    private static final IntVector T1_EVEN;
+    private static final IntVector T1_ODD;
+    private static final IntVector T2_LO;
+    private static final IntVector T2_HI;
     /** Output interleave: columns {@code 2tx + q} of tile rows ty, ty + 1 from (q = 0, q = 1) vectors, then rows. */
-    private static final FloatVector OUT_Q_LO;
-    private static final FloatVector OUT_Q_HI;
-    private static final FloatVector OUT_P_LO;
-    private static final FloatVector OUT_P_HI;
+    private static final IntVector OUT_Q_LO;
+    private static final IntVector OUT_Q_HI;
+    private static final IntVector OUT_P_LO;
+    private static final IntVector OUT_P_HI;
     /** The padded rows above and below the image. */
     private static final float[] ZEROS = new float[SLOT];
     private static final ThreadLocal<float[][]> SCRATCH =
@@ -89,14 +90,14 @@ final class ConvWinogradRegions {
         COL_X = ok ? FloatVector.fromArray(F, cx, 0).toShuffle() : null;
         COL_Y = ok ? FloatVector.fromArray(F, cy, 0).toShuffle() : null;
         COL_SIGN = ok ? FloatVector.fromArray(F, cs, 0) : null;
-        T1_EVEN = ok ? FloatVector.fromArray(F, t1e, 0) : null;
-        T1_ODD = ok ? FloatVector.fromArray(F, t1o, 0) : null;
-        T2_LO = ok ? FloatVector.fromArray(F, t2l, 0) : null;
-        T2_HI = ok ? FloatVector.fromArray(F, t2h, 0) : null;
-        OUT_Q_LO = ok ? FloatVector.fromArray(F, oql, 0) : null;
-        OUT_Q_HI = ok ? FloatVector.fromArray(F, oqh, 0) : null;
-        OUT_P_LO = ok ? FloatVector.fromArray(F, opl, 0) : null;
-        OUT_P_HI = ok ? FloatVector.fromArray(F, oph, 0) : null;
+        T1_EVEN = ok ? ConvWinograd.ints(t1e) : null;
+        T1_ODD = ok ? ConvWinograd.ints(t1o) : null;
+        T2_LO = ok ? ConvWinograd.ints(t2l) : null;
+        T2_HI = ok ? ConvWinograd.ints(t2h) : null;
+        OUT_Q_LO = ok ? ConvWinograd.ints(oql) : null;
+        OUT_Q_HI = ok ? ConvWinograd.ints(oqh) : null;
+        OUT_P_LO = ok ? ConvWinograd.ints(opl) : null;
+        OUT_P_HI = ok ? ConvWinograd.ints(oph) : null;
     }
 
     private ConvWinogradRegions() {
@@ -260,58 +261,58 @@ final class ConvWinogradRegions {
         FloatVector r7 = FloatVector.fromArray(F, work, 8 * SLOT);
         FloatVector r8 = FloatVector.fromArray(F, work, 9 * SLOT);
         FloatVector r9 = FloatVector.fromArray(F, work, 10 * SLOT);
-        FloatVector w0 = r0.sub(r2);
-        FloatVector w1 = r2.sub(r4);
-        FloatVector w2 = r4.sub(r6);
-        FloatVector w3 = r6.sub(r8);
-        FloatVector e0 = T1_EVEN.selectFrom(w0, w1);
-        FloatVector e1 = T1_ODD.selectFrom(w0, w1);
-        FloatVector e2 = T1_EVEN.selectFrom(w2, w3);
-        FloatVector e3 = T1_ODD.selectFrom(w2, w3);
+        IntVector w0 = r0.sub(r2).reinterpretAsInts();
+        IntVector w1 = r2.sub(r4).reinterpretAsInts();
+        IntVector w2 = r4.sub(r6).reinterpretAsInts();
+        IntVector w3 = r6.sub(r8).reinterpretAsInts();
+        IntVector e0 = T1_EVEN.selectFrom(w0, w1);
+        IntVector e1 = T1_ODD.selectFrom(w0, w1);
+        IntVector e2 = T1_EVEN.selectFrom(w2, w3);
+        IntVector e3 = T1_ODD.selectFrom(w2, w3);
         int dst = at;
-        T2_LO.selectFrom(e0, e2).intoArray(v, dst);
-        T2_LO.selectFrom(e1, e3).intoArray(v, dst + vStride);
-        T2_HI.selectFrom(e0, e2).intoArray(v, dst + 2 * vStride);
-        T2_HI.selectFrom(e1, e3).intoArray(v, dst + 3 * vStride);
-        w0 = r1.add(r2);
-        w1 = r3.add(r4);
-        w2 = r5.add(r6);
-        w3 = r7.add(r8);
+        T2_LO.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst);
+        T2_LO.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + vStride);
+        T2_HI.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst + 2 * vStride);
+        T2_HI.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + 3 * vStride);
+        w0 = r1.add(r2).reinterpretAsInts();
+        w1 = r3.add(r4).reinterpretAsInts();
+        w2 = r5.add(r6).reinterpretAsInts();
+        w3 = r7.add(r8).reinterpretAsInts();
         e0 = T1_EVEN.selectFrom(w0, w1);
         e1 = T1_ODD.selectFrom(w0, w1);
         e2 = T1_EVEN.selectFrom(w2, w3);
         e3 = T1_ODD.selectFrom(w2, w3);
         dst = at + 4 * vStride;
-        T2_LO.selectFrom(e0, e2).intoArray(v, dst);
-        T2_LO.selectFrom(e1, e3).intoArray(v, dst + vStride);
-        T2_HI.selectFrom(e0, e2).intoArray(v, dst + 2 * vStride);
-        T2_HI.selectFrom(e1, e3).intoArray(v, dst + 3 * vStride);
-        w0 = r2.sub(r1);
-        w1 = r4.sub(r3);
-        w2 = r6.sub(r5);
-        w3 = r8.sub(r7);
+        T2_LO.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst);
+        T2_LO.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + vStride);
+        T2_HI.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst + 2 * vStride);
+        T2_HI.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + 3 * vStride);
+        w0 = r2.sub(r1).reinterpretAsInts();
+        w1 = r4.sub(r3).reinterpretAsInts();
+        w2 = r6.sub(r5).reinterpretAsInts();
+        w3 = r8.sub(r7).reinterpretAsInts();
         e0 = T1_EVEN.selectFrom(w0, w1);
         e1 = T1_ODD.selectFrom(w0, w1);
         e2 = T1_EVEN.selectFrom(w2, w3);
         e3 = T1_ODD.selectFrom(w2, w3);
         dst = at + 8 * vStride;
-        T2_LO.selectFrom(e0, e2).intoArray(v, dst);
-        T2_LO.selectFrom(e1, e3).intoArray(v, dst + vStride);
-        T2_HI.selectFrom(e0, e2).intoArray(v, dst + 2 * vStride);
-        T2_HI.selectFrom(e1, e3).intoArray(v, dst + 3 * vStride);
-        w0 = r1.sub(r3);
-        w1 = r3.sub(r5);
-        w2 = r5.sub(r7);
-        w3 = r7.sub(r9);
+        T2_LO.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst);
+        T2_LO.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + vStride);
+        T2_HI.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst + 2 * vStride);
+        T2_HI.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + 3 * vStride);
+        w0 = r1.sub(r3).reinterpretAsInts();
+        w1 = r3.sub(r5).reinterpretAsInts();
+        w2 = r5.sub(r7).reinterpretAsInts();
+        w3 = r7.sub(r9).reinterpretAsInts();
         e0 = T1_EVEN.selectFrom(w0, w1);
         e1 = T1_ODD.selectFrom(w0, w1);
         e2 = T1_EVEN.selectFrom(w2, w3);
         e3 = T1_ODD.selectFrom(w2, w3);
         dst = at + 12 * vStride;
-        T2_LO.selectFrom(e0, e2).intoArray(v, dst);
-        T2_LO.selectFrom(e1, e3).intoArray(v, dst + vStride);
-        T2_HI.selectFrom(e0, e2).intoArray(v, dst + 2 * vStride);
-        T2_HI.selectFrom(e1, e3).intoArray(v, dst + 3 * vStride);
+        T2_LO.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst);
+        T2_LO.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + vStride);
+        T2_HI.selectFrom(e0, e2).reinterpretAsFloats().intoArray(v, dst + 2 * vStride);
+        T2_HI.selectFrom(e1, e3).reinterpretAsFloats().intoArray(v, dst + 3 * vStride);
     }
 
     /**
@@ -365,23 +366,27 @@ final class ConvWinogradRegions {
         FloatVector f0 = u0.add(u1).add(u2).add(bias); // (1, 0)
         FloatVector f1 = u1.sub(u2).sub(u3).add(bias); // (1, 1)
         // columns 2tx + q of rows (ty, p): tile rows 0-1 (LO) and 2-3 (HI)
-        FloatVector z0lo = OUT_Q_LO.selectFrom(e0, e1);
-        FloatVector z1lo = OUT_Q_LO.selectFrom(f0, f1);
-        FloatVector z0hi = OUT_Q_HI.selectFrom(e0, e1);
-        FloatVector z1hi = OUT_Q_HI.selectFrom(f0, f1);
+        IntVector ie0 = e0.reinterpretAsInts();
+        IntVector ie1 = e1.reinterpretAsInts();
+        IntVector if0 = f0.reinterpretAsInts();
+        IntVector if1 = f1.reinterpretAsInts();
+        IntVector z0lo = OUT_Q_LO.selectFrom(ie0, ie1);
+        IntVector z1lo = OUT_Q_LO.selectFrom(if0, if1);
+        IntVector z0hi = OUT_Q_HI.selectFrom(ie0, ie1);
+        IntVector z1hi = OUT_Q_HI.selectFrom(if0, if1);
         VectorMask<Float> low = VectorMask.fromLong(F, 0xFFL);
         VectorMask<Float> high = VectorMask.fromLong(F, 0xFF00L);
         // output rows 2ty (lanes 0-7) and 2ty + 1 (lanes 8-15)
-        FloatVector r = OUT_P_LO.selectFrom(z0lo, z1lo);
+        FloatVector r = OUT_P_LO.selectFrom(z0lo, z1lo).reinterpretAsFloats();
         r.intoArray(y, yOff, low);
         r.intoArray(y, yOff + w - 8, high);
-        r = OUT_P_HI.selectFrom(z0lo, z1lo);
+        r = OUT_P_HI.selectFrom(z0lo, z1lo).reinterpretAsFloats();
         r.intoArray(y, yOff + 2 * w, low);
         r.intoArray(y, yOff + 3 * w - 8, high);
-        r = OUT_P_LO.selectFrom(z0hi, z1hi);
+        r = OUT_P_LO.selectFrom(z0hi, z1hi).reinterpretAsFloats();
         r.intoArray(y, yOff + 4 * w, low);
         r.intoArray(y, yOff + 5 * w - 8, high);
-        r = OUT_P_HI.selectFrom(z0hi, z1hi);
+        r = OUT_P_HI.selectFrom(z0hi, z1hi).reinterpretAsFloats();
         r.intoArray(y, yOff + 6 * w, low);
         r.intoArray(y, yOff + 7 * w - 8, high);
     }
