@@ -12,8 +12,9 @@ import jdk.incubator.vector.FloatVector;
  * 3x3) forward and for the input gradient (2.25x fewer multiplies, rounded differently from the
  * direct paths; {@code -Dkiln.conv.winograd=false} turns it off): rows of 20 to 30 outputs by
  * rows of tiles ({@link ConvWinograd}), sides in eights (8x8, 16x16, ...) by 8x8 regions
- * ({@link ConvWinogradRegions}); layers 12 to 14 wide (the 14x14 of a VGG on 28x28 images) take
- * F(4x4, 3x3) by 16x16 regions ({@link ConvWinogradF4}, 4x fewer multiplies, 3.06x at 14x14's fill). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * ({@link ConvWinogradRegions}); before those, layers whose sides fill 16x16 regions to at least
+ * 3/4 (12-16, 32, ...: the 14x14 of a VGG on 28x28 images, the 16x16 of one on 32x32) take
+ * F(4x4, 3x3) by 16x16 regions ({@link ConvWinogradF4}: 4x fewer multiplies, 3.06x at 14x14's fill). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).
@@ -70,12 +71,12 @@ public final class Conv {
             ConvWinograd.forward(y, x, w, bias, g);
             return;
         }
-        if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsForward(g)) {
-            ConvWinogradRegions.forward(y, x, w, bias, g);
-            return;
-        }
         if (ConvWinograd.ENABLED && ConvWinogradF4.suitsForward(g)) {
             ConvWinogradF4.forward(y, x, w, bias, g);
+            return;
+        }
+        if (ConvWinograd.ENABLED && ConvWinogradRegions.suitsForward(g)) {
+            ConvWinogradRegions.forward(y, x, w, bias, g);
             return;
         }
         if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)
@@ -134,15 +135,15 @@ public final class Conv {
             ConvWinograd.backwardInput(accumulate, gx, gy, w, g);
             return;
         }
-        boolean regions = ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g);
-        if (regions || ConvWinograd.ENABLED && ConvWinogradF4.suitsInput(g)) {
+        boolean f4 = ConvWinograd.ENABLED && ConvWinogradF4.suitsInput(g);
+        if (f4 || ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g)) {
             // accumulating: computed apart, in the thread's partials buffer (free outside a weight gradient;
             // one array per call allocated 2 MB at 32 -> 64, 16x16, batch 64), and added
             float[] out = accumulate ? ConvParts.buffer(1, (int) g.xSize()) : gx;
-            if (regions) {
-                ConvWinogradRegions.backwardInput(out, gy, w, g);
-            } else {
+            if (f4) {
                 ConvWinogradF4.backwardInput(out, gy, w, g);
+            } else {
+                ConvWinogradRegions.backwardInput(out, gy, w, g);
             }
             if (accumulate) {
                 addInto(gx, out, (int) g.xSize());

@@ -43,12 +43,14 @@ final class ConvWinogradF4 {
     private static final int XI = 36;
     /** Work array: an edge row, 18 padded rows, their column transforms (18 + 10 rows), 36 row transforms, 24 partial outputs, an output row. */
     private static final int EDGE = 0;
-    private static final int ROWS = EDGE + SLOT;
+    private static final int ROWS = EDGE + 2 * SLOT;
     private static final int COLS = ROWS + 18 * SLOT;
     private static final int COLS45 = COLS + 18 * SLOT;
     private static final int TRANS = COLS45 + 10 * SLOT;
     private static final int PARTIAL = TRANS + XI * SLOT;
     private static final int OUT = PARTIAL + 24 * SLOT;
+    /** Wide rows: b = 4, 5 of each row alone (lanes 0-7, repeated in 8-15), before pairing. */
+    private static final int COLS45_ROW = ROWS;
     private static final int WORK = OUT + SLOT;
     /** Column transform b = 0..3 (lane {@code 4b + tx}): {@code d4 + CB*d2 + CC*(b = 0 ? d0 : d1) + CD*(b = 0 ? 0 : d3)}. */
     private static final VectorShuffle<Float> CA_IDX;
@@ -67,6 +69,15 @@ final class ConvWinogradF4 {
     private static final FloatVector D1;
     private static final FloatVector D3;
     private static final FloatVector D2;
+    /** Wide rows (two vectors, lanes 0-31 = columns 16rx - 1 on): b < 4 as CA-CD, and b = 4, 5 of one row. */
+    private static final IntVector WA_IDX;
+    private static final IntVector WB_IDX;
+    private static final IntVector WC_IDX;
+    private static final IntVector WD_IDX;
+    private static final IntVector WX_IDX;
+    private static final IntVector W1_IDX;
+    private static final IntVector W3_IDX;
+    private static final IntVector W2_IDX;
     /** Quarter transposes (as {@link ConvWinogradRegions}'), and the b = 4, 5 vectors' gather. */
     private static final IntVector T1_EVEN;
     private static final IntVector T1_ODD;
@@ -80,13 +91,13 @@ final class ConvWinogradF4 {
     private static final IntVector OR_A;
     private static final IntVector OR_B;
     /** The padded rows above and below the image. */
-    private static final float[] ZEROS = new float[SLOT];
+    private static final float[] ZEROS = new float[2 * SLOT];
     private static final ThreadLocal<float[][]> SCRATCH =
             ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[WORK]});
 
     static {
         boolean ok = F.length() == SLOT;
-        float[][] t = new float[22][SLOT];
+        float[][] t = new float[30][SLOT];
         for (int l = 0; l < SLOT; l++) {
             int b = l / 4;
             int tx = l % 4;
@@ -125,6 +136,15 @@ final class ConvWinogradF4 {
             int ox = l / 4;
             int oq = l % 4;
             t[21][l] = (oq >= 2 ? SLOT : 0) + (oq % 2) * 4 + ox;
+            // wide rows: d4 of tile column 3 is lane 16 (the second vector's first), d5 lane 17
+            t[22][l] = 4 * tx + 4;
+            t[23][l] = 4 * tx + 2;
+            t[24][l] = b == 0 ? 4 * tx : 4 * tx + 1;
+            t[25][l] = b == 0 ? 0 : 4 * tx + 3; // weight 0 for b = 0
+            t[26][l] = 4 * tx + 4 + bb;
+            t[27][l] = 4 * tx + 1;
+            t[28][l] = 4 * tx + 3;
+            t[29][l] = 4 * tx + 2;
         }
         for (int k = 0; k < 4; k++) { // lane 15 (column 14) is padding in layers at most 14 wide
             for (int l = 0; l < SLOT; l++) {
@@ -146,6 +166,14 @@ final class ConvWinogradF4 {
         D1 = ok ? FloatVector.fromArray(F, t[12], 0) : null;
         D3 = ok ? FloatVector.fromArray(F, t[13], 0) : null;
         D2 = ok ? FloatVector.fromArray(F, t[14], 0) : null;
+        WA_IDX = ok ? ConvWinograd.ints(t[22]) : null;
+        WB_IDX = ok ? ConvWinograd.ints(t[23]) : null;
+        WC_IDX = ok ? ConvWinograd.ints(t[24]) : null;
+        WD_IDX = ok ? ConvWinograd.ints(t[25]) : null;
+        WX_IDX = ok ? ConvWinograd.ints(t[26]) : null;
+        W1_IDX = ok ? ConvWinograd.ints(t[27]) : null;
+        W3_IDX = ok ? ConvWinograd.ints(t[28]) : null;
+        W2_IDX = ok ? ConvWinograd.ints(t[29]) : null;
         T1_EVEN = ok ? ConvWinograd.ints(t[15]) : null;
         T1_ODD = ok ? ConvWinograd.ints(t[16]) : null;
         T2_LO = ok ? ConvWinograd.ints(t[17]) : null;
@@ -174,25 +202,50 @@ final class ConvWinogradF4 {
     }
 
     /**
-     * Whether {@code g}'s forward pass runs here: 3x3, stride 1, padding 1, no dilation or groups,
-     * width 12 to 15, at least {@link ConvWinograd#MIN_DEPTH} input channels, output channels in eights.
+     * Whether {@code Conv} routes {@code g}'s forward pass here: {@link #supportsForward}, and at
+     * least 3/4 of the 16x16 regions' rows and columns in the image ({@code h} and {@code w} 12 to
+     * 16, 24 to 32 (where {@link ConvWinograd} does not take them first), 36 to 48, ...). Measured,
+     * 1 thread, batch 64, min of 8 alternating 0.25 s rounds in one JVM (forward / input gradient,
+     * ms): 32 -> 64 at 14x14 1.64 / 1.85 against the direct kernels' 2.66 / 2.61; 64 -> 64 at
+     * 14x14 3.27 / 3.30 against 5.24 / 5.20; 32 -> 64 at 16x16 1.68 / 1.95 against
+     * {@link ConvWinogradRegions}' 3.33 / 3.63; 64 -> 64 at 32x32 18.4 / 18.4 against 23.9 / 23.8;
+     * 32 -> 32 at 32x32 7.09 / 6.90 against the direct kernels' 8.68 / 8.69. Left to
+     * {@link ConvWinograd}: 32 -> 32 at 28x28 (6.10 here against 5.43 there).
      */
     static boolean suitsForward(ConvGeom g) {
-        return suitsGeometry(g) && g.c() >= ConvWinograd.MIN_DEPTH && g.oc() % MR == 0;
+        return supportsForward(g) && fills(g.h()) && fills(g.w());
     }
 
-    /** As {@link #suitsForward} for the input gradient: the output gradient's channels are the depth. */
+    /** As {@link #suitsForward} for the input gradient. */
     static boolean suitsInput(ConvGeom g) {
-        return suitsGeometry(g) && g.oc() >= ConvWinograd.MIN_DEPTH && g.c() % MR == 0;
+        return supportsInput(g) && fills(g.h()) && fills(g.w());
     }
 
-    private static boolean suitsGeometry(ConvGeom g) {
+    /** Whether 16-wide regions over {@code side} outputs keep at least 3/4 of their lanes: 12-16, 24-32, 36-48, .... */
+    private static boolean fills(int side) {
+        return 4 * side >= 3 * 16 * ((side + 15) / 16);
+    }
+
+    /**
+     * Whether this class computes {@code g}'s forward pass: 3x3, stride 1, padding 1, no dilation or
+     * groups, at least {@link ConvWinograd#MIN_DEPTH} input channels, output channels in eights.
+     */
+    static boolean supportsForward(ConvGeom g) {
+        return supportsGeometry(g) && g.c() >= ConvWinograd.MIN_DEPTH && g.oc() % MR == 0;
+    }
+
+    /** As {@link #supportsForward} for the input gradient: the output gradient's channels are the depth. */
+    static boolean supportsInput(ConvGeom g) {
+        return supportsGeometry(g) && g.oc() >= ConvWinograd.MIN_DEPTH && g.c() % MR == 0;
+    }
+
+    private static boolean supportsGeometry(ConvGeom g) {
         return !Simd.SCALAR && F.length() == SLOT && MR == 8 && NR == 2 * SLOT && g.kh() == 3 && g.kw() == 3
                 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1
-                && g.w() >= 12 && g.w() <= 14 && g.h() > 0 && (long) XI * g.c() * g.oc() < Integer.MAX_VALUE;
+                && g.h() > 0 && g.w() > 0 && (long) XI * g.c() * g.oc() < Integer.MAX_VALUE;
     }
 
-    /** {@code Conv.conv2d} (arguments checked, {@link #suitsForward}). */
+    /** {@code Conv.conv2d} (arguments checked, {@link #supportsForward}). */
     static void forward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         float[] u = ConvDirect.packedWeights(XI * g.c() * g.oc());
         transformWeights(u, w, g.oc(), g.c(), false);
@@ -200,7 +253,7 @@ final class ConvWinogradF4 {
     }
 
     /**
-     * {@code Conv.conv2dBackwardInput} writing {@code gx} (arguments checked, {@link #suitsInput}):
+     * {@code Conv.conv2dBackwardInput} writing {@code gx} (arguments checked, {@link #supportsInput}):
      * the forward pass of the output gradient with the weight's channel axes swapped and its taps
      * rotated by 180 degrees.
      */
@@ -262,8 +315,10 @@ final class ConvWinogradF4 {
      * {@code u} holds the transformed weights ({@link #transformWeights}).
      */
     static void conv2d(float[] y, float[] x, float[] u, float[] bias, int n, int c, int oc, int h, int w) {
-        int perImage = (h + 15) / 16;
+        int rw = (w + 15) / 16;
+        int perImage = (h + 15) / 16 * rw;
         int regions = n * perImage;
+        boolean narrow = w <= SLOT - 2;
         int blocks = (regions + 1) / 2;
         int cb = Math.clamp(64 / (c + oc), 1, blocks);
         int chunks = (blocks + cb - 1) / cb;
@@ -291,10 +346,16 @@ final class ConvWinogradF4 {
             for (int k = 0; k < nr; k++) {
                 int reg = r0 + k;
                 int img = reg / perImage;
-                int ry = reg % perImage;
+                int ry = reg % perImage / rw;
+                int rx = reg % rw;
                 int xImg = img * c * h * w;
                 for (int ci = 0; ci < c; ci++) {
-                    inputTransform(v, ((k / 2) * c + ci) * NR + (k % 2) * SLOT, vStride, x, xImg + ci * h * w, h, w, ry, work);
+                    if (narrow) {
+                        columnsNarrow(x, xImg + ci * h * w, h, w, ry, work);
+                    } else {
+                        columnsWide(x, xImg + ci * h * w, h, w, ry, rx, work);
+                    }
+                    rowsAndTranspose(v, ((k / 2) * c + ci) * NR + (k % 2) * SLOT, vStride, work);
                 }
             }
             if (nr % 2 == 1) { // the second half of the last block: zeros (its products are not stored)
@@ -317,8 +378,9 @@ final class ConvWinogradF4 {
                     for (int k = 0; k < nr; k++) {
                         int reg = r0 + k;
                         int img = reg / perImage;
-                        int ry = reg % perImage;
-                        outputTransform(y, (img * oc + o) * h * w, h, w, ry, m, (o - o0) * tl + k * SLOT, mStride, bo, work);
+                        int ry = reg % perImage / rw;
+                        int rx = reg % rw;
+                        outputTransform(y, (img * oc + o) * h * w, h, w, ry, rx, m, (o - o0) * tl + k * SLOT, mStride, bo, work);
                     }
                 }
             }
@@ -326,11 +388,12 @@ final class ConvWinogradF4 {
     }
 
     /**
-     * The 36 vectors {@code B^T d B} (lanes {@code 4ty + tx}) of region {@code ry} of one channel
-     * (at {@code x[xOff]}, {@code h x w}) into {@code v[at + xi*vStride]}.
+     * Region {@code ry} of one channel (at {@code x[xOff]}, {@code h x w}, {@code w <= 14}): its 18
+     * padded rows, each one vector (lane {@code l} = column {@code l - 1}), into {@code work[ROWS]},
+     * their column transforms for {@code b < 4} into {@code work[COLS]} and for {@code b = 4, 5}
+     * (rows {@code i} and {@code i + 8} in one vector) into {@code work[COLS45]}.
      */
-    private static void inputTransform(float[] v, int at, int vStride, float[] x, int xOff, int h, int w, int ry,
-                                       float[] work) {
+    private static void columnsNarrow(float[] x, int xOff, int h, int w, int ry, float[] work) {
         // lane 0 is column -1, lanes from w + 1 columns w and on
         VectorMask<Float> padding = VectorMask.fromLong(F, 1L | (0xFFFFL & -(1L << (w + 1))));
         int row = 16 * ry - 1;
@@ -340,7 +403,7 @@ final class ConvWinogradF4 {
             boolean image = pr >= 0 && pr < h;
             boolean inside = image && rs >= 0 && rs + SLOT <= x.length;
             float[] src = inside ? x : image ? work : ZEROS;
-            int from = inside ? rs : image ? edgeRow(x, rs, work) : 0;
+            int from = inside ? rs : image ? edgeRow(x, rs, SLOT, work) : 0;
             FloatVector p = FloatVector.fromArray(F, src, from).blend(0f, padding);
             p.intoArray(work, ROWS + i * SLOT);
             // lanes 4b + tx, b < 4: d4 + CB d2 + CC (d0 | d1) + CD (0 | d3) of tile column tx
@@ -356,6 +419,48 @@ final class ConvWinogradF4 {
             r = D3_IDX.selectFrom(p, p8).reinterpretAsFloats().fma(D3, r);
             D2_IDX.selectFrom(p, p8).reinterpretAsFloats().fma(D2, r).intoArray(work, COLS45 + i * SLOT);
         }
+    }
+
+    /**
+     * As {@link #columnsNarrow} for region {@code (ry, rx)} of a layer of any width: each padded row
+     * as two vectors (lanes 0-31 = columns {@code 16rx - 1} on), the column transforms as
+     * two-vector permutes; {@code b = 4, 5} of each row alone first (lanes 0-7, repeated in 8-15),
+     * then rows {@code i} and {@code i + 8} paired by a blend.
+     */
+    private static void columnsWide(float[] x, int xOff, int h, int w, int ry, int rx, float[] work) {
+        int col = 16 * rx - 1;
+        int past = w - col; // first lane (of 32) past the image
+        VectorMask<Float> padLo = VectorMask.fromLong(F, (rx == 0 ? 1L : 0L) | (past >= SLOT ? 0L : 0xFFFFL & -(1L << past)));
+        VectorMask<Float> padHi = VectorMask.fromLong(F, past >= 2 * SLOT ? 0L : 0xFFFFL & -(1L << Math.max(past - SLOT, 0)));
+        int row = 16 * ry - 1;
+        for (int i = 0; i < 18; i++) {
+            int pr = row + i;
+            int rs = xOff + pr * w + col;
+            boolean image = pr >= 0 && pr < h;
+            boolean inside = image && rs >= 0 && rs + 2 * SLOT <= x.length;
+            float[] src = inside ? x : image ? work : ZEROS;
+            int from = inside ? rs : image ? edgeRow(x, rs, 2 * SLOT, work) : 0;
+            IntVector lo = FloatVector.fromArray(F, src, from).blend(0f, padLo).reinterpretAsInts();
+            IntVector hi = FloatVector.fromArray(F, src, from + SLOT).blend(0f, padHi).reinterpretAsInts();
+            FloatVector r = WB_IDX.selectFrom(lo, hi).reinterpretAsFloats().fma(CB, WA_IDX.selectFrom(lo, hi).reinterpretAsFloats());
+            r = WC_IDX.selectFrom(lo, hi).reinterpretAsFloats().fma(CC, r);
+            WD_IDX.selectFrom(lo, hi).reinterpretAsFloats().fma(CD, r).intoArray(work, COLS + i * SLOT);
+            r = W1_IDX.selectFrom(lo, hi).reinterpretAsFloats().fma(D1, WX_IDX.selectFrom(lo, hi).reinterpretAsFloats());
+            r = W3_IDX.selectFrom(lo, hi).reinterpretAsFloats().fma(D3, r);
+            W2_IDX.selectFrom(lo, hi).reinterpretAsFloats().fma(D2, r).intoArray(work, COLS45_ROW + i * SLOT);
+        }
+        VectorMask<Float> upper = VectorMask.fromLong(F, 0xFF00L);
+        for (int i = 0; i < 10; i++) {
+            FloatVector p = FloatVector.fromArray(F, work, COLS45_ROW + i * SLOT);
+            p.blend(FloatVector.fromArray(F, work, COLS45_ROW + (i + 8) * SLOT), upper).intoArray(work, COLS45 + i * SLOT);
+        }
+    }
+
+    /**
+     * From {@code work}'s column transforms ({@link #columnsNarrow}, {@link #columnsWide}): the 36
+     * vectors {@code B^T d B} (lanes {@code 4ty + tx}) into {@code v[at + xi*vStride]}.
+     */
+    private static void rowsAndTranspose(float[] v, int at, int vStride, float[] work) {
         // B^T over the six rows of each tile row: groups 0-3 are tile rows 0-3 (b < 4), groups 4, 5
         // tile rows 0 | 2 and 1 | 3 (b = 4, 5); into TRANS + (6*group + a)*16
         FloatVector four = FloatVector.broadcast(F, 4f);
@@ -403,11 +508,11 @@ final class ConvWinogradF4 {
     }
 
     /**
-     * Image row from column -1 (at {@code x[rs]}) as 16 floats in {@code work[EDGE, EDGE + 16)}, zeros
+     * Image row from its region's first padded column (at {@code x[rs]}) as {@code len} floats at {@code work[EDGE]}, zeros
      * outside {@code x}: the rows whose vector would reach past either end of it. Returns EDGE.
      */
-    private static int edgeRow(float[] x, int rs, float[] work) {
-        for (int j = 0; j < SLOT; j++) {
+    private static int edgeRow(float[] x, int rs, int len, float[] work) {
+        for (int j = 0; j < len; j++) {
             int i = rs + j;
             work[EDGE + j] = i >= 0 && i < x.length ? x[i] : 0f;
         }
@@ -422,7 +527,7 @@ final class ConvWinogradF4 {
      * {@code w} lanes of a masked store whose vector lies inside {@code y} (or in {@code work}, for
      * rows past the image or a vector past the end of {@code y}, copied from there when in the image).
      */
-    private static void outputTransform(float[] y, int yOff, int h, int w, int ry, float[] m, int mOff, int mStride,
+    private static void outputTransform(float[] y, int yOff, int h, int w, int ry, int rx, float[] m, int mOff, int mStride,
                                         float bias, float[] work) {
         FloatVector two = FloatVector.broadcast(F, 2f);
         FloatVector four = FloatVector.broadcast(F, 4f);
@@ -445,7 +550,8 @@ final class ConvWinogradF4 {
             t3.fma(four, t1).intoArray(work, dst + 12 * SLOT);
             t4.fma(eight, t2).add(m5).intoArray(work, dst + 18 * SLOT);
         }
-        VectorMask<Float> cols = VectorMask.fromLong(F, (1L << w) - 1);
+        int valid = Math.min(SLOT, w - 16 * rx); // columns of the region in the image
+        VectorMask<Float> cols = VectorMask.fromLong(F, (1L << valid) - 1);
         for (int p = 0; p < 4; p++) {
             int src = PARTIAL + 6 * p * SLOT;
             FloatVector m0 = FloatVector.fromArray(F, work, src);
@@ -473,29 +579,29 @@ final class ConvWinogradF4 {
             // rows 16ry + 4ty + p; a row past the image or whose vector would reach past y goes to work
             // (copied from there when in the image): the same vector code for every row
             int r = 16 * ry + p;
-            int at = yOff + r * w;
+            int at = yOff + r * w + 16 * rx;
             boolean direct = r < h && at + SLOT <= y.length;
             OR_A.selectFrom(e01lo, e23lo).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
             if (!direct && r < h) {
-                System.arraycopy(work, OUT, y, at, w);
+                System.arraycopy(work, OUT, y, at, valid);
             }
             at += 4 * w;
             direct = r + 4 < h && at + SLOT <= y.length;
             OR_B.selectFrom(e01lo, e23lo).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
             if (!direct && r + 4 < h) {
-                System.arraycopy(work, OUT, y, at, w);
+                System.arraycopy(work, OUT, y, at, valid);
             }
             at += 4 * w;
             direct = r + 8 < h && at + SLOT <= y.length;
             OR_A.selectFrom(e01hi, e23hi).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
             if (!direct && r + 8 < h) {
-                System.arraycopy(work, OUT, y, at, w);
+                System.arraycopy(work, OUT, y, at, valid);
             }
             at += 4 * w;
             direct = r + 12 < h && at + SLOT <= y.length;
             OR_B.selectFrom(e01hi, e23hi).reinterpretAsFloats().intoArray(direct ? y : work, direct ? at : OUT, cols);
             if (!direct && r + 12 < h) {
-                System.arraycopy(work, OUT, y, at, w);
+                System.arraycopy(work, OUT, y, at, valid);
             }
         }
     }

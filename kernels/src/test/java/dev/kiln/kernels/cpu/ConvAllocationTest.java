@@ -35,11 +35,11 @@ class ConvAllocationTest {
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "f4", "conv8"})
+    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
-        assumeTrue(!"f4".equals(kernels) || ConvWinogradF4.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
+        assumeTrue(!kernels.startsWith("f4") || ConvWinogradF4.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
                 "-XX:PerMethodTrapLimit=0", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Child.class.getName(), kernels));
@@ -61,9 +61,11 @@ class ConvAllocationTest {
             case "direct14" -> new ConvGeom(2, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             // F(4x4, 3x3) forward and for the input gradient, the direct kernel for the weight gradient
             case "f4" -> new ConvGeom(2, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            // F(4x4, 3x3) with rows read as two vectors
+            case "f4wide" -> new ConvGeom(2, 32, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             // Winograd by regions forward and for the input gradient, the direct kernel for the weight gradient
             case "conv8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14, f4 or conv8, got " + kernels);
+            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide or conv8, got " + kernels);
         };
     }
 

@@ -17,27 +17,43 @@ class ConvWinogradF4Test {
 
     @Test
     void forwardAndInputGradientMatchTheReferenceWithTheSameBitsAtAnyThreadCount() {
-        assumeTrue(ConvWinogradF4.suitsForward(geom(1, 32, 14, 14, 32)), "runs only with 16-lane vectors");
+        assumeTrue(ConvWinogradF4.supportsForward(geom(1, 32, 14, 14, 32)), "runs only with 16-lane vectors");
         ConvGeom[] gs = {
             geom(3, 32, 14, 14, 32), // one region per image, 3 regions: a last block with one region
             geom(2, 32, 12, 12, 40), // 12 wide: lanes from 13 padding
             geom(1, 48, 15, 13, 16), // 15 high, 13 wide
             geom(2, 32, 20, 14, 8), // 20 high: a second region per image, 4 of its 16 rows in the image
-            geom(5, 64, 14, 13, 64)}; // several chunks, rows 13 apart
-        ConvWinogradTest.assertMatchesTheReferenceWithTheSameBitsAtAnyThreadCount(gs, 43, ConvWinogradF4::suitsForward,
-                ConvWinogradF4::suitsInput, ConvWinogradF4::forward, ConvWinogradF4::backwardInput, ATOL);
+            geom(5, 64, 14, 13, 64), // several chunks, rows 13 apart
+            geom(2, 32, 16, 16, 32), // rows as two vectors: columns 15 and 16 in the second
+            geom(1, 32, 28, 28, 16), // 2x2 regions, the second column of regions 12 wide
+            geom(3, 40, 9, 33, 8)}; // 3 regions across, the last one column wide
+        ConvWinogradTest.assertMatchesTheReferenceWithTheSameBitsAtAnyThreadCount(gs, 43, ConvWinogradF4::supportsForward,
+                ConvWinogradF4::supportsInput, ConvWinogradF4::forward, ConvWinogradF4::backwardInput, ATOL);
     }
 
     @Test
-    void takesOnlyWidths12To14() {
-        assumeTrue(ConvWinogradF4.suitsForward(geom(1, 32, 14, 14, 32)), "runs only with 16-lane vectors");
-        assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 16, 16, 32)), "16 wide: 18 padded columns");
-        assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 15, 15, 32)), "15 wide: lane 15 (column 14) must be padding");
-        assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 11, 11, 32)), "11 wide");
-        assertTrue(ConvWinogradF4.suitsForward(geom(1, 32, 40, 12, 32)), "any height");
+    void convRoutesLayersThatFillTheRegions() {
+        assumeTrue(ConvWinogradF4.supportsForward(geom(1, 32, 14, 14, 32)), "runs only with 16-lane vectors");
+        assertTrue(ConvWinogradF4.suitsForward(geom(1, 32, 14, 14, 64)), "14x14: 77% of the lanes");
+        assertTrue(ConvWinogradF4.suitsForward(geom(1, 32, 12, 16, 64)), "12 rows of 16");
+        assertTrue(ConvWinogradF4.suitsForward(geom(1, 64, 32, 32, 64)), "2x2 regions");
+        assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 11, 11, 32)), "11 of 16 rows and columns");
+        assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 20, 14, 32)), "20 rows: 20 of 32");
         assertFalse(ConvWinogradF4.suitsForward(geom(1, 16, 14, 14, 32)), "16 channels to reduce over");
         assertTrue(ConvWinogradF4.suitsInput(geom(1, 16, 14, 14, 32)), "its input gradient reduces over 32");
         assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 14, 14, 36)), "output channels not in eights");
-        assertFalse(ConvWinogradF4.suitsForward(new ConvGeom(1, 32, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
+        assertFalse(ConvWinogradF4.supportsForward(new ConvGeom(1, 32, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
+        assumeTrue(ConvWinograd.ENABLED, "Winograd on");
+        assertTrue(Conv.winogradForward(geom(1, 32, 28, 28, 32)) && ConvWinograd.suitsForward(geom(1, 32, 28, 28, 32)),
+                "28x28: ConvWinograd's rows of tiles first");
+    }
+
+    @Test
+    void convRoutesHereAndAccumulatingAddsTheGradientItWouldWrite() {
+        for (ConvGeom g : new ConvGeom[] {geom(2, 32, 14, 14, 64), geom(2, 32, 16, 16, 32)}) {
+            assumeTrue(ConvWinograd.ENABLED && ConvWinogradF4.suitsInput(g), "Winograd on, 16-lane vectors");
+            ConvWinogradRegionsTest.assertConvRoutesHereAndAccumulatingAddsTheGradientItWouldWrite(g, ConvWinogradF4::forward,
+                    ConvWinogradF4::backwardInput);
+        }
     }
 }

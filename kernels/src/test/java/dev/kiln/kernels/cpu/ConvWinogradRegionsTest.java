@@ -41,19 +41,31 @@ class ConvWinogradRegionsTest {
 
     @Test
     void convRoutesHereAndAccumulatingAddsTheGradientItWouldWrite() {
-        ConvGeom g = geom(2, 32, 16, 16, 64);
+        ConvGeom g = geom(2, 32, 8, 8, 64); // 16x16 goes to ConvWinogradF4
         assumeTrue(ConvWinograd.ENABLED && ConvWinogradRegions.suitsInput(g), "Winograd on, 16-lane vectors");
+        assertConvRoutesHereAndAccumulatingAddsTheGradientItWouldWrite(g, ConvWinogradRegions::forward, ConvWinogradRegions::backwardInput);
+    }
+
+    /**
+     * {@code Conv.conv2d} and {@code Conv.conv2dBackwardInput} of {@code g} give the bits of {@code forward}
+     * and {@code input}, and the accumulating input gradient adds what the written one holds.
+     */
+    static void assertConvRoutesHereAndAccumulatingAddsTheGradientItWouldWrite(ConvGeom g, ConvWinogradTest.Forward forward,
+            ConvWinogradTest.Input input) {
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = randomFloats(rnd, (int) g.xSize());
         float[] w = randomFloats(rnd, (int) g.wSize());
         float[] y = new float[(int) g.ySize()];
         Conv.conv2d(y, x, w, null, g);
         float[] here = new float[y.length];
-        ConvWinogradRegions.forward(here, x, w, null, g);
+        forward.run(here, x, w, null, g);
         assertArrayEquals(here, y, "Conv.conv2d runs here");
         float[] before = randomFloats(rnd, (int) g.xSize());
         float[] written = new float[before.length];
         Conv.conv2dBackwardInput(false, written, y, w, g);
+        float[] direct = new float[before.length];
+        input.run(direct, y, w, g);
+        assertArrayEquals(direct, written, "Conv.conv2dBackwardInput runs here");
         float[] acc = before.clone();
         Conv.conv2dBackwardInput(true, acc, y, w, g);
         for (int i = 0; i < acc.length; i++) {
