@@ -244,8 +244,11 @@ final class ConvWinograd {
     static void transformWeights(float[] u, float[] w, int oc, int c, boolean flip) {
         float[] g = new float[9];
         float[] t = new float[12];
-        for (int o = 0; o < oc; o++) {
-            for (int ci = 0; ci < c; ci++) {
+        // one input channel's 16 rows of oc values, then copied to u (stored straight into u, rows
+        // 4 * c * oc bytes apart fell into one L1 set; see ConvWinogradF4.transformWeights)
+        float[] row = new float[16 * oc];
+        for (int ci = 0; ci < c; ci++) {
+            for (int o = 0; o < oc; o++) {
                 int base = flip ? (ci * oc + o) * 9 : (o * c + ci) * 9;
                 for (int k = 0; k < 9; k++) {
                     g[k] = w[base + (flip ? 8 - k : k)];
@@ -263,11 +266,15 @@ final class ConvWinograd {
                     float r0 = t[3 * a];
                     float r1 = t[3 * a + 1];
                     float r2 = t[3 * a + 2];
-                    u[((4 * a) * c + ci) * oc + o] = r0;
-                    u[((4 * a + 1) * c + ci) * oc + o] = 0.5f * (r0 + r1 + r2);
-                    u[((4 * a + 2) * c + ci) * oc + o] = 0.5f * (r0 - r1 + r2);
-                    u[((4 * a + 3) * c + ci) * oc + o] = r2;
+                    int at = 4 * a * oc + o;
+                    row[at] = r0;
+                    row[at + oc] = 0.5f * (r0 + r1 + r2);
+                    row[at + 2 * oc] = 0.5f * (r0 - r1 + r2);
+                    row[at + 3 * oc] = r2;
                 }
+            }
+            for (int xi = 0; xi < 16; xi++) {
+                System.arraycopy(row, xi * oc, u, (xi * c + ci) * oc, oc);
             }
         }
     }
