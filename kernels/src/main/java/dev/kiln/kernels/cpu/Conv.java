@@ -102,6 +102,11 @@ public final class Conv {
                 && (ConvWinograd.suitsInput(g) || ConvWinogradRegions.suitsInput(g) || ConvWinogradF4.suitsInput(g));
     }
 
+    /** Whether {@link #conv2dBackwardWeight} takes the Winograd kernel for {@code g}. */
+    static boolean winogradWeight(ConvGeom g) {
+        return ConvWinograd.ENABLED && ConvWinogradF4.suitsWeight(g);
+    }
+
     /** {@link #conv2d} through im2col + GEMM ({@link ConvGemm}), arguments checked. */
     static void loweredForward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
         overRuns(g, (lo, hi) -> {
@@ -185,6 +190,13 @@ public final class Conv {
      */
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
+        if (winogradWeight(g)) {
+            ConvWinogradF4.backwardWeight(gw, x, gy, g);
+            if (gb != null) {
+                biasGradient(gb, gy, g);
+            }
+            return;
+        }
         if (ConvDirect.suitsWeight(g) && ConvDirect.conv2dBackwardWeight(gw, gb, x, gy, g)
                 || ConvDot.routed(g) && ConvDot.conv2dBackwardWeight(gw, gb, x, gy, g)) {
             return;

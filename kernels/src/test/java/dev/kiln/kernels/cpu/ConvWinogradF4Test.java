@@ -1,11 +1,19 @@
 package dev.kiln.kernels.cpu;
 
+import static dev.kiln.kernels.TestArrays.assertClose;
+import static dev.kiln.kernels.TestArrays.nans;
+import static dev.kiln.kernels.TestArrays.randomFloats;
+import static dev.kiln.kernels.TestArrays.toDouble;
 import static dev.kiln.kernels.cpu.ConvWinogradTest.geom;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.ref.RefConv;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ConvWinogradF4Test {
@@ -55,5 +63,53 @@ class ConvWinogradF4Test {
             ConvWinogradRegionsTest.assertConvRoutesHereAndAccumulatingAddsTheGradientItWouldWrite(g, ConvWinogradF4::forward,
                     ConvWinogradF4::backwardInput);
         }
+    }
+
+    @Test
+    void weightGradientMatchesTheReferenceWithTheSameBitsAtAnyThreadCount() {
+        assumeTrue(ConvWinogradF4.supportsForward(geom(1, 32, 14, 14, 32)), "runs only with 16-lane vectors");
+        ConvGeom[] gs = {
+            geom(3, 32, 14, 14, 40), // narrow rows
+            geom(2, 40, 16, 16, 32), // rows as two vectors
+            geom(1, 32, 28, 28, 32), // 2x2 regions, the last row and column of regions 12 of 16
+            geom(67, 32, 14, 13, 32)}; // two runs of images (64 + 3), rows 13 apart
+        SplittableRandom rnd = new SplittableRandom(45);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                float[] x = randomFloats(rnd, (int) g.xSize());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                double[] gwr = new double[(int) g.wSize()];
+                RefConv.conv2dBackwardWeight(gwr, new double[g.oc()], toDouble(x), toDouble(gy), g);
+                float[] first = null;
+                for (int t : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] gw = nans(gwr.length);
+                    ConvWinogradF4.backwardWeight(gw, x, gy, g);
+                    // sums over n * h * w positions: up to 67 * 182 * 1/4 here
+                    assertClose("winograd weight gradient " + g, gw, gwr, 2e-3 * g.n(), 1e-4);
+                    if (first == null) {
+                        first = gw;
+                    } else {
+                        assertArrayEquals(first, gw, "same bits at " + t + " threads " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+        ConvGeom g = geom(2, 32, 14, 14, 32);
+        assumeTrue(ConvWinograd.ENABLED && ConvWinogradF4.suitsWeight(g), "Winograd on");
+        float[] x = randomFloats(rnd, (int) g.xSize());
+        float[] gy = randomFloats(rnd, (int) g.ySize());
+        float[] here = new float[(int) g.wSize()];
+        ConvWinogradF4.backwardWeight(here, x, gy, g);
+        float[] viaConv = new float[here.length];
+        float[] gb = new float[g.oc()];
+        Conv.conv2dBackwardWeight(viaConv, gb, x, gy, g);
+        assertArrayEquals(here, viaConv, "Conv.conv2dBackwardWeight runs here");
+        double[] gbr = new double[g.oc()];
+        RefConv.conv2dBackwardWeight(new double[here.length], gbr, toDouble(x), toDouble(gy), g);
+        assertClose("bias gradient", gb, gbr, 1e-4, 1e-4);
     }
 }
