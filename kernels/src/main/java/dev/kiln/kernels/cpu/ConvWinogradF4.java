@@ -12,25 +12,28 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Winograd F(4x4, 3x3) for 3x3 stride-1 "same" layers at most 15 wide (the small VGG's 14x14
- * layers): each region of 16 rows by 16 columns of outputs is 4x4 tiles of 4x4 outputs, one tile
- * per lane of a 16-lane vector (lane {@code 4*ty + tx}), and 36 such vectors per region and
- * channel ({@code xi = 6a + b}: {@code B^T d B}, {@code d} the tile's 6x6 padded inputs). A 14x14
- * image is one region and fills 196 of its 256 outputs; its GEMMs do 36 multiplies per 16 outputs
- * where the direct kernels do 144, 3.06 times fewer at that fill. Two regions make one 32-tile
- * block of the GEMMs ({@link ConvMicro#kernel}, 8 output channels x 32 tiles, depth = input
- * channels).
+ * Winograd F(4x4, 3x3) for 3x3 stride-1 "same" layers, by regions of 16 rows by 16 columns of
+ * outputs: each region is 4x4 tiles of 4x4 outputs, one tile per lane of a 16-lane vector (lane
+ * {@code 4*ty + tx}), and 36 such vectors per region and channel ({@code xi = 6a + b}:
+ * {@code B^T d B}, {@code d} the tile's 6x6 padded inputs). A 14x14 image is one region and
+ * fills 196 of its 256 outputs; its GEMMs do 36 multiplies per 16 outputs where the direct
+ * kernels do 144, 3.06 times fewer at that fill. Two regions make one 32-tile block of the GEMMs
+ * ({@link ConvMicro#kernel}, 8 output channels x 32 tiles, depth = input channels).
  *
  * <p>Input transform of one region and channel: its 18 padded rows, each read as one vector
- * (lane {@code l} = column {@code l - 1}; columns -1 and from {@code w} zeroed by a blend, columns
- * 15 and 16 lie past the vector and are zeros), the column transform {@code (d B)[b]} of each row
- * as four permutes and fused multiply-adds: lanes {@code 4b + tx} for {@code b < 4} in one vector
- * per row, {@code b = 4, 5} of rows {@code i} and {@code i + 8} together in another. Then {@code B^T}
- * over each tile row's six rows (additions), and per {@code a} a transpose of lane quarters to
- * lanes {@code (ty, tx)}. Output transform of one region and output channel: {@code A^T M A} as
- * additions on the 36 products, then permutes to 16 output rows. Each loop runs the same vector
- * code in every pass, through a per-thread work array; no masked load or store reaches past its
- * array and no vector code sits on a branch (see {@link ConvWinograd} why).
+ * when the layer is at most 14 wide (lane {@code l} = column {@code l - 1}; column -1 and
+ * columns from {@code w} zeroed by a blend, lane 15 always padding: {@link #columnsNarrow}) or
+ * as two ({@link #columnsWide}); the column transform {@code (d B)[b]} of each row as four
+ * permutes and fused multiply-adds: lanes {@code 4b + tx} for {@code b < 4} in one vector per
+ * row, {@code b = 4, 5} of rows {@code i} and {@code i + 8} together in another. Then
+ * {@code B^T} over each tile row's six rows (additions), and per {@code a} a transpose of lane
+ * quarters to lanes {@code (ty, tx)} ({@link #rowsAndTranspose}). Output transform of one
+ * region and output channel: {@code A^T M A} as additions on the 36 products, then permutes to
+ * 16 output rows. The weight gradient ({@link #backwardWeight}) reuses the input transform and
+ * adds {@code A dY A^T} of the output gradient ({@link #gradientTransform}). Each loop runs the
+ * same vector code in every pass, through a per-thread work array; permutes of two vectors use
+ * int index vectors ({@link ConvWinograd#ints}); no masked load or store reaches past its array
+ * and no vector code sits on a branch (see {@link ConvWinograd} why).
  *
  * <p>F(4x4, 3x3) rounds more than F(2x2, 3x3) (its transforms multiply by up to 5 and 8): about
  * 1e-6 of the sums of |x*w| here against a few ulps. Each value is computed the same way at any
