@@ -401,13 +401,7 @@ final class ConvWinogradF4 {
                     int ry = k % perImage / rw;
                     int rx = k % rw;
                     for (int ci = 0; ci < c; ci++) {
-                        int xOff = (img * c + ci) * h * w;
-                        if (w <= SLOT - 2) {
-                            columnsNarrow(x, xOff, h, w, ry, work);
-                        } else {
-                            columnsWide(x, xOff, h, w, ry, rx, work);
-                        }
-                        rowsAndTranspose(v, ci * tiles + k * SLOT, vs, work);
+                        inputTransform(v, ci * tiles + k * SLOT, vs, x, (img * c + ci) * h * w, h, w, ry, rx, work);
                     }
                     for (int o = 0; o < oc; o++) {
                         gradientTransform(m, o * tiles + k * SLOT, ms, gy, (img * oc + o) * h * w, h, w, ry, rx, work);
@@ -472,31 +466,19 @@ final class ConvWinogradF4 {
                                           float[] work) {
         int valid = Math.min(SLOT, w - 16 * rx);
         VectorMask<Float> past = VectorMask.fromLong(F, 0xFFFFL & -(1L << valid));
-        for (int p = 0; p < 4; p++) { // rows 16ry + 4ty + p -> work[PARTIAL + (4p + q)*16]
-            int r = 16 * ry + p;
+        for (int i = 0; i < 16; i++) { // the region's rows, zeros past the image, into work[ROWS + 16i]
+            int r = 16 * ry + i;
             int rs = yOff + r * w + 16 * rx;
             boolean inside = r < h && rs + SLOT <= gy.length;
             float[] src = inside ? gy : r < h ? work : ZEROS;
             int from = inside ? rs : r < h ? edgeRow(gy, rs, SLOT, work) : 0;
-            IntVector r0 = FloatVector.fromArray(F, src, from).blend(0f, past).reinterpretAsInts();
-            r += 4;
-            rs += 4 * w;
-            inside = r < h && rs + SLOT <= gy.length;
-            src = inside ? gy : r < h ? work : ZEROS;
-            from = inside ? rs : r < h ? edgeRow(gy, rs, SLOT, work) : 0;
-            IntVector r1 = FloatVector.fromArray(F, src, from).blend(0f, past).reinterpretAsInts();
-            r += 4;
-            rs += 4 * w;
-            inside = r < h && rs + SLOT <= gy.length;
-            src = inside ? gy : r < h ? work : ZEROS;
-            from = inside ? rs : r < h ? edgeRow(gy, rs, SLOT, work) : 0;
-            IntVector r2 = FloatVector.fromArray(F, src, from).blend(0f, past).reinterpretAsInts();
-            r += 4;
-            rs += 4 * w;
-            inside = r < h && rs + SLOT <= gy.length;
-            src = inside ? gy : r < h ? work : ZEROS;
-            from = inside ? rs : r < h ? edgeRow(gy, rs, SLOT, work) : 0;
-            IntVector r3 = FloatVector.fromArray(F, src, from).blend(0f, past).reinterpretAsInts();
+            FloatVector.fromArray(F, src, from).blend(0f, past).intoArray(work, ROWS + i * SLOT);
+        }
+        for (int p = 0; p < 4; p++) { // rows 4ty + p -> work[PARTIAL + (4p + q)*16]
+            IntVector r0 = FloatVector.fromArray(F, work, ROWS + p * SLOT).reinterpretAsInts();
+            IntVector r1 = FloatVector.fromArray(F, work, ROWS + (p + 4) * SLOT).reinterpretAsInts();
+            IntVector r2 = FloatVector.fromArray(F, work, ROWS + (p + 8) * SLOT).reinterpretAsInts();
+            IntVector r3 = FloatVector.fromArray(F, work, ROWS + (p + 12) * SLOT).reinterpretAsInts();
             IntVector f01 = GS1.selectFrom(r0, r1);
             IntVector f23 = GS1.selectFrom(r2, r3);
             IntVector h01 = GS1_HI.selectFrom(r0, r1);
@@ -553,76 +535,20 @@ final class ConvWinogradF4 {
      * {@code u} holds the transformed weights ({@link #transformWeights}).
      */
     static void conv2d(float[] y, float[] x, float[] u, float[] bias, int n, int c, int oc, int h, int w) {
-        int rw = (w + 15) / 16;
-        int perImage = (h + 15) / 16 * rw;
-        int regions = n * perImage;
-        boolean narrow = w <= SLOT - 2;
-        int blocks = (regions + 1) / 2;
-        int cb = Math.clamp(64 / (c + oc), 1, blocks);
-        int chunks = (blocks + cb - 1) / cb;
-        int[] idx = new int[c];
-        for (int ci = 0; ci < c; ci++) {
-            idx[ci] = ci * oc;
+        int blocks = (n * ((h + 15) / 16) * ((w + 15) / 16) + 1) / 2;
+        ConvWinogradRegions.byRegions(y, x, u, bias, n, c, oc, h, w, 16, XI, Math.clamp(64 / (c + oc), 1, blocks), SCRATCH,
+                ConvWinogradF4::inputTransform, ConvWinogradF4::outputTransform);
+    }
+
+    /** The 36 vectors {@code B^T d B} of region {@code (ry, rx)} of one channel (at {@code x[xOff]}) into {@code v[at + xi*vStride]}. */
+    private static void inputTransform(float[] v, int at, int vStride, float[] x, int xOff, int h, int w, int ry, int rx,
+                                       float[] work) {
+        if (w <= SLOT - 2) {
+            columnsNarrow(x, xOff, h, w, ry, work);
+        } else {
+            columnsWide(x, xOff, h, w, ry, rx, work);
         }
-        int tl = cb * NR;
-        int vStride = ConvWinograd.vStride(c, cb);
-        int mStride = ConvWinograd.mStride(oc, cb);
-        ConvPacked.eachImage(chunks, chunk -> {
-            float[][] s = SCRATCH.get();
-            if (s[0].length < XI * vStride) {
-                s[0] = new float[XI * vStride];
-            }
-            if (s[1].length < XI * mStride) {
-                s[1] = new float[XI * mStride];
-            }
-            float[] v = s[0];
-            float[] m = s[1];
-            float[] work = s[2];
-            int r0 = chunk * cb * 2;
-            int nr = Math.min(cb * 2, regions - r0);
-            int nb = (nr + 1) / 2;
-            for (int k = 0; k < nr; k++) {
-                int reg = r0 + k;
-                int img = reg / perImage;
-                int ry = reg % perImage / rw;
-                int rx = reg % rw;
-                int xImg = img * c * h * w;
-                for (int ci = 0; ci < c; ci++) {
-                    if (narrow) {
-                        columnsNarrow(x, xImg + ci * h * w, h, w, ry, work);
-                    } else {
-                        columnsWide(x, xImg + ci * h * w, h, w, ry, rx, work);
-                    }
-                    rowsAndTranspose(v, ((k / 2) * c + ci) * NR + (k % 2) * SLOT, vStride, work);
-                }
-            }
-            if (nr % 2 == 1) { // the second half of the last block: zeros (its products are not stored)
-                for (int xi = 0; xi < XI; xi++) {
-                    for (int ci = 0; ci < c; ci++) {
-                        int at = xi * vStride + ((nb - 1) * c + ci) * NR + SLOT;
-                        java.util.Arrays.fill(v, at, at + SLOT, 0f);
-                    }
-                }
-            }
-            for (int o0 = 0; o0 < oc; o0 += MR) {
-                for (int xi = 0; xi < XI; xi++) {
-                    for (int b = 0; b < nb; b++) {
-                        ConvMicro.kernel(c, u, idx, 0, xi * c * oc + o0, v, xi * vStride + b * c * NR, m,
-                                xi * mStride + b * NR, tl, false);
-                    }
-                }
-                for (int o = o0; o < o0 + MR; o++) {
-                    float bo = bias == null ? 0f : bias[o];
-                    for (int k = 0; k < nr; k++) {
-                        int reg = r0 + k;
-                        int img = reg / perImage;
-                        int ry = reg % perImage / rw;
-                        int rx = reg % rw;
-                        outputTransform(y, (img * oc + o) * h * w, h, w, ry, rx, m, (o - o0) * tl + k * SLOT, mStride, bo, work);
-                    }
-                }
-            }
-        });
+        rowsAndTranspose(v, at, vStride, work);
     }
 
     /**

@@ -156,10 +156,33 @@ final class ConvWinogradRegions {
      * {@code u} holds the transformed weights ({@link ConvWinograd#transformWeights}).
      */
     static void conv2d(float[] y, float[] x, float[] u, float[] bias, int n, int c, int oc, int h, int w) {
-        int rw = w / 8;
-        int regions = n * (h / 8) * rw;
+        byRegions(y, x, u, bias, n, c, oc, h, w, 8, 16, ConvWinograd.chunkBlocks(c, oc, (n * (h / 8) * (w / 8) + 1) / 2),
+                SCRATCH, ConvWinogradRegions::inputTransform, ConvWinogradRegions::outputTransform);
+    }
+
+    /** One region's input transform of one channel: its {@code xi} vectors into {@code v[at + xi*vStride]}. */
+    interface RegionInput {
+        void run(float[] v, int at, int vStride, float[] x, int xOff, int h, int w, int ry, int rx, float[] work);
+    }
+
+    /** One region's output transform of one channel (at {@code y[yOff]}) from {@code m[mOff + xi*mStride]}, plus {@code bias}. */
+    interface RegionOutput {
+        void run(float[] y, int yOff, int h, int w, int ry, int rx, float[] m, int mOff, int mStride, float bias, float[] work);
+    }
+
+    /**
+     * Winograd by regions of {@code side x side} outputs, one per 16 lanes, with {@code xis}
+     * transformed positions (this class and {@link ConvWinogradF4}): per chunk of {@code cb}
+     * 32-tile blocks (two regions each), the input transforms of its regions, one GEMM per
+     * {@code xi} and 8 output channels ({@link ConvMicro#kernel}), and the output transforms.
+     * {@code scratch} holds per thread the transformed inputs, the products and the transforms' work array.
+     */
+    static void byRegions(float[] y, float[] x, float[] u, float[] bias, int n, int c, int oc, int h, int w, int side,
+                          int xis, int cb, ThreadLocal<float[][]> scratch, RegionInput input, RegionOutput output) {
+        int rw = (w + side - 1) / side;
+        int perImage = (h + side - 1) / side * rw;
+        int regions = n * perImage;
         int blocks = (regions + 1) / 2;
-        int cb = ConvWinograd.chunkBlocks(c, oc, blocks);
         int chunks = (blocks + cb - 1) / cb;
         int[] idx = new int[c];
         for (int ci = 0; ci < c; ci++) {
@@ -168,18 +191,17 @@ final class ConvWinogradRegions {
         int tl = cb * NR;
         int vStride = ConvWinograd.vStride(c, cb);
         int mStride = ConvWinograd.mStride(oc, cb);
-        int perImage = (h / 8) * rw;
         ConvPacked.eachImage(chunks, chunk -> {
-            float[][] s = SCRATCH.get();
-            if (s[0].length < 16 * vStride) {
-                s[0] = new float[16 * vStride];
+            float[][] s = scratch.get();
+            if (s[0].length < xis * vStride) {
+                s[0] = new float[xis * vStride];
             }
-            if (s[1].length < 16 * mStride) {
-                s[1] = new float[16 * mStride];
+            if (s[1].length < xis * mStride) {
+                s[1] = new float[xis * mStride];
             }
             float[] v = s[0];
             float[] m = s[1];
-            float[] edge = s[2];
+            float[] work = s[2];
             int r0 = chunk * cb * 2;
             int nr = Math.min(cb * 2, regions - r0);
             int nb = (nr + 1) / 2;
@@ -190,20 +212,19 @@ final class ConvWinogradRegions {
                 int rx = reg % rw;
                 int xImg = img * c * h * w;
                 for (int ci = 0; ci < c; ci++) {
-                    inputTransform(v, ((k / 2) * c + ci) * NR + (k % 2) * SLOT, vStride, x, xImg + ci * h * w, h, w, ry, rx,
-                            edge);
+                    input.run(v, ((k / 2) * c + ci) * NR + (k % 2) * SLOT, vStride, x, xImg + ci * h * w, h, w, ry, rx, work);
                 }
             }
             if (nr % 2 == 1) { // the second half of the last block: zeros (its products are not stored)
-                for (int xi = 0; xi < 16; xi++) {
+                for (int xi = 0; xi < xis; xi++) {
                     for (int ci = 0; ci < c; ci++) {
-                        java.util.Arrays.fill(v, xi * vStride + ((nb - 1) * c + ci) * NR + SLOT,
-                                xi * vStride + ((nb - 1) * c + ci) * NR + NR, 0f);
+                        int at = xi * vStride + ((nb - 1) * c + ci) * NR + SLOT;
+                        java.util.Arrays.fill(v, at, at + SLOT, 0f);
                     }
                 }
             }
             for (int o0 = 0; o0 < oc; o0 += MR) {
-                for (int xi = 0; xi < 16; xi++) {
+                for (int xi = 0; xi < xis; xi++) {
                     for (int b = 0; b < nb; b++) {
                         ConvMicro.kernel(c, u, idx, 0, xi * c * oc + o0, v, xi * vStride + b * c * NR, m,
                                 xi * mStride + b * NR, tl, false);
@@ -214,10 +235,8 @@ final class ConvWinogradRegions {
                     for (int k = 0; k < nr; k++) {
                         int reg = r0 + k;
                         int img = reg / perImage;
-                        int ry = reg % perImage / rw;
-                        int rx = reg % rw;
-                        outputTransform(y, (img * oc + o) * h * w + ry * 8 * w + rx * 8, w, m,
-                                (o - o0) * tl + k * SLOT, mStride, bo);
+                        output.run(y, (img * oc + o) * h * w, h, w, reg % perImage / rw, reg % rw, m, (o - o0) * tl + k * SLOT,
+                                mStride, bo, work);
                     }
                 }
             }
@@ -329,14 +348,16 @@ final class ConvWinogradRegions {
     }
 
     /**
-     * The 8x8 outputs of one region of one channel (top left at {@code y[yOff]}, rows {@code w}
+     * The 8x8 outputs of region {@code (ry, rx)} of one channel (at {@code y[channel]}, rows {@code w}
      * apart) from its 16 products {@code m[mOff + xi*mStride]} (lanes {@code 4ty + tx}), plus
      * {@code bias}: {@code A^T M A} in {@link ConvWinograd}'s order (the same lines as there: a
      * shared method passing the four vectors through memory made the row-based layout's passes
      * 1-9% slower), then rows. Each output row is
      * written as 8 lanes of a masked store whose vector lies inside {@code y}.
      */
-    private static void outputTransform(float[] y, int yOff, int w, float[] m, int mOff, int mStride, float bias) {
+    private static void outputTransform(float[] y, int channel, int h, int w, int ry, int rx, float[] m, int mOff, int mStride,
+                                        float bias, float[] work) {
+        int yOff = channel + ry * 8 * w + rx * 8;
         FloatVector a0 = FloatVector.fromArray(F, m, mOff);
         FloatVector a1 = FloatVector.fromArray(F, m, mOff + 4 * mStride);
         FloatVector a2 = FloatVector.fromArray(F, m, mOff + 8 * mStride);
