@@ -259,11 +259,13 @@ final class ConvWinogradF4 {
      * across, {@link #fills} down) and at least 32 input and output channels. Measured, batch 64,
      * against the direct kernel (ms, 1 / 2 threads): 32 -> 64 at 14x14 2.47 vs 2.86 / 1.76 vs 1.93;
      * 64 -> 64 at 14x14 4.72 vs 5.67 / 2.97 vs 3.71; 32 -> 64 at 16x16 2.56 vs 3.53 / 1.90 vs 2.22.
-     * Left out: 32 -> 32 at 28x28 (6.68 vs 6.03 with runs of 128 tiles).
+     * Left out: 32 -> 32 at 28x28 (6.68 vs 6.03 with runs of 128 tiles), and layers whose partial
+     * sums ({@link #WEIGHT_SLOTS} of {@code 36 * c * oc} floats) would pass 32 MB (c * oc above
+     * 2^16 / 1.125: 256 -> 256 would take 38 MB where the direct kernel's partials take 2.4 MB per thread).
      */
     static boolean suitsWeight(ConvGeom g) {
         return supportsGeometry(g) && fills(g.h()) && g.w() >= 12 && g.w() <= SLOT && g.c() >= ConvWinograd.MIN_DEPTH
-                && g.oc() >= ConvWinograd.MIN_DEPTH;
+                && g.oc() >= ConvWinograd.MIN_DEPTH && (long) WEIGHT_SLOTS * XI * g.c() * g.oc() <= 1L << 23;
     }
 
     /** Whether 16-wide regions over {@code side} outputs keep at least 3/4 of their lanes: 12-16, 24-32, 36-48, .... */

@@ -51,6 +51,9 @@ class ConvWinogradF4Test {
         assertTrue(ConvWinogradF4.suitsInput(geom(1, 16, 14, 14, 32)), "its input gradient reduces over 32");
         assertFalse(ConvWinogradF4.suitsForward(geom(1, 32, 14, 14, 36)), "output channels not in eights");
         assertFalse(ConvWinogradF4.supportsForward(new ConvGeom(1, 32, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
+        assertTrue(ConvWinogradF4.suitsWeight(geom(1, 64, 14, 14, 64)), "weight gradient at 14x14");
+        assertFalse(ConvWinogradF4.suitsWeight(geom(1, 32, 28, 28, 32)), "weight gradient at 28x28: the direct kernel");
+        assertFalse(ConvWinogradF4.suitsWeight(geom(1, 256, 14, 14, 256)), "weight gradient partials past 32 MB");
         assumeTrue(ConvWinograd.ENABLED, "Winograd on");
         assertTrue(Conv.winogradForward(geom(1, 32, 28, 28, 32)) && ConvWinograd.suitsForward(geom(1, 32, 28, 28, 32)),
                 "28x28: ConvWinograd's rows of tiles first");
