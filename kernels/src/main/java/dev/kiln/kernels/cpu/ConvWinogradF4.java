@@ -44,7 +44,11 @@ final class ConvWinogradF4 {
     private static final int SLOT = 16;
     /** Transformed values per tile: 6x6. */
     private static final int XI = 36;
-    /** Work array: an edge row, 18 padded rows, their column transforms (18 + 10 rows), 36 row transforms, 24 partial outputs, an output row. */
+    /**
+     * Work array: an edge row (32 floats), 18 padded rows (or, for wide rows, b = 4, 5 of each; for the
+     * weight gradient the output gradient's 16 rows), their column transforms (18 + 10 rows), 36 row
+     * transforms, 24 partial outputs, an output row.
+     */
     private static final int EDGE = 0;
     private static final int ROWS = EDGE + 2 * SLOT;
     private static final int COLS = ROWS + 18 * SLOT;
@@ -107,7 +111,7 @@ final class ConvWinogradF4 {
      * Measured at 32 -> 64 and 64 -> 64, 14x14, batch 64 (ms, this against the direct kernel, 1 / 2
      * threads): 128: 2.47 vs 2.86, 4.72 vs 5.67 / 1.76 vs 1.93, 2.97 vs 3.71; 512: 3.42 vs 3.26,
      * 6.11 vs 6.17 / 2.11 vs 1.99, 3.05 vs 3.35 (the transformed inputs and output gradients of a
-     * run, 36 * (c + oc) * tiles floats, then outgrow L2).
+     * run, 36 * (c + oc) * tiles floats, then outgrow L2). {@code -Dkiln.f4.tiles=N} sets it.
      */
     private static final int WEIGHT_TILES = Integer.getInteger("kiln.f4.tiles", 128);
     /** Partial sums of the weight gradient's products, each over every slots-th run: the most threads that share its work. */
