@@ -427,35 +427,44 @@ final class ConvWinogradF4 {
      * double, rounded once.
      */
     private static void untransformWeights(float[] gw, float[] du, int oc, int c) {
-        double[][] gm = {{0.25, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
-            {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
         double[] t = new double[18];
         int xiStride = oc * c;
+        // one output channel's 36 rows of c values first: read straight from du, rows 4 * oc * c bytes
+        // apart fell into one L1 set (as in transformWeights)
+        float[] rows = new float[XI * c];
         for (int o = 0; o < oc; o++) {
+            for (int xi = 0; xi < XI; xi++) {
+                System.arraycopy(du, xi * xiStride + o * c, rows, xi * c, c);
+            }
             for (int ci = 0; ci < c; ci++) {
-                int at = o * c + ci;
-                for (int a = 0; a < 6; a++) { // (dU G)[a][j]
-                    double t0 = 0;
-                    double t1 = 0;
-                    double t2 = 0;
-                    for (int b = 0; b < 6; b++) {
-                        double d = du[(6 * a + b) * xiStride + at];
-                        t0 += d * gm[b][0];
-                        t1 += d * gm[b][1];
-                        t2 += d * gm[b][2];
-                    }
-                    t[3 * a] = t0;
-                    t[3 * a + 1] = t1;
-                    t[3 * a + 2] = t2;
+                for (int a = 0; a < 6; a++) { // (dU G)[a][j], G's rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6,
+                    // (1/24, 1/12, 1/6), (1/24, -1/12, 1/6), (0, 0, 1)
+                    int at = 6 * a * c + ci;
+                    double d0 = rows[at];
+                    double d1 = rows[at + c];
+                    double d2 = rows[at + 2 * c];
+                    double d3 = rows[at + 3 * c];
+                    double d4 = rows[at + 4 * c];
+                    double d5 = rows[at + 5 * c];
+                    double s12 = d1 + d2;
+                    double s34 = d3 + d4;
+                    t[3 * a] = d0 * 0.25 - s12 * (1 / 6.0) + s34 * (1 / 24.0);
+                    t[3 * a + 1] = (d2 - d1) * (1 / 6.0) + (d3 - d4) * (1 / 12.0);
+                    t[3 * a + 2] = -s12 * (1 / 6.0) + s34 * (1 / 6.0) + d5;
                 }
-                for (int i = 0; i < 3; i++) { // (G^T dU G)[i][j]
-                    for (int j = 0; j < 3; j++) {
-                        double sum = 0;
-                        for (int a = 0; a < 6; a++) {
-                            sum += gm[a][i] * t[3 * a + j];
-                        }
-                        gw[at * 9 + 3 * i + j] = (float) sum;
-                    }
+                int base = (o * c + ci) * 9;
+                for (int j = 0; j < 3; j++) { // G^T (dU G), column j
+                    double r0 = t[j];
+                    double r1 = t[3 + j];
+                    double r2 = t[6 + j];
+                    double r3 = t[9 + j];
+                    double r4 = t[12 + j];
+                    double r5 = t[15 + j];
+                    double s12 = r1 + r2;
+                    double s34 = r3 + r4;
+                    gw[base + j] = (float) (r0 * 0.25 - s12 * (1 / 6.0) + s34 * (1 / 24.0));
+                    gw[base + 3 + j] = (float) ((r2 - r1) * (1 / 6.0) + (r3 - r4) * (1 / 12.0));
+                    gw[base + 6 + j] = (float) (-s12 * (1 / 6.0) + s34 * (1 / 6.0) + r5);
                 }
             }
         }
