@@ -132,10 +132,18 @@ final class ConvWinograd {
         return suitsGeometry(g) && g.oc() >= MIN_DEPTH && g.c() % MR == 0;
     }
 
-    static boolean suitsGeometry(ConvGeom g) {
+    /**
+     * What every Winograd kernel here needs: 16-lane vectors and the conv micro-kernel's 8 x 32
+     * tile, a 3x3 kernel, stride 1, padding 1, no dilation or groups, a non-empty image.
+     */
+    static boolean sameLayer(ConvGeom g) {
         return !Simd.SCALAR && F.length() == SLOT && MR == 8 && NR == 2 * SLOT && g.kh() == 3 && g.kw() == 3
                 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1
-                && g.h() % 2 == 0 && g.w() % 2 == 0 && g.w() >= 20 && g.w() <= 2 * SLOT - 2
+                && g.h() > 0 && g.w() > 0;
+    }
+
+    static boolean suitsGeometry(ConvGeom g) {
+        return sameLayer(g) && g.h() % 2 == 0 && g.w() % 2 == 0 && g.w() >= 20 && g.w() <= 2 * SLOT - 2
                 && 16L * g.c() * g.oc() < Integer.MAX_VALUE;
     }
 

@@ -291,9 +291,7 @@ final class ConvWinogradF4 {
     }
 
     private static boolean supportsGeometry(ConvGeom g) {
-        return !Simd.SCALAR && F.length() == SLOT && MR == 8 && NR == 2 * SLOT && g.kh() == 3 && g.kw() == 3
-                && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1
-                && g.h() > 0 && g.w() > 0 && (long) XI * g.c() * g.oc() < Integer.MAX_VALUE;
+        return ConvWinograd.sameLayer(g) && (long) XI * g.c() * g.oc() < Integer.MAX_VALUE;
     }
 
     /** {@code Conv.conv2d} (arguments checked, {@link #supportsForward}). */
@@ -506,42 +504,30 @@ final class ConvWinogradF4 {
         }
         FloatVector two = FloatVector.broadcast(F, 2f);
         FloatVector four = FloatVector.broadcast(F, 4f);
-        FloatVector eight = FloatVector.broadcast(F, 8f);
-        for (int q = 0; q < 4; q++) { // A over p: work[TRANS + (4a + q)*16]
-            int src = PARTIAL + q * SLOT;
+        // A over p for each q (passes 0-3: work[PARTIAL + (4p + q)*16] -> work[TRANS + (4a + q)*16]), then
+        // over q for each a (passes 4-9: work[TRANS + (4a + q)*16] -> m[at + (6a + b)*mStride]): one loop, the
+        // arrays and strides chosen per pass, the same vector code in each
+        for (int pass = 0; pass < 10; pass++) {
+            boolean rows = pass < 4;
+            int src = rows ? PARTIAL + pass * SLOT : TRANS + 4 * (pass - 4) * SLOT;
+            int srcStride = rows ? 4 * SLOT : SLOT;
+            float[] out = rows ? work : m;
+            int dst = rows ? TRANS + pass * SLOT : at + 6 * (pass - 4) * mStride;
+            int dstStride = rows ? 4 * SLOT : mStride;
             FloatVector g0 = FloatVector.fromArray(F, work, src);
-            FloatVector g1 = FloatVector.fromArray(F, work, src + 4 * SLOT);
-            FloatVector g2 = FloatVector.fromArray(F, work, src + 8 * SLOT);
-            FloatVector g3 = FloatVector.fromArray(F, work, src + 12 * SLOT);
+            FloatVector g1 = FloatVector.fromArray(F, work, src + srcStride);
+            FloatVector g2 = FloatVector.fromArray(F, work, src + 2 * srcStride);
+            FloatVector g3 = FloatVector.fromArray(F, work, src + 3 * srcStride);
             FloatVector s02 = g0.add(g2);
             FloatVector s13 = g1.add(g3);
-            FloatVector d02 = g0.add(g2.mul(four));
-            FloatVector d13 = g1.mul(two).add(g3.mul(eight));
-            int dst = TRANS + q * SLOT;
-            g0.intoArray(work, dst);
-            s02.add(s13).intoArray(work, dst + 4 * SLOT);
-            s02.sub(s13).intoArray(work, dst + 8 * SLOT);
-            d02.add(d13).intoArray(work, dst + 12 * SLOT);
-            d02.sub(d13).intoArray(work, dst + 16 * SLOT);
-            g3.intoArray(work, dst + 20 * SLOT);
-        }
-        for (int a = 0; a < 6; a++) { // A over q: m[at + (6a + b)*mStride]
-            int src = TRANS + 4 * a * SLOT;
-            FloatVector g0 = FloatVector.fromArray(F, work, src);
-            FloatVector g1 = FloatVector.fromArray(F, work, src + SLOT);
-            FloatVector g2 = FloatVector.fromArray(F, work, src + 2 * SLOT);
-            FloatVector g3 = FloatVector.fromArray(F, work, src + 3 * SLOT);
-            FloatVector s02 = g0.add(g2);
-            FloatVector s13 = g1.add(g3);
-            FloatVector d02 = g0.add(g2.mul(four));
-            FloatVector d13 = g1.mul(two).add(g3.mul(eight));
-            int dst = at + 6 * a * mStride;
-            g0.intoArray(m, dst);
-            s02.add(s13).intoArray(m, dst + mStride);
-            s02.sub(s13).intoArray(m, dst + 2 * mStride);
-            d02.add(d13).intoArray(m, dst + 3 * mStride);
-            d02.sub(d13).intoArray(m, dst + 4 * mStride);
-            g3.intoArray(m, dst + 5 * mStride);
+            FloatVector d02 = g2.fma(four, g0);
+            FloatVector d13 = g3.fma(four, g1).mul(two);
+            g0.intoArray(out, dst);
+            s02.add(s13).intoArray(out, dst + dstStride);
+            s02.sub(s13).intoArray(out, dst + 2 * dstStride);
+            d02.add(d13).intoArray(out, dst + 3 * dstStride);
+            d02.sub(d13).intoArray(out, dst + 4 * dstStride);
+            g3.intoArray(out, dst + 5 * dstStride);
         }
     }
 

@@ -126,9 +126,7 @@ final class ConvWinogradRegions {
     }
 
     private static boolean suitsGeometry(ConvGeom g) {
-        return !Simd.SCALAR && F.length() == SLOT && MR == 8 && NR == 2 * SLOT && g.kh() == 3 && g.kw() == 3
-                && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1
-                && g.h() % 8 == 0 && g.w() % 8 == 0 && g.h() > 0 && g.w() > 0
+        return ConvWinograd.sameLayer(g) && g.h() % 8 == 0 && g.w() % 8 == 0
                 && (g.w() <= 16 || (long) g.c() * g.oc() >= 4096) && !ConvWinograd.suitsGeometry(g)
                 && 16L * g.c() * g.oc() < Integer.MAX_VALUE;
     }
