@@ -138,6 +138,24 @@ public interface Backend {
         return null;
     }
 
+    /**
+     * {@link #batchNorm} with a ReLU on y in the same pass ({@code y < 0 ? 0 : y}, NaN kept), or null
+     * where this backend has no such kernel for these arguments (the caller then runs the ReLU as its
+     * own op). Returns as {@link #batchNorm}. The default has none.
+     */
+    default Tensor[] batchNormRelu(Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, double eps) {
+        return null;
+    }
+
+    /**
+     * Gradients of {@link #batchNormRelu} given its output {@code y}: {@link #batchNormBackward} of
+     * {@code y > 0 ? gy : 0}. Null where {@link #batchNormRelu} is.
+     */
+    default Tensor[] batchNormReluBackward(Tensor gy, Tensor y, Tensor x, Tensor mean, Tensor invstd, Tensor weight,
+                                           boolean batchStats, boolean[] needs) {
+        return null;
+    }
+
     /** Pooling window geometry over a [N, C, H, W] input. */
     record PoolGeom(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
     }

@@ -387,13 +387,24 @@ final class CpuBackend implements Backend {
 
     @Override
     public Tensor[] batchNorm(Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, double eps) {
-        return CpuNorm.batchNorm(x, mean, var, weight, bias, eps);
+        return CpuNorm.batchNorm(x, mean, var, weight, bias, eps, false);
+    }
+
+    @Override
+    public Tensor[] batchNormRelu(Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, double eps) {
+        return CpuNorm.batchNorm(x, mean, var, weight, bias, eps, true);
     }
 
     @Override
     public Tensor[] batchNormBackward(Tensor gy, Tensor x, Tensor mean, Tensor invstd, Tensor weight, boolean batchStats,
                                       boolean[] needs) {
-        return CpuNorm.batchNormBackward(gy, x, mean, invstd, weight, batchStats, needs);
+        return CpuNorm.batchNormBackward(gy, x, mean, invstd, weight, batchStats, needs, null);
+    }
+
+    @Override
+    public Tensor[] batchNormReluBackward(Tensor gy, Tensor y, Tensor x, Tensor mean, Tensor invstd, Tensor weight,
+                                         boolean batchStats, boolean[] needs) {
+        return CpuNorm.batchNormBackward(gy, x, mean, invstd, weight, batchStats, needs, y);
     }
 
     @Override

@@ -49,9 +49,13 @@ final class CpuNorm {
         return s == 1 || s >= MIN_SPATIAL;
     }
 
-    /** See {@link Backend#batchNorm}: null (the composed form) where not {@link #fused}. */
-    static Tensor[] batchNorm(Tensor x, Tensor runMean, Tensor runVar, Tensor weight, Tensor bias, double eps) {
-        if (!fused(spatial(x))) {
+    /**
+     * See {@link Backend#batchNorm}, and {@link Backend#batchNormRelu} with {@code relu} (F32 only):
+     * null (the composed form, or the ReLU apart) where not {@link #fused}.
+     */
+    static Tensor[] batchNorm(Tensor x, Tensor runMean, Tensor runVar, Tensor weight, Tensor bias, double eps,
+                              boolean relu) {
+        if (!fused(spatial(x)) || relu && x.dtype() != DType.F32) {
             return null;
         }
         Tensor xd = dense(x);
@@ -67,7 +71,8 @@ final class CpuNorm {
             Tensor mean = channels(x, c);
             Tensor var = channels(x, c);
             if (f32) {
-                BatchNorm.forwardTraining(f32(y), f32(mean), f32(var), f32(invstd), f32(xd), f32(wd), f32(bd), eps, n, c, s);
+                BatchNorm.forwardTraining(f32(y), f32(mean), f32(var), f32(invstd), f32(xd), f32(wd), f32(bd), eps, n, c, s,
+                        relu);
             } else {
                 RefBatchNorm.forwardTraining(f64(y), f64(mean), f64(var), f64(invstd), f64(xd), f64(wd), f64(bd), eps, n, c, s);
             }
@@ -77,7 +82,7 @@ final class CpuNorm {
         Tensor vd = dense(runVar);
         if (f32) {
             BatchNorm.invstd(f32(invstd), f32(vd), eps, c);
-            BatchNorm.forward(f32(y), f32(xd), f32(mean), f32(invstd), f32(wd), f32(bd), n, c, s);
+            BatchNorm.forward(f32(y), f32(xd), f32(mean), f32(invstd), f32(wd), f32(bd), n, c, s, relu);
         } else {
             RefBatchNorm.invstd(f64(invstd), f64(vd), eps, c);
             RefBatchNorm.forward(f64(y), f64(xd), f64(mean), f64(invstd), f64(wd), f64(bd), n, c, s);
@@ -85,9 +90,12 @@ final class CpuNorm {
         return new Tensor[] {y, mean, invstd};
     }
 
-    /** See {@link Backend#batchNormBackward}. */
+    /**
+     * See {@link Backend#batchNormBackward}, and {@link Backend#batchNormReluBackward} given the fused
+     * forward's output {@code reluY} (F32; null for none).
+     */
     static Tensor[] batchNormBackward(Tensor gy, Tensor x, Tensor mean, Tensor invstd, Tensor weight, boolean batchStats,
-                                      boolean[] needs) {
+                                      boolean[] needs, Tensor reluY) {
         Tensor gyd = dense(gy);
         Tensor xd = dense(x);
         Tensor md = dense(mean);
@@ -100,7 +108,8 @@ final class CpuNorm {
         Tensor gw = needs[1] ? channels(x, c) : null;
         Tensor gb = needs[2] ? channels(x, c) : null;
         if (x.dtype() == DType.F32) {
-            BatchNorm.backward(f32(gx), f32(gw), f32(gb), f32(gyd), f32(xd), f32(md), f32(id), f32(wd), batchStats, n, c, s);
+            BatchNorm.backward(f32(gx), f32(gw), f32(gb), f32(gyd), f32(xd), f32(md), f32(id), f32(wd), batchStats, n, c, s,
+                    f32(dense(reluY)));
         } else {
             RefBatchNorm.backward(f64(gx), f64(gw), f64(gb), f64(gyd), f64(xd), f64(md), f64(id), f64(wd), batchStats, n, c, s);
         }

@@ -122,6 +122,16 @@ public final class Functional {
         return NormOps.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
     }
 
+    /**
+     * {@code relu(batchNorm(...))} as one op where the backend fuses them (a conv, batch norm, ReLU
+     * block's last two steps: the ReLU's output and input gradient are not made apart), with the
+     * same values and gradients as the two ops.
+     */
+    public static Tensor batchNormRelu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                       boolean training, double momentum, double eps) {
+        return NormOps.batchNormRelu(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
     /** Layer normalization over the last {@code normalizedShape.length} dims. */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         return NormOps.layerNorm(x, normalizedShape, weight, bias, eps);

@@ -20,6 +20,25 @@ final class NormOps {
 
     static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                             boolean training, double momentum, double eps) {
+        validateBatchNorm(x, runningMean, runningVar, weight, bias, training);
+        Tensor fused = fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false);
+        return fused != null ? fused : composedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
+    /**
+     * {@code relu(batchNorm(...))}: one fused op where the backend has the kernel (its backward
+     * masks the gradient with the op's output, as the ReLU's would), else the two ops apart. The
+     * same values and gradients either way.
+     */
+    static Tensor batchNormRelu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                boolean training, double momentum, double eps) {
+        validateBatchNorm(x, runningMean, runningVar, weight, bias, training);
+        Tensor fused = fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true);
+        return fused != null ? fused : batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps).relu();
+    }
+
+    private static void validateBatchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                          boolean training) {
         MathOps.requireFloating("batchNorm", x);
         if (x.rank() < 2) {
             throw new IllegalArgumentException("batchNorm: expected input [N, C, ...], got " + Shape.str(x.shapeRef()));
@@ -36,8 +55,6 @@ final class NormOps {
         if (!training && (runningMean == null || runningVar == null)) {
             throw new IllegalArgumentException("batchNorm: eval mode needs running mean and var, got none");
         }
-        Tensor fused = fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
-        return fused != null ? fused : composedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
     }
 
     /**
@@ -74,11 +91,12 @@ final class NormOps {
     }
 
     /**
-     * The backend's fused batch norm, recorded as one op, or null where the backend has none or the
-     * arguments need the composed form (mixed dtypes or devices, running statistics that require grad).
+     * The backend's fused batch norm (with a ReLU after it when {@code relu}), recorded as one op, or
+     * null where the backend has none or the arguments need the composed form (mixed dtypes or
+     * devices, running statistics that require grad).
      */
     private static Tensor fusedBatchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
-                                         boolean training, double momentum, double eps) {
+                                         boolean training, double momentum, double eps, boolean relu) {
         for (Tensor t : new Tensor[] {runningMean, runningVar, weight, bias}) {
             if (t != null && (t.dtype() != x.dtype() || t.device() != x.device())) {
                 return null;
@@ -87,7 +105,10 @@ final class NormOps {
         if (!training && (runningMean.requiresGrad() || runningVar.requiresGrad())) {
             return null;
         }
-        Tensor[] r = x.backend().batchNorm(x, training ? null : runningMean, training ? null : runningVar, weight, bias, eps);
+        Backend be = x.backend();
+        Tensor rm = training ? null : runningMean;
+        Tensor rv = training ? null : runningVar;
+        Tensor[] r = relu ? be.batchNormRelu(x, rm, rv, weight, bias, eps) : be.batchNorm(x, rm, rv, weight, bias, eps);
         if (r == null) {
             return null;
         }
@@ -96,9 +117,11 @@ final class NormOps {
         if (training) {
             updateRunning(runningMean, runningVar, mean, r[3], x.numel() / x.size(1), momentum);
         }
-        return Autograd.record("batchNorm", r[0], gy -> {
+        Tensor y = r[0];
+        return Autograd.record(relu ? "batchNormRelu" : "batchNorm", y, gy -> {
             boolean[] needs = {x.requiresGrad(), weight != null && weight.requiresGrad(), bias != null && bias.requiresGrad()};
-            return gy.backend().batchNormBackward(gy, x, mean, invstd, weight, training, needs);
+            return relu ? gy.backend().batchNormReluBackward(gy, y, x, mean, invstd, weight, training, needs)
+                    : gy.backend().batchNormBackward(gy, x, mean, invstd, weight, training, needs);
         }, x, weight, bias);
     }
 

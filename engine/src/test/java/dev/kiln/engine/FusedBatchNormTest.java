@@ -70,6 +70,55 @@ class FusedBatchNormTest {
         }
     }
 
+    /**
+     * {@code batchNormRelu}: one op (the fused kernel) for F32 where the batch norm is fused, else
+     * batch norm then ReLU; either way the bits of {@code batchNorm(...).relu()}, output and gradients.
+     */
+    @Test
+    void batchNormReluGivesTheBitsOfBatchNormThenRelu() {
+        Generator g = new Generator(33);
+        int[][] shapes = {{8, 3, 5, 5}, {2, 5, 14, 14}, {6, 4}, {5, 37}, {3, 2, 3}};
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int[] shape : shapes) {
+                int c = shape[1];
+                Tensor x0 = Tensors.normal(g, dt, 0, 1, shape);
+                Tensor gy = Tensors.normal(g, dt, 0, 1, shape);
+                Tensor w0 = Tensors.uniform(g, dt, -2, 2, c);
+                Tensor b0 = Tensors.uniform(g, dt, -1, 1, c);
+                for (boolean training : new boolean[] {true, false}) {
+                    String what = dt + " " + Shape.str(shape) + (training ? " training" : " eval");
+                    Tensor[] fused = new Tensor[4];
+                    Tensor[] plain = new Tensor[4];
+                    for (boolean f : new boolean[] {true, false}) {
+                        Tensor x = x0.detach().requiresGrad(true);
+                        Tensor w = Tensors.zerosLike(w0).add(w0).detach().requiresGrad(true);
+                        Tensor b = Tensors.zerosLike(b0).add(b0).detach().requiresGrad(true);
+                        Tensor rm = Tensors.zeros(dt, c);
+                        Tensor rv = Tensors.ones(dt, c);
+                        Tensor y = f ? NormOps.batchNormRelu(x, rm, rv, w, b, training, 0.1, 1e-5)
+                                : NormOps.batchNorm(x, rm, rv, w, b, training, 0.1, 1e-5).relu();
+                        if (f) {
+                            int spatial = x.numel() / shape[0] / c;
+                            boolean one = dt == DType.F32 && CpuNorm.fused(spatial);
+                            assertEquals(one, y.gradFn().op().equals("batchNormRelu"), what + " one op");
+                        }
+                        y.backward(gy);
+                        Tensor[] r = f ? fused : plain;
+                        r[0] = y;
+                        r[1] = x.grad();
+                        r[2] = w.grad();
+                        r[3] = b.grad();
+                    }
+                    String[] names = {" y", " grad x", " grad weight", " grad bias"};
+                    for (int i = 0; i < 4; i++) {
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(plain[i].toDoubleArray(), fused[i].toDoubleArray(),
+                                what + names[i]);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void evalBackwardSeesTheStatisticsOfItsForwardPass() {
         Generator g = new Generator(32);

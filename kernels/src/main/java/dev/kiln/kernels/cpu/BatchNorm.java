@@ -2,6 +2,8 @@ package dev.kiln.kernels.cpu;
 
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
+import static jdk.incubator.vector.VectorOperators.LT;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,6 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * statistics, {@code gx = gy*invstd*gamma} for running statistics. A missing gamma is 1, a missing
  * beta 0; a null output is not computed. {@code [N, C]} inputs ({@code s = 1}) run across the
  * channels instead ({@link BatchNormCols}), with the same arithmetic per channel.
+ *
+ * <p>Batch norm followed by a ReLU (conv, batch norm, ReLU blocks) fuses: the forward passes take
+ * {@code relu} and store {@code y < 0 ? 0 : y} (NaN kept, as the unfused ReLU), and the backward
+ * pass takes that output and uses {@code y > 0 ? gy : 0} for {@code gy}, as the unfused ReLU's
+ * gradient would give it: the same bits as batch norm, ReLU and their two gradients apart, without
+ * the ReLU's output and input gradient (a tensor each, written and read again).
  *
  * <pre>{@code
  * BatchNorm.forwardTraining(y, mean, var, invstd, x, gamma, beta, 1e-5, n, c, h * w);
@@ -41,6 +49,12 @@ public final class BatchNorm {
      */
     public static void forwardTraining(float[] y, float[] mean, float[] var, float[] invstd, float[] x,
                                        float[] gamma, float[] beta, double eps, int n, int c, int s) {
+        forwardTraining(y, mean, var, invstd, x, gamma, beta, eps, n, c, s, false);
+    }
+
+    /** {@link #forwardTraining}, then with {@code relu} a ReLU on {@code y} in the same pass (see the class comment). */
+    public static void forwardTraining(float[] y, float[] mean, float[] var, float[] invstd, float[] x,
+                                       float[] gamma, float[] beta, double eps, int n, int c, int s, boolean relu) {
         check("forwardTraining", y, x, null, n, c, s);
         channel("forwardTraining", c, "mean", mean);
         channel("forwardTraining", c, "var", var);
@@ -56,6 +70,9 @@ public final class BatchNorm {
         }
         if (acrossChannels(s)) {
             BatchNormCols.forwardTraining(y, mean, var, invstd, x, gamma, beta, eps, n, c);
+            if (relu) {
+                reluInPlace(y, n * c);
+            }
             return;
         }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
@@ -74,7 +91,11 @@ public final class BatchNorm {
                 mean[ch] = (float) m;
                 var[ch] = (float) v;
                 invstd[ch] = is;
-                affine(y, x, ch, (float) m, is, gamma, beta, n, c, s);
+                if (relu) {
+                    affineRelu(y, x, ch, (float) m, is, gamma, beta, n, c, s);
+                } else {
+                    affine(y, x, ch, (float) m, is, gamma, beta, n, c, s);
+                }
             }
         });
     }
@@ -82,17 +103,30 @@ public final class BatchNorm {
     /** Normalizes with given statistics (running ones in eval mode): {@code y = (x - mean)*invstd*gamma + beta}. */
     public static void forward(float[] y, float[] x, float[] mean, float[] invstd, float[] gamma, float[] beta,
                                int n, int c, int s) {
+        forward(y, x, mean, invstd, gamma, beta, n, c, s, false);
+    }
+
+    /** {@link #forward}, then with {@code relu} a ReLU on {@code y} in the same pass (see the class comment). */
+    public static void forward(float[] y, float[] x, float[] mean, float[] invstd, float[] gamma, float[] beta,
+                               int n, int c, int s, boolean relu) {
         check("forward", y, x, null, n, c, s);
         channel("forward", c, "mean", mean);
         channel("forward", c, "invstd", invstd);
         affineArgs("forward", c, gamma, beta);
         if (acrossChannels(s)) {
             BatchNormCols.forward(y, x, mean, invstd, gamma, beta, n, c);
+            if (relu) {
+                reluInPlace(y, n * c);
+            }
             return;
         }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
-                affine(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
+                if (relu) {
+                    affineRelu(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
+                } else {
+                    affine(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
+                }
             }
         });
     }
@@ -104,7 +138,20 @@ public final class BatchNorm {
      */
     public static void backward(float[] gx, float[] gGamma, float[] gBeta, float[] gy, float[] x, float[] mean,
                                 float[] invstd, float[] gamma, boolean batchStats, int n, int c, int s) {
+        backward(gx, gGamma, gBeta, gy, x, mean, invstd, gamma, batchStats, n, c, s, null);
+    }
+
+    /**
+     * {@link #backward} through a fused ReLU: with {@code reluY} (the fused forward's output) not
+     * null, {@code gy} is the gradient of that output and {@code reluY > 0 ? gy : 0} is used for it
+     * (see the class comment); with null, {@link #backward}.
+     */
+    public static void backward(float[] gx, float[] gGamma, float[] gBeta, float[] gy, float[] x, float[] mean,
+                                float[] invstd, float[] gamma, boolean batchStats, int n, int c, int s, float[] reluY) {
         check("backward", gy, x, gx, n, c, s);
+        if (reluY != null) {
+            check("backward", reluY, x, null, n, c, s);
+        }
         channel("backward", c, "mean", mean);
         channel("backward", c, "invstd", invstd);
         affineArgs("backward", c, gamma, null);
@@ -116,10 +163,18 @@ public final class BatchNorm {
         }
         long count = (long) n * s;
         if (acrossChannels(s)) {
-            BatchNormCols.backward(gx, gGamma, gBeta, gy, x, mean, invstd, gamma, batchStats, n, c);
+            // [N, C] (BatchNorm1d): the masked gradient goes through a temporary of n*c floats.
+            float[] g = gy;
+            if (reluY != null) {
+                g = new float[n * c];
+                GemmEpilogue.reluBackward(g, 0, gy, 0, reluY, 0, n * c);
+            }
+            BatchNormCols.backward(gx, gGamma, gBeta, g, x, mean, invstd, gamma, batchStats, n, c);
             return;
         }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
+            // With a fused ReLU, each row of gy is masked into this row first (it stays in L1).
+            float[] masked = reluY == null ? null : new float[s];
             for (int ch = lo; ch < hi; ch++) {
                 float m = mean[ch];
                 float is = invstd[ch];
@@ -127,8 +182,10 @@ public final class BatchNorm {
                 double sd = 0;
                 for (int i = 0; i < n; i++) {
                     int off = (i * c + ch) * s;
-                    sg += RowLoops.sum(gy, off, s);
-                    sd += RowLoops.dotDeviation(gy, off, x, off, m, s);
+                    float[] g = masked == null ? gy : mask(masked, gy, reluY, off, s);
+                    int go = masked == null ? off : 0;
+                    sg += RowLoops.sum(g, go, s);
+                    sd += RowLoops.dotDeviation(g, go, x, off, m, s);
                 }
                 if (gGamma != null) {
                     gGamma[ch] = (float) (sd * is);
@@ -144,11 +201,15 @@ public final class BatchNorm {
                     float gm = (float) (sg / count);
                     float k = centerFactor(sd, count, is);
                     for (int i = 0; i < n; i++) {
-                        centered(gx, gy, x, (i * c + ch) * s, m, gm, k, scale, s);
+                        int off = (i * c + ch) * s;
+                        float[] g = masked == null ? gy : mask(masked, gy, reluY, off, s);
+                        centered(gx, g, masked == null ? off : 0, x, off, m, gm, k, scale, s);
                     }
                 } else {
                     for (int i = 0; i < n; i++) {
-                        scaled(gx, gy, (i * c + ch) * s, scale, s);
+                        int off = (i * c + ch) * s;
+                        float[] g = masked == null ? gy : mask(masked, gy, reluY, off, s);
+                        scaled(gx, g, masked == null ? off : 0, off, scale, s);
                     }
                 }
             }
@@ -172,29 +233,66 @@ public final class BatchNorm {
         }
     }
 
-    /** {@code gx = (gy - gm - (x - m)*k)*scale} over one row. */
-    private static void centered(float[] gx, float[] gy, float[] x, int off, float m, float gm, float k, float scale,
-                                 int s) {
+    /** {@code y = relu(x*a + b)} over channel ch ({@code v < 0 ? 0 : v}, as {@link #affine} then the ReLU). */
+    private static void affineRelu(float[] y, float[] x, int ch, float m, float is, float[] gamma, float[] beta,
+                                   int n, int c, int s) {
+        float a = scale(is, gamma, ch);
+        float b = shift(beta, ch, m, a);
+        for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * s;
+            int k = 0;
+            for (int ub = Simd.loopBoundF(s); k < ub; k += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + k).fma(a, b);
+                v.blend(0f, v.compare(LT, 0f)).intoArray(y, off + k);
+            }
+            for (; k < s; k++) {
+                float v = Math.fma(x[off + k], a, b);
+                y[off + k] = v < 0f ? 0f : v;
+            }
+        }
+    }
+
+    /** {@code y = y < 0 ? 0 : y} over {@code y[0, n)}. */
+    private static void reluInPlace(float[] y, int n) {
+        int k = 0;
+        for (int ub = Simd.loopBoundF(n); k < ub; k += L) {
+            FloatVector v = FloatVector.fromArray(F, y, k);
+            v.blend(0f, v.compare(LT, 0f)).intoArray(y, k);
+        }
+        for (; k < n; k++) {
+            y[k] = y[k] < 0f ? 0f : y[k];
+        }
+    }
+
+    /** {@code row[j] = y[off + j] > 0 ? gy[off + j] : 0} for {@code j < s}: a row of the gradient through the ReLU. */
+    private static float[] mask(float[] row, float[] gy, float[] y, int off, int s) {
+        GemmEpilogue.reluBackward(row, 0, gy, off, y, off, s);
+        return row;
+    }
+
+    /** {@code gx = (gy - gm - (x - m)*k)*scale} over one row: gx and x from {@code off}, gy from {@code go}. */
+    private static void centered(float[] gx, float[] gy, int go, float[] x, int off, float m, float gm, float k,
+                                 float scale, int s) {
         float nk = -k;
         FloatVector nkv = FloatVector.broadcast(F, nk);
         int j = 0;
         for (int ub = Simd.loopBoundF(s); j < ub; j += L) {
             FloatVector d = FloatVector.fromArray(F, x, off + j).sub(m);
-            d.fma(nkv, FloatVector.fromArray(F, gy, off + j).sub(gm)).mul(scale).intoArray(gx, off + j);
+            d.fma(nkv, FloatVector.fromArray(F, gy, go + j).sub(gm)).mul(scale).intoArray(gx, off + j);
         }
         for (; j < s; j++) {
-            gx[off + j] = Math.fma(x[off + j] - m, nk, gy[off + j] - gm) * scale;
+            gx[off + j] = Math.fma(x[off + j] - m, nk, gy[go + j] - gm) * scale;
         }
     }
 
-    /** {@code gx = gy*scale} over one row. */
-    private static void scaled(float[] gx, float[] gy, int off, float scale, int s) {
+    /** {@code gx = gy*scale} over one row: gx from {@code off}, gy from {@code go}. */
+    private static void scaled(float[] gx, float[] gy, int go, int off, float scale, int s) {
         int j = 0;
         for (int ub = Simd.loopBoundF(s); j < ub; j += L) {
-            FloatVector.fromArray(F, gy, off + j).mul(scale).intoArray(gx, off + j);
+            FloatVector.fromArray(F, gy, go + j).mul(scale).intoArray(gx, off + j);
         }
         for (; j < s; j++) {
-            gx[off + j] = gy[off + j] * scale;
+            gx[off + j] = gy[go + j] * scale;
         }
     }
 

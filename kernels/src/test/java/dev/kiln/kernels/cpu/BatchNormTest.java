@@ -125,6 +125,71 @@ class BatchNormTest {
         }
     }
 
+    /**
+     * The fused ReLU: the forward passes store what batch norm then {@link Elementwise}'s ReLU give,
+     * the backward pass what the ReLU's gradient ({@link GemmEpilogue#reluBackward}) then batch
+     * norm's backward give, bit for bit, for batch and running statistics, on every path (row loops,
+     * tails, across the channels), with NaN and -0 among the inputs, at 1 and 2 threads.
+     */
+    @Test
+    void fusedReluGivesTheBitsOfBatchNormThenRelu() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                Parallel.setThreads(threads);
+                for (int[] d : SHAPES) {
+                    int n = d[0];
+                    int c = d[1];
+                    int s = d[2];
+                    float[] x = input(rnd, d, 0);
+                    x[x.length / 2] = Float.NaN;
+                    x[x.length - 1] = -0f;
+                    float[] gy = input(rnd, d, 0);
+                    float[] gamma = channelValues(rnd, c, -2, 2);
+                    float[] beta = channelValues(rnd, c, -1, 1);
+                    for (boolean batchStats : new boolean[] {true, false}) {
+                        String what = name(batchStats ? "training" : "eval", d, true) + " " + threads + " threads";
+                        float[] mean = new float[c];
+                        float[] var = new float[c];
+                        float[] invstd = new float[c];
+                        float[] plain = new float[x.length];
+                        float[] fused = new float[x.length];
+                        if (batchStats) {
+                            BatchNorm.forwardTraining(plain, mean, var, invstd, x, gamma, beta, 1e-5, n, c, s);
+                            BatchNorm.forwardTraining(fused, new float[c], new float[c], new float[c], x, gamma, beta, 1e-5,
+                                    n, c, s, true);
+                        } else {
+                            mean = channelValues(rnd, c, -1, 1);
+                            invstd = channelValues(rnd, c, 0.5, 2);
+                            BatchNorm.forward(plain, x, mean, invstd, gamma, beta, n, c, s);
+                            BatchNorm.forward(fused, x, mean, invstd, gamma, beta, n, c, s, true);
+                        }
+                        float[] relu = new float[x.length];
+                        Elementwise.unary(dev.kiln.kernels.UnaryOp.RELU, relu, 0, plain, 0, x.length);
+                        assertArrayEquals(relu, fused, what + " y");
+
+                        float[] masked = new float[x.length];
+                        GemmEpilogue.reluBackward(masked, 0, gy, 0, relu, 0, x.length);
+                        float[] gx = new float[x.length];
+                        float[] gw = new float[c];
+                        float[] gb = new float[c];
+                        BatchNorm.backward(gx, gw, gb, masked, x, mean, invstd, gamma, batchStats, n, c, s);
+                        float[] fgx = new float[x.length];
+                        float[] fgw = new float[c];
+                        float[] fgb = new float[c];
+                        BatchNorm.backward(fgx, fgw, fgb, gy, x, mean, invstd, gamma, batchStats, n, c, s, fused);
+                        assertArrayEquals(gx, fgx, what + " grad x");
+                        assertArrayEquals(gw, fgw, what + " grad gamma");
+                        assertArrayEquals(gb, fgb, what + " grad beta");
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     @Test
     void invstdOfRunningVariance() {
         float[] var = {0f, 1f, 0.25f, 3f};

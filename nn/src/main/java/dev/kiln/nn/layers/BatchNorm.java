@@ -66,6 +66,18 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     @Override
     public Tensor forward(Tensor x) {
+        return run(x, false);
+    }
+
+    /**
+     * {@code relu(forward(x))} in one fused op where the backend has it (what a {@link Sequential}
+     * runs for a batch norm followed by a {@link ReLU}), with the same values and gradients.
+     */
+    public Tensor forwardRelu(Tensor x) {
+        return run(x, true);
+    }
+
+    private Tensor run(Tensor x, boolean relu) {
         if (!acceptsRank(x.rank()) || x.size(1) != c) {
             throw new IllegalArgumentException(describe() + ": expected input " + expectedShapes(c) + ", got "
                     + Arrays.toString(x.shape()));
@@ -75,8 +87,11 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
             throw new IllegalArgumentException(describe() + ": expected more than one value per channel in training, got input "
                     + Arrays.toString(x.shape()));
         }
-        Tensor y = Functional.batchNorm(x, buffer("running_mean"), buffer("running_var"), weight.get(), bias.get(), training,
-                momentum, eps);
+        Tensor y = relu
+                ? Functional.batchNormRelu(x, buffer("running_mean"), buffer("running_var"), weight.get(), bias.get(), training,
+                        momentum, eps)
+                : Functional.batchNorm(x, buffer("running_mean"), buffer("running_var"), weight.get(), bias.get(), training,
+                        momentum, eps);
         if (training) {
             Tensor count = buffer("num_batches_tracked");
             try (var ng = Grad.disabled()) {

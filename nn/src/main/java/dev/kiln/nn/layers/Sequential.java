@@ -41,8 +41,9 @@ public final class Sequential extends Module {
     }
 
     /**
-     * Applies the modules in order; a {@link Linear} directly followed by a {@link ReLU} runs as one
-     * fused op ({@link Linear#forwardRelu}), with the same values and gradients.
+     * Applies the modules in order; a {@link Linear} or a {@link BatchNorm} directly followed by a
+     * {@link ReLU} runs as one fused op ({@link Linear#forwardRelu}, {@link BatchNorm#forwardRelu}),
+     * with the same values and gradients.
      */
     @Override
     public Tensor forward(Tensor x) {
@@ -51,6 +52,9 @@ public final class Sequential extends Module {
             Module m = layers.get(i);
             if (m instanceof Linear l && i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU) {
                 y = l.forwardRelu(y);
+                i++;
+            } else if (m instanceof BatchNorm b && i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU) {
+                y = b.forwardRelu(y);
                 i++;
             } else {
                 y = m.forward(y);

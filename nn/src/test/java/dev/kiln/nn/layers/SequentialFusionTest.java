@@ -11,8 +11,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A Sequential runs a Linear followed by a ReLU as one fused op: the output and every parameter
- * gradient have the same bits as running the modules one by one.
+ * A Sequential runs a Linear or a BatchNorm followed by a ReLU as one fused op: the output and every
+ * parameter gradient have the same bits as running the modules one by one.
  */
 class SequentialFusionTest {
 
@@ -34,6 +34,26 @@ class SequentialFusionTest {
             out[i + 1] = ps.get(i).get().grad().toFloatArray();
         }
         return out;
+    }
+
+    @Test
+    void batchNormReluPairsGiveTheUnfusedBits() {
+        Generator g = new Generator(4);
+        List<Module> steps = List.of(new Conv2d(3, 8, 3, 1, 1, g), new BatchNorm2d(8), new ReLU(),
+                new Conv2d(8, 8, 3, 1, 1, g), new BatchNorm2d(8), new ReLU(), new MaxPool2d(2));
+        Sequential model = new Sequential(steps.toArray(new Module[0]));
+        for (boolean training : new boolean[] {true, false}) {
+            model.train(training);
+            for (int batch : new int[] {1, 4}) {
+                Tensor x = Tensors.randn(g, batch, 3, 12, 12);
+                float[][] fused = outputAndGrads(model, steps, x, true);
+                float[][] plain = outputAndGrads(model, steps, x, false);
+                for (int i = 0; i < fused.length; i++) {
+                    assertArrayEquals(plain[i], fused[i], (training ? "training" : "eval") + " batch " + batch
+                            + (i == 0 ? " output" : " gradient " + (i - 1)));
+                }
+            }
+        }
     }
 
     @Test
