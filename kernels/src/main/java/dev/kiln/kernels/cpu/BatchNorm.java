@@ -150,7 +150,7 @@ public final class BatchNorm {
                                 float[] invstd, float[] gamma, boolean batchStats, int n, int c, int s, float[] reluY) {
         check("backward", gy, x, gx, n, c, s);
         if (reluY != null) {
-            check("backward", reluY, x, null, n, c, s);
+            SliceArgs.slab("BatchNorm.backward", "reluY", reluY.length, 0, n, c, s);
         }
         channel("backward", c, "mean", mean);
         channel("backward", c, "invstd", invstd);

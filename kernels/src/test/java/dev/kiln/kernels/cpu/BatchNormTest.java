@@ -289,6 +289,10 @@ class BatchNormTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> BatchNorm.backward(new float[24], null, null, new float[24], x, c4, c4, null, true, -2, 4, 3));
         assertTrue(e.getMessage().contains("n -2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> BatchNorm.backward(new float[24], null, null, new float[24], x, c4, c4, null, true, 2, 4, 3,
+                        new float[23]));
+        assertTrue(e.getMessage().contains("reluY") && e.getMessage().contains("23"), e.getMessage());
     }
 
     private static double[] toDouble(float[] a) {
