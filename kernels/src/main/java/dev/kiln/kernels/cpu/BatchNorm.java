@@ -1,9 +1,9 @@
 package dev.kiln.kernels.cpu;
 
-import dev.kiln.kernels.Parallel;
-import dev.kiln.kernels.Simd;
 import static jdk.incubator.vector.VectorOperators.LT;
 
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -91,11 +91,7 @@ public final class BatchNorm {
                 mean[ch] = (float) m;
                 var[ch] = (float) v;
                 invstd[ch] = is;
-                if (relu) {
-                    affineRelu(y, x, ch, (float) m, is, gamma, beta, n, c, s);
-                } else {
-                    affine(y, x, ch, (float) m, is, gamma, beta, n, c, s);
-                }
+                affine(y, x, ch, (float) m, is, gamma, beta, n, c, s, floor(relu));
             }
         });
     }
@@ -122,11 +118,7 @@ public final class BatchNorm {
         }
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
-                if (relu) {
-                    affineRelu(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
-                } else {
-                    affine(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s);
-                }
+                affine(y, x, ch, mean[ch], invstd[ch], gamma, beta, n, c, s, floor(relu));
             }
         });
     }
@@ -216,26 +208,19 @@ public final class BatchNorm {
         });
     }
 
-    /** {@code y = x*a + b} over channel ch, {@code a = invstd*gamma}, {@code b = beta - mean*a}. */
-    private static void affine(float[] y, float[] x, int ch, float m, float is, float[] gamma, float[] beta,
-                               int n, int c, int s) {
-        float a = scale(is, gamma, ch);
-        float b = shift(beta, ch, m, a);
-        for (int i = 0; i < n; i++) {
-            int off = (i * c + ch) * s;
-            int k = 0;
-            for (int ub = Simd.loopBoundF(s); k < ub; k += L) {
-                FloatVector.fromArray(F, x, off + k).fma(a, b).intoArray(y, off + k);
-            }
-            for (; k < s; k++) {
-                y[off + k] = Math.fma(x[off + k], a, b);
-            }
-        }
+    /** What {@link #affine} clamps to: 0 for a fused ReLU, else -infinity (nothing is below it, NaN included). */
+    private static float floor(boolean relu) {
+        return relu ? 0f : Float.NEGATIVE_INFINITY;
     }
 
-    /** {@code y = relu(x*a + b)} over channel ch ({@code v < 0 ? 0 : v}, as {@link #affine} then the ReLU). */
-    private static void affineRelu(float[] y, float[] x, int ch, float m, float is, float[] gamma, float[] beta,
-                                   int n, int c, int s) {
+    /**
+     * {@code y = x*a + b} over channel ch, {@code a = invstd*gamma}, {@code b = beta - mean*a}, then
+     * {@code y < floor ? floor : y}: the ReLU for {@code floor = 0} (NaN and -0 kept, as the unfused
+     * ReLU), nothing for -infinity. One loop for both (a compare and a blend more per vector in a
+     * loop bound by memory; no branch around vector code).
+     */
+    private static void affine(float[] y, float[] x, int ch, float m, float is, float[] gamma, float[] beta,
+                               int n, int c, int s, float floor) {
         float a = scale(is, gamma, ch);
         float b = shift(beta, ch, m, a);
         for (int i = 0; i < n; i++) {
@@ -243,11 +228,11 @@ public final class BatchNorm {
             int k = 0;
             for (int ub = Simd.loopBoundF(s); k < ub; k += L) {
                 FloatVector v = FloatVector.fromArray(F, x, off + k).fma(a, b);
-                v.blend(0f, v.compare(LT, 0f)).intoArray(y, off + k);
+                v.blend(floor, v.compare(LT, floor)).intoArray(y, off + k);
             }
             for (; k < s; k++) {
                 float v = Math.fma(x[off + k], a, b);
-                y[off + k] = v < 0f ? 0f : v;
+                y[off + k] = v < floor ? floor : v;
             }
         }
     }
