@@ -52,7 +52,7 @@ public final class BatchNorm {
         forwardTraining(y, mean, var, invstd, x, gamma, beta, eps, n, c, s, false);
     }
 
-    /** {@link #forwardTraining}, then with {@code relu} a ReLU on {@code y} in the same pass (see the class comment). */
+    /** {@link #forwardTraining}, then with {@code relu} a ReLU on {@code y} in the same pass (class comment). */
     public static void forwardTraining(float[] y, float[] mean, float[] var, float[] invstd, float[] x,
                                        float[] gamma, float[] beta, double eps, int n, int c, int s, boolean relu) {
         check("forwardTraining", y, x, null, n, c, s);
@@ -102,7 +102,7 @@ public final class BatchNorm {
         forward(y, x, mean, invstd, gamma, beta, n, c, s, false);
     }
 
-    /** {@link #forward}, then with {@code relu} a ReLU on {@code y} in the same pass (see the class comment). */
+    /** {@link #forward}, then with {@code relu} a ReLU on {@code y} in the same pass (class comment). */
     public static void forward(float[] y, float[] x, float[] mean, float[] invstd, float[] gamma, float[] beta,
                                int n, int c, int s, boolean relu) {
         check("forward", y, x, null, n, c, s);
@@ -164,9 +164,12 @@ public final class BatchNorm {
             BatchNormCols.backward(gx, gGamma, gBeta, g, x, mean, invstd, gamma, batchStats, n, c);
             return;
         }
+        // With a fused ReLU, each row of gy is masked into gx's row (the same values the unfused ReLU's
+        // gradient would hold), which the sums then read and the input gradient rewrites in place; into a
+        // row of scratch when gx is not wanted.
+        float[] src = reluY == null ? gy : gx;
         Parallel.forRange(c, grain(n, s), (lo, hi) -> {
-            // With a fused ReLU, each row of gy is masked into this row first (it stays in L1).
-            float[] masked = reluY == null ? null : new float[s];
+            float[] row = reluY != null && gx == null ? new float[s] : null;
             for (int ch = lo; ch < hi; ch++) {
                 float m = mean[ch];
                 float is = invstd[ch];
@@ -174,8 +177,16 @@ public final class BatchNorm {
                 double sd = 0;
                 for (int i = 0; i < n; i++) {
                     int off = (i * c + ch) * s;
-                    float[] g = masked == null ? gy : mask(masked, gy, reluY, off, s);
-                    int go = masked == null ? off : 0;
+                    float[] g = gy;
+                    int go = off;
+                    if (row != null) {
+                        GemmEpilogue.reluBackward(row, 0, gy, off, reluY, off, s);
+                        g = row;
+                        go = 0;
+                    } else if (reluY != null) {
+                        GemmEpilogue.reluBackward(gx, off, gy, off, reluY, off, s);
+                        g = gx;
+                    }
                     sg += RowLoops.sum(g, go, s);
                     sd += RowLoops.dotDeviation(g, go, x, off, m, s);
                 }
@@ -194,14 +205,12 @@ public final class BatchNorm {
                     float k = centerFactor(sd, count, is);
                     for (int i = 0; i < n; i++) {
                         int off = (i * c + ch) * s;
-                        float[] g = masked == null ? gy : mask(masked, gy, reluY, off, s);
-                        centered(gx, g, masked == null ? off : 0, x, off, m, gm, k, scale, s);
+                        centered(gx, src, off, x, off, m, gm, k, scale, s);
                     }
                 } else {
                     for (int i = 0; i < n; i++) {
                         int off = (i * c + ch) * s;
-                        float[] g = masked == null ? gy : mask(masked, gy, reluY, off, s);
-                        scaled(gx, g, masked == null ? off : 0, off, scale, s);
+                        scaled(gx, src, off, off, scale, s);
                     }
                 }
             }
@@ -249,13 +258,10 @@ public final class BatchNorm {
         }
     }
 
-    /** {@code row[j] = y[off + j] > 0 ? gy[off + j] : 0} for {@code j < s}: a row of the gradient through the ReLU. */
-    private static float[] mask(float[] row, float[] gy, float[] y, int off, int s) {
-        GemmEpilogue.reluBackward(row, 0, gy, off, y, off, s);
-        return row;
-    }
-
-    /** {@code gx = (gy - gm - (x - m)*k)*scale} over one row: gx and x from {@code off}, gy from {@code go}. */
+    /**
+     * {@code gx = (gy - gm - (x - m)*k)*scale} over one row: gx and x from {@code off}, gy from {@code go}
+     * (gy may be gx itself: each element is read before it is written).
+     */
     private static void centered(float[] gx, float[] gy, int go, float[] x, int off, float m, float gm, float k,
                                  float scale, int s) {
         float nk = -k;
@@ -270,7 +276,7 @@ public final class BatchNorm {
         }
     }
 
-    /** {@code gx = gy*scale} over one row: gx from {@code off}, gy from {@code go}. */
+    /** {@code gx = gy*scale} over one row: gx from {@code off}, gy from {@code go} (may be gx). */
     private static void scaled(float[] gx, float[] gy, int go, int off, float scale, int s) {
         int j = 0;
         for (int ub = Simd.loopBoundF(s); j < ub; j += L) {
