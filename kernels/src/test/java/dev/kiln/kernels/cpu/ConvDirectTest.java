@@ -132,8 +132,10 @@ class ConvDirectTest {
     @Test
     void narrowInputGradientMatchesReference() {
         int l = Simd.lanesF();
+        // LeNet-5's 14-wide input where the rows fit the vectors (16 lanes), else as wide as they go
+        int lenetW = 14 <= l && 2 * 14 >= l ? 14 : Math.max(1, l - 2);
         ConvGeom[] gs = {
-                geom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                geom(3, 6, 14, lenetW, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
                 geom(2, 8, 9, Math.max(1, l - 4), 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 geom(2, 12, 7, l, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2),
                 geom(2, 3, 10, Math.max(1, l / 2 + 1), 7, 5, 3, 1, 1, 1, 0, 1, 1, 1)};

@@ -244,12 +244,17 @@ class GemmTest {
         int saved = Parallel.threads();
         try {
             Parallel.setThreads(1);
-            int[][] shapes = {{mc, 3 * NR + 5, KC + 7}, {mc - 3, NR - 1, 300}, {MR + 1, 2 * NR, 2 * KC + 1}};
+            // The third shape must take the packed path for both the 9 and the 193 rows: with 256-bit
+            // vectors 2 * NR is only 32 columns, which an A^T takes through GemmSmall (other sums).
+            int wide = Math.max(2 * NR, (GemmSmall.SMALL_N / NR + 1) * NR);
+            int[][] shapes = {{mc, 3 * NR + 5, KC + 7}, {mc - 3, NR - 1, 300}, {MR + 1, wide, 2 * KC + 1}};
             for (int[] s : shapes) {
                 for (int t = 0; t < 4; t++) {
                     boolean tA = (t & 2) != 0;
                     boolean tB = (t & 1) != 0 || s[1] % 512 == 0;
                     int m = s[0], n = s[1], k = s[2], tall = 2 * mc + 1;
+                    assertEquals(GemmSmall.suits(tA, m, n), GemmSmall.suits(tA, tall, n),
+                            "both GEMMs take the same path: " + label(false, tA, tB, m, n, k));
                     float[] a = TestArrays.randomFloats(rnd, tall * k);
                     float[] b = TestArrays.randomFloats(rnd, k * n);
                     float[] bias = TestArrays.randomFloats(rnd, n);
