@@ -17,7 +17,7 @@ import java.util.Objects;
  *
  * <p>Large shapes go through the BLIS scheme ({@link GemmPacked}): panels of B ({@code KC x NC})
  * and blocks of A ({@code MC x KC}) are packed into per-thread buffers ({@link GemmPack}) and a
- * register-blocked micro-kernel ({@link GemmMicro}) computes {@code MR x NR} tiles of C (8 rows x
+ * register-blocked micro-kernel ({@link GemmMicro}) computes {@code MR x NR} tiles of C (8 or 5 rows x
  * 2 vectors). Shapes with few rows or columns, where packing does not pay (a Linear layer on a
  * small batch), take direct dot-product or axpy loops ({@link GemmSmall}); with
  * {@link Simd#SCALAR} a plain blocked scalar loop ({@link GemmScalar}). Threads take disjoint

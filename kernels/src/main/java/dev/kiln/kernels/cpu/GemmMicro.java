@@ -18,8 +18,17 @@ final class GemmMicro {
     static final VectorSpecies<Float> F = Simd.F;
     /** Floats per vector. */
     static final int L = F.length();
-    /** Rows of a tile (and of a packed A strip). */
-    static final int MR = 8;
+    /**
+     * Rows of a tile (and of a packed A strip): 8 with 32 vector registers (AVX-512: 16
+     * accumulators, two B vectors and a broadcast), 5 with 16 (AVX2: 10 accumulators). Measured on
+     * Zen 1 (AVX2, 47 GFLOP/s peak), tiles over packed strips in L1/L2, 1 thread: 8 rows 30-31
+     * GFLOP/s (C2 spills accumulators to the stack every k step), 6 rows 37-38 (one accumulator
+     * spilled: 12 + 2 B vectors + the broadcasts C2 hoists pass 16 registers), 5 rows 44.5-46,
+     * 4 rows 44-46.5; sgemm 1024^3 32.7 (8 rows) -> 36.4 (6) -> 43.3 (5) or 43.7 (4). Five rather
+     * than four: ten independent accumulators are what two FMA pipes of latency 5 need where a
+     * 256-bit FMA is one operation (Intel's AVX2 cores; Zen 1 splits it in two).
+     */
+    static final int MR = L >= 16 ? 8 : 5;
     /** Columns of a tile (and of a packed B strip): two vectors. */
     static final int NR = 2 * L;
 
@@ -49,6 +58,10 @@ final class GemmMicro {
      */
     static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
                        boolean load, float[] bias, int bo, boolean relu) {
+        if (MR != 8) {
+            kernel5(kc, ap, ai, bp, bi, bs, c, ci, ldc, load, bias, bo, relu);
+            return;
+        }
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -156,5 +169,87 @@ final class GemmMicro {
         c61.intoArray(c, r6 + L);
         c70.intoArray(c, r7);
         c71.intoArray(c, r7 + L);
+    }
+
+    /**
+     * {@link #kernel} for 5-row tiles ({@code MR == 5}): the same loop and epilogue with 10
+     * accumulators, for machines with 16 vector registers.
+     */
+    private static void kernel5(int kc, float[] ap, int ai, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
+                                boolean load, float[] bias, int bo, boolean relu) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector a = FloatVector.broadcast(F, ap[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(F, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(F, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(F, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(F, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            ai += MR;
+            bi += bs;
+        }
+        int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(F, c, r0));
+            c01 = c01.add(FloatVector.fromArray(F, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(F, c, r1));
+            c11 = c11.add(FloatVector.fromArray(F, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(F, c, r2));
+            c21 = c21.add(FloatVector.fromArray(F, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(F, c, r3));
+            c31 = c31.add(FloatVector.fromArray(F, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, r4));
+            c41 = c41.add(FloatVector.fromArray(F, c, r4 + L));
+        }
+        if (bias != null) {
+            FloatVector v0 = FloatVector.fromArray(F, bias, bo);
+            FloatVector v1 = FloatVector.fromArray(F, bias, bo + L);
+            c00 = c00.add(v0);
+            c01 = c01.add(v1);
+            c10 = c10.add(v0);
+            c11 = c11.add(v1);
+            c20 = c20.add(v0);
+            c21 = c21.add(v1);
+            c30 = c30.add(v0);
+            c31 = c31.add(v1);
+            c40 = c40.add(v0);
+            c41 = c41.add(v1);
+        }
+        if (relu) {
+            c00 = c00.blend(0f, c00.compare(LT, 0f));
+            c01 = c01.blend(0f, c01.compare(LT, 0f));
+            c10 = c10.blend(0f, c10.compare(LT, 0f));
+            c11 = c11.blend(0f, c11.compare(LT, 0f));
+            c20 = c20.blend(0f, c20.compare(LT, 0f));
+            c21 = c21.blend(0f, c21.compare(LT, 0f));
+            c30 = c30.blend(0f, c30.compare(LT, 0f));
+            c31 = c31.blend(0f, c31.compare(LT, 0f));
+            c40 = c40.blend(0f, c40.compare(LT, 0f));
+            c41 = c41.blend(0f, c41.compare(LT, 0f));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
     }
 }

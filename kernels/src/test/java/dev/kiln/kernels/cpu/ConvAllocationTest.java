@@ -40,6 +40,8 @@ class ConvAllocationTest {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
         assumeTrue(!kernels.startsWith("f4") || ConvWinogradF4.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
+        assumeTrue(!"conv8".equals(kernels) || ConvWinogradRegions.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
+        assumeTrue(!"direct14".equals(kernels) || ConvDirect.suitsInput(geom(kernels)), "8-row direct kernels: AVX-512 only");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
                 "-XX:PerMethodTrapLimit=0", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Child.class.getName(), kernels));

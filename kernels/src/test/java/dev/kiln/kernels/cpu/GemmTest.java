@@ -25,6 +25,8 @@ class GemmTest {
     private static final int L = Simd.lanesF();
     private static final int MR = GemmMicro.MR;
     private static final int NR = GemmMicro.NR;
+    /** Rows past one tile (a tail strip) that take the packed path: 9 for 8-row tiles, and for 5-row ones. */
+    private static final int PACKED_ROWS = Math.max(MR, GemmSmall.SMALL_M) + 1;
     private static final int KC = GemmPacked.KC;
     /** Row and column counts: vector tails, tile and block edges, the direct and the packed paths. */
     private static final int[] MN = {1, 3, 4, L - 1, L, L + 1, 2 * L + 3, MR + 1, 127, 300};
@@ -99,11 +101,11 @@ class GemmTest {
         int mc = GemmPacked.MC;
         int nc = GemmPacked.NC;
         int n = GemmSmall.SMALL_N + 1;
-        assertTrue(!GemmSmall.suits(false, mc + 1, n) && !GemmSmall.suits(true, MR + 1, nc + NR + 3));
+        assertTrue(!GemmSmall.suits(false, mc + 1, n) && !GemmSmall.suits(true, PACKED_ROWS, nc + NR + 3));
         check(false, false, false, mc + 1, n, 7, 1, 3);
         check(true, true, true, 2 * mc + MR - 1, n + 4, 5, 0, 0);
-        check(false, false, true, MR + 1, nc + NR + 3, 70, 2, 1);
-        check(true, true, false, MR + 1, nc + 1, KC + 2, 0, 2);
+        check(false, false, true, PACKED_ROWS, nc + NR + 3, 70, 2, 1);
+        check(true, true, false, PACKED_ROWS, nc + 1, KC + 2, 0, 2);
     }
 
     /**
@@ -112,7 +114,7 @@ class GemmTest {
      */
     @Test
     void transposingPacksWithTails() {
-        int[] ms = {MR + 1, 2 * MR, 3 * MR + 5, 64};
+        int[] ms = {PACKED_ROWS, 2 * MR, 3 * MR + 5, 64};
         int[] ns = {8, 9, 2 * L, NR, NR + 8, NR + 13, 3 * NR - 1};
         int[] ks = {7, 8, 9, 23, KC + 8, KC + 13};
         int count = 0;
@@ -124,7 +126,7 @@ class GemmTest {
                 }
             }
         }
-        assertTrue(!GemmSmall.suits(false, MR + 1, 8));
+        assertTrue(!GemmSmall.suits(false, PACKED_ROWS, 8));
     }
 
     @Test
@@ -247,7 +249,7 @@ class GemmTest {
             // The third shape must take the packed path for both the 9 and the 193 rows: with 256-bit
             // vectors 2 * NR is only 32 columns, which an A^T takes through GemmSmall (other sums).
             int wide = Math.max(2 * NR, (GemmSmall.SMALL_N / NR + 1) * NR);
-            int[][] shapes = {{mc, 3 * NR + 5, KC + 7}, {mc - 3, NR - 1, 300}, {MR + 1, wide, 2 * KC + 1}};
+            int[][] shapes = {{mc, 3 * NR + 5, KC + 7}, {mc - 3, NR - 1, 300}, {PACKED_ROWS, wide, 2 * KC + 1}};
             for (int[] s : shapes) {
                 for (int t = 0; t < 4; t++) {
                     boolean tA = (t & 2) != 0;
