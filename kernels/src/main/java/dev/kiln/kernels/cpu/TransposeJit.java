@@ -40,11 +40,29 @@ final class TransposeJit {
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
+    /**
+     * Whether the {@code 8 x 8} code ({@link TransposeCode#transpose8}, {@link Mode#WRITE} only) runs
+     * here: where the 16 x 16 code does not, on a CPU with AVX ({@code avx} in /proc/cpuinfo),
+     * self check passing.
+     */
+    static final boolean SUPPORTED8;
+    /** Whether {@link #leadingBlocks} uses the 8 x 8 code now (as {@link #use} for the 16 x 16 code). */
+    static volatile boolean use8;
+    private static volatile MethodHandle kernel8;
+
     static {
         boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
         SUPPORTED = ok;
-        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.transpose.jit", "true"));
+        boolean on = Boolean.parseBoolean(System.getProperty("kiln.transpose.jit", "true"));
+        ENABLED = ok && on;
         use = ENABLED;
+        SUPPORTED8 = !ok && JitCode.usable(TransposeJit::selfCheck8, "avx");
+        use8 = SUPPORTED8 && on;
+    }
+
+    /** Rows and columns of the blocks {@link #leadingBlocks} transposes now: 16, 8, or 0 (none). */
+    static int block() {
+        return use ? 16 : use8 ? 8 : 0;
     }
 
     /**
@@ -66,6 +84,14 @@ final class TransposeJit {
      * caller doing the columns past {@code cols & ~15} of those rows and the rows after them.
      */
     static int leadingBlocks(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
+        if (use8) {
+            if (rows < 8 || cols < 8 || ld <= 0 || dStride <= 0) {
+                return 0;
+            }
+            int r8 = rows & ~7;
+            transpose8(dst, dOff, dStride, src, sOff, ld, r8 / 8, cols / 8);
+            return r8;
+        }
         if (rows < 16 || cols < 16 || !suits(ld, dStride)) {
             return 0;
         }
@@ -76,8 +102,9 @@ final class TransposeJit {
 
     /** Turns the code on (where {@link #SUPPORTED}) or off; returns whether it was on. Tests and benchmarks only. */
     static boolean use(boolean on) {
-        boolean was = use;
+        boolean was = use || use8;
         use = on && SUPPORTED;
+        use8 = on && SUPPORTED8;
         return was;
     }
 
@@ -125,6 +152,74 @@ final class TransposeJit {
             }
         }
         return java.util.Arrays.equals(want, got);
+    }
+
+    /** A 24 x 40 transpose through the 8 x 8 code against plain Java, bit for bit, every other float left alone. */
+    private static boolean selfCheck8() {
+        int rows = 24;
+        int cols = 40;
+        int ld = 43;
+        int stride = 29;
+        float[] src = new float[rows * ld + 5];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (i * 37 % 101 - 50) * 0.13f;
+        }
+        float[] got = new float[cols * stride + 7];
+        for (int i = 0; i < got.length; i++) {
+            got[i] = i * 0.01f;
+        }
+        float[] want = got.clone();
+        transpose8(got, 3, stride, src, 2, ld, rows / 8, cols / 8);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                want[3 + c * stride + r] = src[2 + r * ld + c];
+            }
+        }
+        return java.util.Arrays.equals(want, got);
+    }
+
+    /**
+     * For {@code r < 8*rowBlocks}, {@code c < 8*colBlocks}:
+     * {@code dst[dOff + c*dStride + r] = src[sOff + r*ld + c]} through the 8 x 8 code.
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    static void transpose8(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
+                           int colBlocks) {
+        long lastRow = 8L * rowBlocks - 1;
+        long lastCol = 8L * colBlocks - 1;
+        if (rowBlocks < 1 || colBlocks < 1 || dOff < 0 || sOff < 0 || dStride < 0 || ld < 0
+                || dOff + lastCol * dStride + lastRow >= dst.length || sOff + lastRow * ld + lastCol >= src.length) {
+            throw new IllegalArgumentException("TransposeJit: arguments out of bounds: " + rowBlocks + " x " + colBlocks
+                    + " blocks of 8, dst " + dOff + "+" + dStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
+                    + src.length);
+        }
+        long[] args = ARGS.get();
+        args[0] = 4L * dOff;
+        args[1] = 4L * dStride;
+        args[2] = 4L * sOff;
+        args[3] = 4L * ld;
+        args[4] = rowBlocks;
+        args[5] = colBlocks;
+        args[6] = 0;
+        MethodHandle h = kernel8;
+        if (h == null) {
+            synchronized (KERNELS) {
+                h = kernel8;
+                if (h == null) {
+                    h = JitCode.function(TransposeCode.transpose8(), SIGNATURE, Linker.Option.critical(true));
+                    kernel8 = h;
+                }
+            }
+        }
+        MemorySegment s = MemorySegment.ofArray(src);
+        try {
+            h.invokeExact(MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

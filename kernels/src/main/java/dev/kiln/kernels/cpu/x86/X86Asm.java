@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
- * EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
+ * VEX-encoded 256-bit loads, stores and in-lane shuffles of an AVX2 transpose ({@code vmovups},
+ * {@code vinsertf128}, {@code vunpckl/hps}, {@code vunpckl/hpd}), EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
  * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, also with a broadcast operand,
  * {@code vaddps}, {@code vbroadcastss}, {@code vmovups}, and the shuffles and permutes of register transposes), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
  * {@code prefetcht0}, {@code vzeroupper}, {@code push}/{@code pop} and {@code ret}. Method operands
@@ -183,6 +184,49 @@ public final class X86Asm {
     /** {@code vmovups [m], zs}. */
     public void vmovupsStore(Mem m, int zs) {
         evexRM(0, 1, 0, 0x11, zs, 0, m, false, 64);
+    }
+
+    // ---- VEX-encoded AVX instructions (ymm0-15 / xmm0-15 as 0-15) ----
+
+    /** {@code vmovups ymm, [m]} (256 bits). */
+    public void vmovupsLoadY(int yd, Mem m) {
+        vexRM(0, 1, 1, 0x10, yd, 0, m);
+    }
+
+    /** {@code vmovups xmm, [m]} (128 bits; the upper half of the ymm register is zeroed). */
+    public void vmovupsLoadX(int xd, Mem m) {
+        vexRM(0, 1, 0, 0x10, xd, 0, m);
+    }
+
+    /** {@code vmovups [m], ymm}. */
+    public void vmovupsStoreY(Mem m, int ys) {
+        vexRM(0, 1, 1, 0x11, ys, 0, m);
+    }
+
+    /** {@code vinsertf128 yd, ya, [m], imm}: {@code ya} with 128-bit lane {@code imm & 1} replaced by the 16 bytes at {@code m}. */
+    public void vinsertf128(int yd, int ya, Mem m, int imm) {
+        vexRM(1, 3, 1, 0x18, yd, ya, m);
+        emit(imm);
+    }
+
+    /** {@code vunpcklps yd, ya, yb}: per 128-bit lane, {@code a0 b0 a1 b1}. */
+    public void vunpcklpsY(int yd, int ya, int yb) {
+        vexRR(0, 1, 0x14, yd, ya, yb);
+    }
+
+    /** {@code vunpckhps yd, ya, yb}: per 128-bit lane, {@code a2 b2 a3 b3}. */
+    public void vunpckhpsY(int yd, int ya, int yb) {
+        vexRR(0, 1, 0x15, yd, ya, yb);
+    }
+
+    /** {@code vunpcklpd yd, ya, yb}: per 128-bit lane, the low 64 bits of {@code ya}, then of {@code yb}. */
+    public void vunpcklpdY(int yd, int ya, int yb) {
+        vexRR(1, 1, 0x14, yd, ya, yb);
+    }
+
+    /** {@code vunpckhpd yd, ya, yb}: per 128-bit lane, the high 64 bits of {@code ya}, then of {@code yb}. */
+    public void vunpckhpdY(int yd, int ya, int yb) {
+        vexRR(1, 1, 0x15, yd, ya, yb);
     }
 
     /** {@code vzeroupper}. */
@@ -443,6 +487,45 @@ public final class X86Asm {
         evex(pp, mmm, w, zr, zv, idx >> 3, m.base() >> 3, bcast);
         emit(op);
         modrm(zr & 7, m, n);
+    }
+
+    /**
+     * VEX prefix (the two-byte form where it can encode the operands): {@code pp} (0 none, 1 66, 2 F3, 3 F2), {@code mmmmm} (1 0F, 2 0F38,
+     * 3 0F3A), W0, {@code l} (0: 128 bits, 1: 256), {@code reg} the ModRM.reg register (0-15),
+     * {@code vvvv} the second source (0 when unused), {@code x}/{@code b} the ModRM.rm extension bits.
+     */
+    private void vex(int pp, int mmmmm, int l, int reg, int vvvv, int x, int b) {
+        if (mmmmm == 1 && (x & 1) == 0 && (b & 1) == 0) {
+            // the two-byte form (0F map, W0, no X or B extension), as GNU as emits it
+            emit(0xC5, (~reg >> 3 & 1) << 7 | (~vvvv & 15) << 3 | l << 2 | pp);
+            return;
+        }
+        emit(0xC4, (~reg >> 3 & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | mmmmm, (~vvvv & 15) << 3 | l << 2 | pp);
+    }
+
+    /** A 256-bit VEX op with three registers. */
+    private void vexRR(int pp, int mmmmm, int op, int yd, int ya, int yb) {
+        checkYmm(yd);
+        checkYmm(ya);
+        checkYmm(yb);
+        vex(pp, mmmmm, 1, yd, ya, 0, yb >> 3);
+        emit(op, 0xC0 | (yd & 7) << 3 | (yb & 7));
+    }
+
+    /** A VEX op of length {@code l} with a register, a second source ({@code vvvv}) and a memory operand. */
+    private void vexRM(int pp, int mmmmm, int l, int op, int yr, int yv, Mem m) {
+        checkYmm(yr);
+        checkYmm(yv);
+        int idx = m.index() == NONE ? 0 : m.index();
+        vex(pp, mmmmm, l, yr, yv, idx >> 3, m.base() >> 3);
+        emit(op);
+        modrm(yr & 7, m, 1);
+    }
+
+    private static void checkYmm(int y) {
+        if (y < 0 || y > 15) {
+            throw new IllegalArgumentException("x86: expected ymm0-ymm15, got " + y);
+        }
     }
 
     /** ModRM (+ SIB, + displacement) for a memory operand; {@code n} the disp8 scale (1 for legacy). */

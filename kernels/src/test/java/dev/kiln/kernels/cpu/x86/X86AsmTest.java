@@ -32,6 +32,15 @@ class X86AsmTest {
     }
 
     private static final List<Case> CASES = List.of(
+            c("vmovups 16(%rax), %xmm3", "c5f8105810", a -> { a.vmovupsLoadX(3, mem(RAX, 16)); }),
+            c("vinsertf128 $1, 16(%rdx,%r9,4), %ymm4, %ymm12", "c4235d18648a1001",
+                    a -> { a.vinsertf128(12, 4, mem(RDX, R9, 4, 16), 1); }),
+            c("vmovups (%r11), %ymm9", "c4417c100b", a -> { a.vmovupsLoadY(9, mem(R11, 0)); }),
+            c("vmovups %ymm15, (%rax)", "c57c1138", a -> { a.vmovupsStoreY(mem(RAX, 0), 15); }),
+            c("vunpcklps %ymm13, %ymm0, %ymm8", "c4417c14c5", a -> { a.vunpcklpsY(8, 0, 13); }),
+            c("vunpckhps %ymm2, %ymm9, %ymm1", "c5b415ca", a -> { a.vunpckhpsY(1, 9, 2); }),
+            c("vunpcklpd %ymm10, %ymm8, %ymm0", "c4c13d14c2", a -> { a.vunpcklpdY(0, 8, 10); }),
+            c("vunpckhpd %ymm7, %ymm14, %ymm15", "c50d15ff", a -> { a.vunpckhpdY(15, 14, 7); }),
             c("vpdpbusd %zmm2, %zmm1, %zmm0", "62f2754850c2", a -> { a.vpdpbusd(0, 1, 2); }),
             c("vpdpbusd %zmm31, %zmm24, %zmm23", "62823d4050ff", a -> { a.vpdpbusd(23, 24, 31); }),
             c("vpdpbusd %zmm9, %zmm17, %zmm8", "6252754050c1", a -> { a.vpdpbusd(8, 17, 9); }),
