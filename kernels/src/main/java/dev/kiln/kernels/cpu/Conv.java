@@ -30,9 +30,10 @@ import jdk.incubator.vector.FloatVector;
  * group, output positions of a vector's width spanning less than two vectors of the padded input),
  * the forward pass of a strided layer and (see {@link ConvPacked#suitsWeight}) the weight
  * gradient run the GEMM micro-kernel over strips packed straight from a zero-padded copy of each
- * image, with no column matrix ({@link ConvPacked} can also take the input gradient of a stride-1
- * "same" convolution as the forward pass of the output gradient with the flipped weight, but that
- * is not routed: it measured no faster). Images (forward) or fixed parts of the batch (weight
+ * image, with no column matrix; on machines where the 8-row direct kernels do not run (AVX2),
+ * {@link ConvPacked} also takes the input gradient of stride-1 layers as the forward pass of the
+ * output gradient with the flipped weight ({@link ConvPacked#suitsInput}: 4-15% faster there than
+ * GEMM + col2im; on AVX-512 it measured no faster). Images (forward) or fixed parts of the batch (weight
  * gradient, {@link ConvParts}) are split over threads; every value is summed in an order fixed
  * by the geometry, so these do not depend on the thread count.
  *
@@ -161,7 +162,9 @@ public final class Conv {
             return;
         }
         float[] out = accumulate ? new float[(int) g.xSize()] : gx;
-        loweredInput(out, gy, w, g);
+        if (!(ConvPacked.suitsInput(g) && ConvPacked.conv2dBackwardInput(out, gy, w, g))) {
+            loweredInput(out, gy, w, g);
+        }
         if (accumulate) {
             addInto(gx, out, out.length);
         }

@@ -196,14 +196,32 @@ final class ConvPacked {
     }
 
     /**
+     * Whether {@code Conv} routes the input gradient here: on machines with 5-row tiles (AVX2:
+     * the 8-row direct kernels do not run there), a stride-1 layer padded by at most the kernel's
+     * reach, at least {@code MR} input channels per group, and at most 12% of the tiles' rows and
+     * positions padding ({@code roundUp(c/groups, MR) * roundUp(h*w, NR)} against
+     * {@code c/groups * h*w}; GEMM + col2im packs several images side by side and wastes less).
+     * Measured on Zen 1, batch 64, 1 thread, min of 6 rounds, here vs GEMM + col2im: 32 -> 32 at
+     * 28x28 26.1 vs 30.7 ms, 64 -> 64 at 14x14 24.8 vs 28.5, 32 -> 64 at 16x16 17.1 vs 17.8,
+     * 64 -> 128 at 8x8 15.1 vs 16.3, but 32 -> 64 at 14x14 (16% padding) 14.4 vs 13.5. On Zen 5
+     * (AVX-512) such layers measured no faster than GEMM + col2im (1 thread, CPU time: 32 -> 64 at
+     * 16x16 4.8 vs 4.3 ms, 64 -> 128 at 8x8 5.6 vs 5.7 ms), and on unpadded layers this pass
+     * multiplies the zeros of the padding.
+     */
+    static boolean suitsInput(ConvGeom g) {
+        int cg = g.cPerGroup();
+        long plane = (long) g.h() * g.w();
+        return MR != 8 && !Simd.SCALAR && cg >= MR && g.sh() == 1 && g.sw() == 1 && g.ph() <= g.dh() * (g.kh() - 1)
+                && g.pw() <= g.dw() * (g.kw() - 1)
+                && 100L * roundUp(cg, MR) * roundUp((int) Math.min(plane, Integer.MAX_VALUE - NR), NR) <= 112L * cg * plane;
+    }
+
+    /**
      * {@code Conv.conv2dBackwardInput} (arguments checked) as the forward pass of the output
      * gradient, padded by {@code dh*(kh-1) - ph} (and likewise in width), with the weight flipped in
      * both kernel axes and its channel axes swapped. Returns false, doing nothing, unless the stride
      * is 1, the padding at most {@code dh*(kh-1)} ({@code dw*(kw-1)}) and that pass
-     * {@link #permutable}. Not routed by {@code Conv}: on stride-1 "same" layers (where the padded
-     * gradient holds no more zeros than the input had) it measured no faster than GEMM + col2im
-     * (1 thread, CPU time: 32 -> 64 at 16x16 4.8 vs 4.3 ms, 64 -> 128 at 8x8 5.6 vs 5.7 ms), and
-     * on unpadded ones it multiplies the zeros of the padding.
+     * {@link #permutable}. Routed where {@link #suitsInput}.
      */
     static boolean conv2dBackwardInput(float[] gx, float[] gy, float[] w, ConvGeom g) {
         if (g.sh() != 1 || g.sw() != 1 || g.ph() > g.dh() * (g.kh() - 1) || g.pw() > g.dw() * (g.kw() - 1)) {

@@ -224,6 +224,35 @@ class ConvTest {
     }
 
     /**
+     * Where {@link ConvPacked#suitsInput} (5-row tiles: AVX2), {@code Conv} takes the input gradient
+     * through the packed forward pass of the output gradient: the same bits, and when accumulating
+     * the old gradient plus exactly those values; layers with much tile padding stay on GEMM + col2im.
+     */
+    @Test
+    void inputGradientRoutesToThePackedPassOn16RegisterMachines() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(!Simd.SCALAR && GemmMicro.MR != 8, "routed only with 5-row tiles");
+        ConvGeom routed = geom(2, 32, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        assertTrue(ConvPacked.suitsInput(routed), "routed: " + routed);
+        assertTrue(!ConvPacked.suitsInput(geom(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "14x14 with 32 channels pads 16%");
+        assertTrue(!ConvPacked.suitsInput(geom(2, 32, 12, 12, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
+        assertTrue(!ConvPacked.suitsInput(geom(2, 4, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "fewer channels than a tile's rows");
+        SplittableRandom rnd = new SplittableRandom(31);
+        float[] w = randomFloats(rnd, size(routed.wSize()));
+        float[] gy = randomFloats(rnd, size(routed.ySize()));
+        float[] want = nans(size(routed.xSize()));
+        assertTrue(ConvPacked.conv2dBackwardInput(want, gy, w, routed));
+        float[] got = nans(want.length);
+        Conv.conv2dBackwardInput(false, got, gy, w, routed);
+        assertArrayEquals(want, got, "routed input gradient");
+        float[] old = randomFloats(rnd, want.length);
+        float[] acc = old.clone();
+        Conv.conv2dBackwardInput(true, acc, gy, w, routed);
+        for (int i = 0; i < acc.length; i++) {
+            assertEquals(old[i] + want[i], acc[i], "accumulated element " + i);
+        }
+    }
+
+    /**
      * The packed path ({@link ConvPacked}: strips gathered from a padded image by plain loads or
      * permutes) and the im2col path ({@code Conv.lowered*}) each match the reference, on shapes
      * with several reduction slices ({@code K > KC}), rows and positions that do not fill a tile,
