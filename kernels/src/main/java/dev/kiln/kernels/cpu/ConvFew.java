@@ -38,8 +38,12 @@ final class ConvFew {
     static final int MAX_ROWS = 6;
     /** Rows per tile. */
     private static final int MB = 3;
-    /** Vectors of positions per tile. */
-    private static final int VB = 6;
+    /**
+     * Vectors of positions per tile: 6 with 32 vector registers (18 accumulators), 3 with 16
+     * (AVX2: 9 accumulators; the 18 spilled to the stack every tap, and LeNet-5's 6 -> 16 input
+     * gradient ran at 8 GFLOP/s on Zen 1).
+     */
+    private static final int VB = L >= 16 ? 6 : 3;
 
     private ConvFew() {
     }
@@ -144,9 +148,13 @@ final class ConvFew {
                         for (int tl = 0; tl < tiles; tl++) {
                             one(s.out, out + tl * VB * L, xpad, cp.tap, k, tl * VB * L, packed, wo);
                         }
-                    } else {
+                    } else if (VB == 6) {
                         for (int tl = 0; tl < tiles; tl++) {
                             three(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
+                        }
+                    } else {
+                        for (int tl = 0; tl < tiles; tl++) {
+                            threeNarrow(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
                         }
                     }
                 }
@@ -223,8 +231,52 @@ final class ConvFew {
         c25.intoArray(out, o + 5 * L);
     }
 
-    /** As {@link #three} for the first row only (a single output channel). */
+    /** As {@link #three} with 3 vectors per row ({@code VB == 3}: machines with 16 vector registers). */
+    private static void threeNarrow(float[] out, int o, int ld, float[] x, int[] tap, int k, int q0, float[] w, int wo) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z;
+        FloatVector c10 = z, c11 = z, c12 = z;
+        FloatVector c20 = z, c21 = z, c22 = z;
+        for (int t = 0, wi = wo; t < k; t++, wi += MB) {
+            int xi = tap[t] + q0;
+            FloatVector x0 = FloatVector.fromArray(F, x, xi);
+            FloatVector x1 = FloatVector.fromArray(F, x, xi + L);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(F, w[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            c02 = x2.fma(w0, c02);
+            FloatVector w1 = FloatVector.broadcast(F, w[wi + 1]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            c12 = x2.fma(w1, c12);
+            FloatVector w2 = FloatVector.broadcast(F, w[wi + 2]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            c22 = x2.fma(w2, c22);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c02.intoArray(out, o + 2 * L);
+        o += ld;
+        c10.intoArray(out, o);
+        c11.intoArray(out, o + L);
+        c12.intoArray(out, o + 2 * L);
+        o += ld;
+        c20.intoArray(out, o);
+        c21.intoArray(out, o + L);
+        c22.intoArray(out, o + 2 * L);
+    }
+
+    /**
+     * As {@link #three} for the first row only (a single output channel); with {@code VB == 3} the
+     * last three vectors are neither computed nor stored.
+     */
     private static void one(float[] out, int o, float[] x, int[] tap, int k, int q0, float[] w, int wo) {
+        if (VB == 3) {
+            oneNarrow(out, o, x, tap, k, q0, w, wo);
+            return;
+        }
         FloatVector z = FloatVector.zero(F);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
         for (int t = 0, wi = wo; t < k; t++, wi += MB) {
@@ -243,6 +295,22 @@ final class ConvFew {
         c3.intoArray(out, o + 3 * L);
         c4.intoArray(out, o + 4 * L);
         c5.intoArray(out, o + 5 * L);
+    }
+
+    /** {@link #one} with 3 vectors. */
+    private static void oneNarrow(float[] out, int o, float[] x, int[] tap, int k, int q0, float[] w, int wo) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c0 = z, c1 = z, c2 = z;
+        for (int t = 0, wi = wo; t < k; t++, wi += MB) {
+            int xi = tap[t] + q0;
+            FloatVector w0 = FloatVector.broadcast(F, w[wi]);
+            c0 = FloatVector.fromArray(F, x, xi).fma(w0, c0);
+            c1 = FloatVector.fromArray(F, x, xi + L).fma(w0, c1);
+            c2 = FloatVector.fromArray(F, x, xi + 2 * L).fma(w0, c2);
+        }
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + L);
+        c2.intoArray(out, o + 2 * L);
     }
 
     /**
