@@ -35,8 +35,10 @@ final class TransposeJit {
     static volatile boolean use;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
     /** Built code: the transpose per {@link Mode} (by ordinal), then the interleave. */
-    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 1];
+    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 2];
     private static final int INTERLEAVE = Mode.values().length;
+    /** The slot of the 8 x 8 transpose. */
+    private static final int EIGHT = INTERLEAVE + 1;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
@@ -48,7 +50,6 @@ final class TransposeJit {
     static final boolean SUPPORTED8;
     /** Whether {@link #leadingBlocks} uses the 8 x 8 code now (as {@link #use} for the 16 x 16 code). */
     static volatile boolean use8;
-    private static volatile MethodHandle kernel8;
 
     static {
         boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
@@ -186,40 +187,9 @@ final class TransposeJit {
      */
     static void transpose8(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                            int colBlocks) {
-        long lastRow = 8L * rowBlocks - 1;
-        long lastCol = 8L * colBlocks - 1;
-        if (rowBlocks < 1 || colBlocks < 1 || dOff < 0 || sOff < 0 || dStride < 0 || ld < 0
-                || dOff + lastCol * dStride + lastRow >= dst.length || sOff + lastRow * ld + lastCol >= src.length) {
-            throw new IllegalArgumentException("TransposeJit: arguments out of bounds: " + rowBlocks + " x " + colBlocks
-                    + " blocks of 8, dst " + dOff + "+" + dStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
-                    + src.length);
-        }
-        long[] args = ARGS.get();
-        args[0] = 4L * dOff;
-        args[1] = 4L * dStride;
-        args[2] = 4L * sOff;
-        args[3] = 4L * ld;
-        args[4] = rowBlocks;
-        args[5] = colBlocks;
-        args[6] = 0;
-        MethodHandle h = kernel8;
-        if (h == null) {
-            synchronized (KERNELS) {
-                h = kernel8;
-                if (h == null) {
-                    h = JitCode.function(TransposeCode.transpose8(), SIGNATURE, Linker.Option.critical(true));
-                    kernel8 = h;
-                }
-            }
-        }
+        MemorySegment args = blockArgs(8, dst, dOff, dStride, src, sOff, ld, rowBlocks, colBlocks, null, 0, false);
         MemorySegment s = MemorySegment.ofArray(src);
-        try {
-            h.invokeExact(MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        call(EIGHT, MemorySegment.ofArray(dst), s, s, args);
     }
 
     /**
@@ -254,15 +224,30 @@ final class TransposeJit {
      */
     static void transpose(Mode mode, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                           int colBlocks, float[] bias, int biasOff) {
-        long lastRow = 16L * rowBlocks - 1;
-        long lastCol = 16L * colBlocks - 1;
         boolean biased = mode == Mode.BIAS;
+        MemorySegment args = blockArgs(16, dst, dOff, dStride, src, sOff, ld, rowBlocks, colBlocks, bias, biasOff, biased);
+        call(mode.ordinal(), MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
+                MemorySegment.ofArray(biased ? bias : src), args);
+    }
+
+    /**
+     * The argument block of a transpose in {@code block x block} blocks ({@link TransposeCode}'s
+     * {@code args}, in this thread's buffer), after checking that every element it touches lies in
+     * its array (and the bias, when {@code biased}).
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    private static MemorySegment blockArgs(int block, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
+                                           int rowBlocks, int colBlocks, float[] bias, int biasOff, boolean biased) {
+        long lastRow = (long) block * rowBlocks - 1;
+        long lastCol = (long) block * colBlocks - 1;
         if (rowBlocks < 1 || colBlocks < 1 || dOff < 0 || sOff < 0 || dStride < 0 || ld < 0
                 || dOff + lastCol * dStride + lastRow >= dst.length || sOff + lastRow * ld + lastCol >= src.length
                 || biased && (bias == null || biasOff < 0 || biasOff + lastCol >= bias.length)) {
             throw new IllegalArgumentException("TransposeJit: arguments out of bounds: " + rowBlocks + " x " + colBlocks
-                    + " blocks, dst " + dOff + "+" + dStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
-                    + src.length + (biased ? ", bias " + biasOff + "/" + (bias == null ? "null" : bias.length) : ""));
+                    + " blocks" + (block == 16 ? "" : " of " + block) + ", dst " + dOff + "+" + dStride + "/" + dst.length
+                    + ", src " + sOff + "+" + ld + "/" + src.length
+                    + (biased ? ", bias " + biasOff + "/" + (bias == null ? "null" : bias.length) : ""));
         }
         long[] args = ARGS.get();
         args[0] = 4L * dOff;
@@ -272,8 +257,7 @@ final class TransposeJit {
         args[4] = rowBlocks;
         args[5] = colBlocks;
         args[6] = biased ? 4L * biasOff : 0;
-        call(mode.ordinal(), MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
-                MemorySegment.ofArray(biased ? bias : src), MemorySegment.ofArray(args));
+        return MemorySegment.ofArray(args);
     }
 
     /** Calls the code in slot {@code k} of {@link #KERNELS} (built on first use) with checked arguments. */
@@ -283,7 +267,8 @@ final class TransposeJit {
             synchronized (KERNELS) {
                 h = KERNELS[k];
                 if (h == null) {
-                    byte[] code = k == INTERLEAVE ? TransposeCode.interleave8() : TransposeCode.transpose(Mode.values()[k]);
+                    byte[] code = k == INTERLEAVE ? TransposeCode.interleave8()
+                            : k == EIGHT ? TransposeCode.transpose8() : TransposeCode.transpose(Mode.values()[k]);
                     h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
                     KERNELS[k] = h;
                 }

@@ -123,81 +123,56 @@ public final class TransposeCode {
         return x.bytes();
     }
 
-    /** The transpose for {@code mode}. */
-    public static byte[] transpose(Mode mode) {
-        final int dst = RDI, src = RSI, bias = RDX, args = RCX, dStride = R8, ld = R9;
-        final int sw = R10, dw = R11, row = RAX, rows = R12, cols = R13, ld16 = R14, dStride16 = R15;
+    /** Registers of the transposes' loop nest ({@link #blockLoops}). */
+    private static final int DST = RDI, SRC = RSI, BIAS = RDX, ARGS = RCX, D_STRIDE = R8, LD = R9;
+    private static final int SW = R10, DW = R11, ROW = RAX, ROWS = R12, COLS = R13, LD_N = R14, D_STRIDE_N = R15;
+
+    /**
+     * The loop nest every transpose shares, for blocks of {@code n x n} floats: saves r12-r15, reads
+     * {@code args}, then per column block and row block emits {@code body} with {@link #SW} at the
+     * source block's first row and {@link #DW} at the destination block (its rows {@link #D_STRIDE}
+     * bytes apart, the source's {@link #LD}); {@link #BIAS} steps along the bias with the column
+     * blocks when {@code bias}. {@link #ROW} and {@link #BIAS} (when not {@code bias}) are the
+     * body's to use.
+     */
+    private static byte[] blockLoops(int n, boolean bias, java.util.function.Consumer<X86Asm> body) {
         X86Asm x = new X86Asm();
         int[] saved = {R12, R13, R14, R15};
         for (int r : saved) {
             x.push(r);
         }
-        x.addLoad(dst, mem(args, 0));
-        x.movLoad(dStride, mem(args, 8));
-        x.addLoad(src, mem(args, 16));
-        x.movLoad(ld, mem(args, 24));
-        x.movLoad(cols, mem(args, 40));
-        x.addLoad(bias, mem(args, 48));
-        x.mov(ld16, ld);
-        x.mov(dStride16, dStride);
-        for (int i = 0; i < 4; i++) {
-            x.add(ld16, ld16);
-            x.add(dStride16, dStride16);
+        x.addLoad(DST, mem(ARGS, 0));
+        x.movLoad(D_STRIDE, mem(ARGS, 8));
+        x.addLoad(SRC, mem(ARGS, 16));
+        x.movLoad(LD, mem(ARGS, 24));
+        x.movLoad(COLS, mem(ARGS, 40));
+        if (bias) {
+            x.addLoad(BIAS, mem(ARGS, 48));
+        }
+        x.mov(LD_N, LD);
+        x.mov(D_STRIDE_N, D_STRIDE);
+        for (int i = 1; i < n; i *= 2) {
+            x.add(LD_N, LD_N);
+            x.add(D_STRIDE_N, D_STRIDE_N);
         }
         Label colBlock = new Label();
         x.bind(colBlock);
-        x.mov(sw, src);
-        x.mov(dw, dst);
-        x.movLoad(rows, mem(args, 32));
+        x.mov(SW, SRC);
+        x.mov(DW, DST);
+        x.movLoad(ROWS, mem(ARGS, 32));
         Label rowBlock = new Label();
         x.bind(rowBlock);
-        x.mov(row, sw);
-        for (int r = 0; r < 16; r++) {
-            x.vmovupsLoad(r, mem(row, 0));
-            x.add(row, ld);
-        }
-        // rows 2i, 2i+1 interleaved: zmm 16+2i (elements 0,1 of each lane), 16+2i+1 (2,3)
-        for (int i = 0; i < 8; i++) {
-            x.vunpcklps(16 + 2 * i, 2 * i, 2 * i + 1);
-            x.vunpckhps(16 + 2 * i + 1, 2 * i, 2 * i + 1);
-        }
-        // zmm 4i+j, lane L: column 4L + j of rows 4i .. 4i+3
-        for (int i = 0; i < 4; i++) {
-            int t = 16 + 4 * i;
-            x.vunpcklpd(4 * i, t, t + 2);
-            x.vunpckhpd(4 * i + 1, t, t + 2);
-            x.vunpcklpd(4 * i + 2, t + 1, t + 3);
-            x.vunpckhpd(4 * i + 3, t + 1, t + 3);
-        }
-        // zmm 16+8h+j: columns j, 8+j (j < 4) or 4+j', 12+j' (j = 4+j') of rows 8h .. 8h+7, by lanes
-        for (int h = 0; h < 2; h++) {
-            for (int j = 0; j < 4; j++) {
-                x.vshuff32x4(16 + 8 * h + j, 8 * h + j, 8 * h + 4 + j, 0x88);
-                x.vshuff32x4(16 + 8 * h + 4 + j, 8 * h + j, 8 * h + 4 + j, 0xDD);
-            }
-        }
-        for (int j = 0; j < 8; j++) {
-            x.vshuff32x4(j, 16 + j, 24 + j, 0x88);
-            x.vshuff32x4(8 + j, 16 + j, 24 + j, 0xDD);
-        }
-        x.mov(row, dw);
-        for (int c = 0; c < 16; c++) {
-            if (mode == Mode.BIAS) {
-                x.vaddpsBcast(c, c, mem(bias, 4 * c));
-            } else if (mode == Mode.ADD) {
-                x.vaddpsMem(c, c, mem(row, 0));
-            }
-            x.vmovupsStore(mem(row, 0), c);
-            x.add(row, dStride);
-        }
-        x.add(sw, ld16);
-        x.addImm(dw, 64);
-        x.dec(rows);
+        body.accept(x);
+        x.add(SW, LD_N);
+        x.addImm(DW, 4 * n);
+        x.dec(ROWS);
         x.jnz(rowBlock);
-        x.addImm(src, 64);
-        x.add(dst, dStride16);
-        x.addImm(bias, 64);
-        x.dec(cols);
+        x.addImm(SRC, 4 * n);
+        x.add(DST, D_STRIDE_N);
+        if (bias) {
+            x.addImm(BIAS, 4 * n);
+        }
+        x.dec(COLS);
         x.jnz(colBlock);
         for (int i = saved.length - 1; i >= 0; i--) {
             x.pop(saved[i]);
@@ -205,6 +180,51 @@ public final class TransposeCode {
         x.vzeroupper();
         x.ret();
         return x.bytes();
+    }
+
+    /** The transpose for {@code mode}. */
+    public static byte[] transpose(Mode mode) {
+        return blockLoops(16, true, x -> {
+            x.mov(ROW, SW);
+            for (int r = 0; r < 16; r++) {
+                x.vmovupsLoad(r, mem(ROW, 0));
+                x.add(ROW, LD);
+            }
+            // rows 2i, 2i+1 interleaved: zmm 16+2i (elements 0,1 of each lane), 16+2i+1 (2,3)
+            for (int i = 0; i < 8; i++) {
+                x.vunpcklps(16 + 2 * i, 2 * i, 2 * i + 1);
+                x.vunpckhps(16 + 2 * i + 1, 2 * i, 2 * i + 1);
+            }
+            // zmm 4i+j, lane L: column 4L + j of rows 4i .. 4i+3
+            for (int i = 0; i < 4; i++) {
+                int t = 16 + 4 * i;
+                x.vunpcklpd(4 * i, t, t + 2);
+                x.vunpckhpd(4 * i + 1, t, t + 2);
+                x.vunpcklpd(4 * i + 2, t + 1, t + 3);
+                x.vunpckhpd(4 * i + 3, t + 1, t + 3);
+            }
+            // zmm 16+8h+j: columns j, 8+j (j < 4) or 4+j', 12+j' (j = 4+j') of rows 8h .. 8h+7, by lanes
+            for (int h = 0; h < 2; h++) {
+                for (int j = 0; j < 4; j++) {
+                    x.vshuff32x4(16 + 8 * h + j, 8 * h + j, 8 * h + 4 + j, 0x88);
+                    x.vshuff32x4(16 + 8 * h + 4 + j, 8 * h + j, 8 * h + 4 + j, 0xDD);
+                }
+            }
+            for (int j = 0; j < 8; j++) {
+                x.vshuff32x4(j, 16 + j, 24 + j, 0x88);
+                x.vshuff32x4(8 + j, 16 + j, 24 + j, 0xDD);
+            }
+            x.mov(ROW, DW);
+            for (int c = 0; c < 16; c++) {
+                if (mode == Mode.BIAS) {
+                    x.vaddpsBcast(c, c, mem(BIAS, 4 * c));
+                } else if (mode == Mode.ADD) {
+                    x.vaddpsMem(c, c, mem(ROW, 0));
+                }
+                x.vmovupsStore(mem(ROW, 0), c);
+                x.add(ROW, D_STRIDE);
+            }
+        });
     }
 
     /**
@@ -219,77 +239,41 @@ public final class TransposeCode {
      * a {@code vblendvps} each, 24 per block, about 1 ns per float on Zen 1).
      */
     public static byte[] transpose8() {
-        final int dst = RDI, src = RSI, row4 = RDX, args = RCX, dStride = R8, ld = R9;
-        final int sw = R10, dw = R11, row = RAX, rows = R12, cols = R13, ld8 = R14, dStride8 = R15;
-        X86Asm x = new X86Asm();
-        int[] saved = {R12, R13, R14, R15};
-        for (int r : saved) {
-            x.push(r);
-        }
-        x.addLoad(dst, mem(args, 0));
-        x.movLoad(dStride, mem(args, 8));
-        x.addLoad(src, mem(args, 16));
-        x.movLoad(ld, mem(args, 24));
-        x.movLoad(cols, mem(args, 40));
-        x.mov(ld8, ld);
-        x.mov(dStride8, dStride);
-        for (int i = 0; i < 3; i++) {
-            x.add(ld8, ld8);
-            x.add(dStride8, dStride8);
-        }
-        Label colBlock = new Label();
-        x.bind(colBlock);
-        x.mov(sw, src);
-        x.mov(dw, dst);
-        x.movLoad(rows, mem(args, 32));
-        Label rowBlock = new Label();
-        x.bind(rowBlock);
-        x.mov(row, sw);
-        x.lea(row4, mem(sw, ld, 4, 0));
-        // ymm i: rows i | i+4, columns 0-3; ymm 4+i: the same rows, columns 4-7
-        for (int i = 0; i < 4; i++) {
-            x.vmovupsLoadX(i, mem(row, 0));
-            x.vinsertf128(i, i, mem(row4, 0), 1);
-            x.vmovupsLoadX(4 + i, mem(row, 16));
-            x.vinsertf128(4 + i, 4 + i, mem(row4, 16), 1);
-            if (i < 3) {
-                x.add(row, ld);
-                x.add(row4, ld);
+        final int row4 = BIAS;
+        return blockLoops(8, false, x -> {
+            x.mov(ROW, SW);
+            x.lea(row4, mem(SW, LD, 4, 0));
+            // ymm i: rows i | i+4, columns 0-3; ymm 4+i: the same rows, columns 4-7
+            for (int i = 0; i < 4; i++) {
+                x.vmovupsLoadX(i, mem(ROW, 0));
+                x.vinsertf128(i, i, mem(row4, 0), 1);
+                x.vmovupsLoadX(4 + i, mem(ROW, 16));
+                x.vinsertf128(4 + i, 4 + i, mem(row4, 16), 1);
+                if (i < 3) {
+                    x.add(ROW, LD);
+                    x.add(row4, LD);
+                }
             }
-        }
-        // per half h (columns 4h .. 4h+3): ymm 8+4h+j the rows paired, then column 4h+j in ymm 4h+j
-        for (int h = 0; h < 2; h++) {
-            int t = 4 * h;
-            int a = 8 + 4 * h;
-            x.vunpcklpsY(a, t, t + 1);
-            x.vunpckhpsY(a + 1, t, t + 1);
-            x.vunpcklpsY(a + 2, t + 2, t + 3);
-            x.vunpckhpsY(a + 3, t + 2, t + 3);
-            x.vunpcklpdY(t, a, a + 2);
-            x.vunpckhpdY(t + 1, a, a + 2);
-            x.vunpcklpdY(t + 2, a + 1, a + 3);
-            x.vunpckhpdY(t + 3, a + 1, a + 3);
-        }
-        x.mov(row, dw);
-        for (int c = 0; c < 8; c++) {
-            x.vmovupsStoreY(mem(row, 0), c);
-            if (c < 7) {
-                x.add(row, dStride);
+            // per half h (columns 4h .. 4h+3): ymm 8+4h+j the rows paired, then column 4h+j in ymm 4h+j
+            for (int h = 0; h < 2; h++) {
+                int t = 4 * h;
+                int a = 8 + 4 * h;
+                x.vunpcklpsY(a, t, t + 1);
+                x.vunpckhpsY(a + 1, t, t + 1);
+                x.vunpcklpsY(a + 2, t + 2, t + 3);
+                x.vunpckhpsY(a + 3, t + 2, t + 3);
+                x.vunpcklpdY(t, a, a + 2);
+                x.vunpckhpdY(t + 1, a, a + 2);
+                x.vunpcklpdY(t + 2, a + 1, a + 3);
+                x.vunpckhpdY(t + 3, a + 1, a + 3);
             }
-        }
-        x.add(sw, ld8);
-        x.addImm(dw, 32);
-        x.dec(rows);
-        x.jnz(rowBlock);
-        x.addImm(src, 32);
-        x.add(dst, dStride8);
-        x.dec(cols);
-        x.jnz(colBlock);
-        for (int i = saved.length - 1; i >= 0; i--) {
-            x.pop(saved[i]);
-        }
-        x.vzeroupper();
-        x.ret();
-        return x.bytes();
+            x.mov(ROW, DW);
+            for (int c = 0; c < 8; c++) {
+                x.vmovupsStoreY(mem(ROW, 0), c);
+                if (c < 7) {
+                    x.add(ROW, D_STRIDE);
+                }
+            }
+        });
     }
 }
