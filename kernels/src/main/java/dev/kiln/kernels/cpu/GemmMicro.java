@@ -26,7 +26,7 @@ final class GemmMicro {
      * spilled: 12 + 2 B vectors + the broadcasts C2 hoists pass 16 registers), 5 rows 44.5-46,
      * 4 rows 44-46.5; sgemm 1024^3 32.7 (8 rows) -> 36.4 (6) -> 43.3 (5) or 43.7 (4). Five rather
      * than four: ten independent accumulators are what two FMA pipes of latency 5 need where a
-     * 256-bit FMA is one operation (Intel's AVX2 cores; Zen 1 splits it in two).
+     * 256-bit FMA is one operation (Haswell, Zen 2; not measured here: Zen 1 splits it in two).
      */
     static final int MR = L >= 16 ? 8 : 5;
     /** Columns of a tile (and of a packed B strip): two vectors. */
