@@ -77,13 +77,13 @@ final class ConvDot {
      * with the bias gradient, against the path it replaces: 1 -> 6 at 28x28 k5 0.29 vs 0.42-0.45 ms,
      * 6 -> 16 at 14x14 k5 0.41 vs 0.54, 3 -> 32 at 32x32 1.44 vs 1.70, 6 -> 16 at 28x28 k5 4.16 vs
      * 4.59, 3 -> 16 at 64x64 4.02 vs 4.62; but 3 -> 64 at 32x32 5.14 vs 4.00, 12 -> 48 at 16x16 2.92
-     * vs 1.85, 24 -> 40 at 16x16 4.80 vs 3.06. Only with 32 vector registers (8-row GEMM tiles):
+     * vs 1.85, 24 -> 40 at 16x16 4.80 vs 3.06. Only with 32 vector registers ({@link Simd#REGISTERS}):
      * with 16 (AVX2) the tile's 16 accumulators and 8 operands spill, and on Zen 1 the packed path
      * (with its transposes generated, {@link TransposeJit}) was faster: 6 -> 16 2.08 vs 2.37 ms,
      * 3 -> 32 6.63 vs 8.47 (without the bias gradient, a pass over the output gradient).
      */
     static boolean routed(ConvGeom g) {
-        return ENABLED && GemmMicro.MR == 8 && suits(g) && g.ocPerGroup() <= 32 && g.cPerGroup() * g.kh() * g.kw() <= 160;
+        return ENABLED && Simd.REGISTERS >= 32 && suits(g) && g.ocPerGroup() <= 32 && g.cPerGroup() * g.kh() * g.kw() <= 160;
     }
 
     /**

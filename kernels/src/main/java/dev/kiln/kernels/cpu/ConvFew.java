@@ -43,7 +43,7 @@ final class ConvFew {
      * (AVX2: 9 accumulators; the 18 spilled to the stack every tap, and LeNet-5's 6 -> 16 input
      * gradient ran at 8 GFLOP/s on Zen 1).
      */
-    private static final int VB = L >= 16 ? 6 : 3;
+    private static final int VB = Simd.REGISTERS >= 32 ? 6 : 3;
 
     private ConvFew() {
     }

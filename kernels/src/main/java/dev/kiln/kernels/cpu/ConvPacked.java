@@ -196,7 +196,7 @@ final class ConvPacked {
     }
 
     /**
-     * Whether {@code Conv} routes the input gradient here: on machines with 5-row tiles (AVX2:
+     * Whether {@code Conv} routes the input gradient here: with 16 vector registers ({@link Simd#REGISTERS}; AVX2:
      * the 8-row direct kernels do not run there), a stride-1 layer padded by at most the kernel's
      * reach, at least {@code MR} input channels per group, and at most 12% of the tiles' rows and
      * positions padding ({@code roundUp(c/groups, MR) * roundUp(h*w, NR)} against
@@ -211,7 +211,7 @@ final class ConvPacked {
     static boolean suitsInput(ConvGeom g) {
         int cg = g.cPerGroup();
         long plane = (long) g.h() * g.w();
-        return MR != 8 && !Simd.SCALAR && cg >= MR && g.sh() == 1 && g.sw() == 1 && g.ph() <= g.dh() * (g.kh() - 1)
+        return Simd.REGISTERS < 32 && !Simd.SCALAR && cg >= MR && g.sh() == 1 && g.sw() == 1 && g.ph() <= g.dh() * (g.kh() - 1)
                 && g.pw() <= g.dw() * (g.kw() - 1)
                 && 100L * roundUp(cg, MR) * roundUp((int) Math.min(plane, Integer.MAX_VALUE - NR), NR) <= 112L * cg * plane;
     }

@@ -28,7 +28,7 @@ final class GemmMicro {
      * than four: ten independent accumulators are what two FMA pipes of latency 5 need where a
      * 256-bit FMA is one operation (Haswell, Zen 2; not measured here: Zen 1 splits it in two).
      */
-    static final int MR = L >= 16 ? 8 : 5;
+    static final int MR = Simd.REGISTERS >= 32 ? 8 : 5;
     /** Columns of a tile (and of a packed B strip): two vectors. */
     static final int NR = 2 * L;
 

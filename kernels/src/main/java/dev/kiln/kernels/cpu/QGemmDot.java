@@ -33,8 +33,8 @@ final class QGemmDot {
             VECTOR ? VectorSpecies.of(short.class, VectorShape.forBitSize(Simd.BITS)) : null;
     private static final VectorSpecies<Byte> BH =
             VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(Simd.BITS / 2)) : null;
-    /** Tiles of 2 rows x 3 columns ({@link #dot2x3}) instead of 4 x 3: vectors under 512 bits (16 registers). */
-    private static final boolean NARROW = VECTOR && Simd.BITS < 512;
+    /** Tiles of 2 rows x 3 columns ({@link #dot2x3}) instead of 4 x 3: 16 vector registers ({@link Simd#REGISTERS}). */
+    private static final boolean NARROW = VECTOR && Simd.REGISTERS < 32;
     /** Values of k per step. */
     private static final int W = VECTOR ? S.length() : 1;
     /** Columns per block: a multiple of 6, the widest tile. */

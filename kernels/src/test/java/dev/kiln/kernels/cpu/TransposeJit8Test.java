@@ -91,24 +91,7 @@ class TransposeJit8Test {
         try {
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
-                for (int[] s : shapes) {
-                    int m = s[0];
-                    int n = s[1];
-                    int k = s[2];
-                    float[] a = randomFloats(rnd, m * k);
-                    float[] b = randomFloats(rnd, k * n);
-                    for (int t = 0; t < 4; t++) {
-                        boolean ta = (t & 1) != 0;
-                        boolean tb = (t & 2) != 0;
-                        float[][] c = new float[2][m * n];
-                        for (int v = 0; v < 2; v++) {
-                            TransposeJit.use(v == 0);
-                            Gemm.sgemm(false, c[v], 0, n, ta, a, 0, ta ? m : k, tb, b, 0, tb ? k : n, m, n, k);
-                        }
-                        assertSameBits("sgemm " + m + "x" + n + "x" + k + " transA " + ta + " transB " + tb + ", "
-                                + threads + " threads", c[1], c[0]);
-                    }
-                }
+                TransposeJitTest.gemmKeepsItsBits(rnd, shapes, threads);
                 dev.kiln.kernels.ConvGeom g = new dev.kiln.kernels.ConvGeom(3, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
                 float[] x = randomFloats(rnd, (int) g.xSize());
                 float[] gy = randomFloats(rnd, (int) g.ySize());

@@ -174,27 +174,36 @@ class TransposeJitTest {
         try {
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
-                for (int[] s : shapes) {
-                    int m = s[0];
-                    int n = s[1];
-                    int k = s[2];
-                    float[] a = randomFloats(rnd, m * k);
-                    float[] b = randomFloats(rnd, k * n);
-                    for (int t = 0; t < 4; t++) {
-                        boolean ta = (t & 1) != 0;
-                        boolean tb = (t & 2) != 0;
-                        float[][] c = new float[2][m * n];
-                        for (int v = 0; v < 2; v++) {
-                            TransposeJit.use(v == 0);
-                            Gemm.sgemm(false, c[v], 0, n, ta, a, 0, ta ? m : k, tb, b, 0, tb ? k : n, m, n, k);
-                        }
-                        assertSameBits("sgemm " + m + "x" + n + "x" + k + " transA " + ta + " transB " + tb + ", "
-                                + threads + " threads", c[1], c[0]);
-                    }
-                }
+                gemmKeepsItsBits(rnd, shapes, threads);
             }
         } finally {
             Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * {@code sgemm} on each {@code m, n, k} shape, all four transpositions, the same bits with the
+     * generated transposes on and off ({@link TransposeJit#use}); {@code threads} only names the
+     * thread count the caller set. Shared with {@link TransposeJit8Test}.
+     */
+    static void gemmKeepsItsBits(SplittableRandom rnd, int[][] shapes, int threads) {
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            float[] a = randomFloats(rnd, m * k);
+            float[] b = randomFloats(rnd, k * n);
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0;
+                boolean tb = (t & 2) != 0;
+                float[][] c = new float[2][m * n];
+                for (int v = 0; v < 2; v++) {
+                    TransposeJit.use(v == 0);
+                    Gemm.sgemm(false, c[v], 0, n, ta, a, 0, ta ? m : k, tb, b, 0, tb ? k : n, m, n, k);
+                }
+                assertSameBits("sgemm " + m + "x" + n + "x" + k + " transA " + ta + " transB " + tb + ", "
+                        + threads + " threads", c[1], c[0]);
+            }
         }
     }
 
