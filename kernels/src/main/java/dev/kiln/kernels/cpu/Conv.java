@@ -80,6 +80,10 @@ public final class Conv {
             ConvWinogradRegions.forward(y, x, w, bias, g);
             return;
         }
+        if (ConvWinograd.ENABLED && ConvWinogradTiles.ROUTED && ConvWinogradTiles.suitsForward(g)) {
+            ConvWinogradTiles.forward(y, x, w, bias, g);
+            return;
+        }
         if (ConvDirect.suitsForward(g) && ConvDirect.conv2d(y, x, w, bias, g)
                 || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
@@ -94,13 +98,15 @@ public final class Conv {
     /** Whether {@link #conv2d} takes one of the Winograd kernels for {@code g}. */
     static boolean winogradForward(ConvGeom g) {
         return ConvWinograd.ENABLED
-                && (ConvWinograd.suitsForward(g) || ConvWinogradRegions.suitsForward(g) || ConvWinogradF4.suitsForward(g));
+                && (ConvWinograd.suitsForward(g) || ConvWinogradRegions.suitsForward(g) || ConvWinogradF4.suitsForward(g)
+                        || ConvWinogradTiles.ROUTED && ConvWinogradTiles.suitsForward(g));
     }
 
     /** Whether {@link #conv2dBackwardInput} takes one of the Winograd kernels for {@code g}. */
     static boolean winogradInput(ConvGeom g) {
         return ConvWinograd.ENABLED
-                && (ConvWinograd.suitsInput(g) || ConvWinogradRegions.suitsInput(g) || ConvWinogradF4.suitsInput(g));
+                && (ConvWinograd.suitsInput(g) || ConvWinogradRegions.suitsInput(g) || ConvWinogradF4.suitsInput(g)
+                        || ConvWinogradTiles.ROUTED && ConvWinogradTiles.suitsInput(g));
     }
 
     /** Whether {@link #conv2dBackwardWeight} takes the Winograd kernel for {@code g}. */
@@ -154,6 +160,10 @@ public final class Conv {
             if (accumulate) {
                 addInto(gx, out, (int) g.xSize());
             }
+            return;
+        }
+        if (ConvWinograd.ENABLED && ConvWinogradTiles.ROUTED && ConvWinogradTiles.suitsInput(g)) {
+            ConvWinogradTiles.backwardInput(accumulate, gx, gy, w, g);
             return;
         }
         if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(accumulate, gx, gy, w, g)

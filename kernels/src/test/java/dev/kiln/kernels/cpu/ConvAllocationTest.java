@@ -35,12 +35,14 @@ class ConvAllocationTest {
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8"})
+    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
         assumeTrue(!kernels.startsWith("f4") || ConvWinogradF4.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
         assumeTrue(!"conv8".equals(kernels) || ConvWinogradRegions.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
+        assumeTrue(!"tiles".equals(kernels) || ConvWinogradTiles.ROUTED && Conv.winogradForward(geom(kernels)),
+                "Winograd by flattened tiles: routed with 16 registers");
         assumeTrue(!"direct14".equals(kernels) || ConvDirect.suitsInput(geom(kernels)), "8-row direct kernels: AVX-512 only");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
@@ -67,7 +69,9 @@ class ConvAllocationTest {
             case "f4wide" -> new ConvGeom(2, 32, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             // Winograd by regions forward and for the input gradient, the direct kernel for the weight gradient
             case "conv8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide or conv8, got " + kernels);
+            // Winograd by flattened tiles (AVX2) forward and for the input gradient, through Conv
+            case "tiles" -> new ConvGeom(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8 or tiles, got " + kernels);
         };
     }
 

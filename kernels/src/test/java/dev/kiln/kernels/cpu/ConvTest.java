@@ -231,11 +231,11 @@ class ConvTest {
     @Test
     void inputGradientRoutesToThePackedPassOn16RegisterMachines() {
         org.junit.jupiter.api.Assumptions.assumeTrue(!Simd.SCALAR && GemmMicro.MR != 8, "routed only with 5-row tiles");
-        ConvGeom routed = geom(2, 32, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-        assertTrue(ConvPacked.suitsInput(routed), "routed: " + routed);
+        ConvGeom routed = geom(2, 32, 12, 12, 24, 5, 5, 1, 1, 2, 2, 1, 1, 1); // 3x3 "same" layers take Winograd
+        assertTrue(ConvPacked.suitsInput(routed) && !Conv.winogradInput(routed), "routed: " + routed);
         assertTrue(!ConvPacked.suitsInput(geom(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "14x14 with 32 channels pads 16%");
-        assertTrue(!ConvPacked.suitsInput(geom(2, 32, 12, 12, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
-        assertTrue(!ConvPacked.suitsInput(geom(2, 4, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "fewer channels than a tile's rows");
+        assertTrue(!ConvPacked.suitsInput(geom(2, 32, 12, 12, 24, 5, 5, 2, 2, 2, 2, 1, 1, 1)), "stride 2");
+        assertTrue(!ConvPacked.suitsInput(geom(2, 4, 12, 12, 24, 5, 5, 1, 1, 2, 2, 1, 1, 1)), "fewer channels than a tile's rows");
         SplittableRandom rnd = new SplittableRandom(31);
         float[] w = randomFloats(rnd, size(routed.wSize()));
         float[] gy = randomFloats(rnd, size(routed.ySize()));

@@ -1,0 +1,460 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
+import static dev.kiln.kernels.cpu.GemmMicro.NR;
+
+import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Simd;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Winograd F(2x2, 3x3) for 3x3 stride-1 "same" layers at any vector width, with an image's 2x2
+ * output tiles numbered row by row ({@code T = ty*tw + tx}) and laid in consecutive lanes
+ * whatever the row length: a vector of tiles may span the end of one row of tiles and the start
+ * of the next, so that 14x14 (7x7 tiles) or 8x8 layers leave no lanes of padding per row. Per
+ * tile and channel the 4x4 patch {@code d} of padded input becomes {@code V = B^T d B} and the
+ * weight {@code g} becomes {@code U = G g G^T}; for each of the 16 positions {@code xi} of those,
+ * {@code M[xi] = U[xi] V[xi]} is a GEMM (output channels x depth times depth x tiles) on the GEMM
+ * micro-kernel ({@link GemmMicro#kernel}, {@link GemmMicro#MR} output channels x {@link
+ * GemmMicro#NR} tiles, U packed as its A strips, V read in place); the tile's outputs are
+ * {@code A^T M A}. The GEMMs hold all the multiplies: 2.25x fewer than the direct convolution's.
+ *
+ * <p>Work is split by units of whole images ({@link #imagesPerUnit}: enough images that their
+ * tiles fill the GEMM's 16-tile strips with little padding, e.g. four 14x14 images' 196 tiles
+ * in 13 strips). Per unit and input channel: the image is copied into a zero-bordered plane,
+ * each padded row split into the four sequences a tile column reads ({@code (E0, O0, E1, O1)[t]}
+ * = padded columns {@code 2t, 2t+1, 2t+2, 2t+3}) stored by row parity, so that patch row
+ * {@code s} of {@code L} consecutive tiles is four plain loads at {@code T + (s/2)*tw} from the
+ * split rows of parity {@code s % 2} (for tile row {@code ty} it is padded row {@code 2ty + s});
+ * then the 4x4 transform as additions, 16 stores into V ({@code [xi][channel][tile]}). The
+ * GEMMs run per group of output channels; the output transform of each channel then writes
+ * two interleaved output rows per row of tiles into a row buffer, copied to the image.
+ *
+ * <p>Rounding as {@link ConvWinograd}'s (the same transforms, in the same order per tile); each
+ * value is computed the same way at any thread count.
+ */
+final class ConvWinogradTiles {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+    /** Lanes 0, 2, 4, ... and 1, 3, 5, ... of two vectors side by side (deinterleave). */
+    private static final VectorShuffle<Float> EVENS;
+    private static final VectorShuffle<Float> ODDS;
+    /** Lanes of two vectors interleaved: {@code a0 b0 a1 b1 ...} (first half, second half). */
+    private static final VectorShuffle<Float> ZIP_LO;
+    private static final VectorShuffle<Float> ZIP_HI;
+    /** Tiles (GEMM columns) a unit of images aims for: transformed input and products of a unit stay in L2/L3. */
+    static final int UNIT_TILES = 256;
+    /** Floats of products (16 positions x a group of output channels x the unit's tiles) per group. */
+    static final int GROUP_FLOATS = 1 << 16;
+    /** The least channels to reduce over worth the transforms (measured, see {@link #ROUTED}). */
+    static final int MIN_DEPTH = 16;
+    /** The least output channels (rows of the GEMMs) worth the transforms (measured, see {@link #ROUTED}). */
+    static final int MIN_OUT = 8;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static {
+        int[] ev = new int[L];
+        int[] od = new int[L];
+        int[] lo = new int[L];
+        int[] hi = new int[L];
+        for (int l = 0; l < L; l++) {
+            ev[l] = 2 * l;
+            od[l] = 2 * l + 1;
+            lo[l] = l / 2 + (l % 2 == 0 ? 0 : L);
+            hi[l] = L / 2 + l / 2 + (l % 2 == 0 ? 0 : L);
+        }
+        EVENS = VectorShuffle.fromArray(F, ev, 0);
+        ODDS = VectorShuffle.fromArray(F, od, 0);
+        ZIP_LO = VectorShuffle.fromArray(F, lo, 0);
+        ZIP_HI = VectorShuffle.fromArray(F, hi, 0);
+    }
+
+    private ConvWinogradTiles() {
+    }
+
+    /**
+     * Whether {@code Conv} routes the layers this suits here: on machines with 16 vector registers
+     * (AVX2), where the 16-lane Winograd kernels do not run (on AVX-512 those were measured; this
+     * was not). Measured on Zen 1, 1 thread, batch 64, min of 3 rounds, this against the path it
+     * replaces, forward / input gradient (ms): 32 -> 32 at 28x28 27.1 vs 18.2 / 26.5 vs 18.2; 64 -> 64
+     * at 14x14 24.9 vs 15.7 / 25.0 vs 15.7; 32 -> 64 at 16x16 15.0 vs 10.1 / 17.1 vs 11.1; 64 -> 128
+     * at 8x8 14.3 vs 9.4 / 15.2 vs 10.5; 16 -> 32 at 28x28 22.6 vs 11.1 / 26.2 vs 12.0; 32 -> 32 at
+     * 7x7 2.49 vs 1.98 / 3.25 vs 1.97; 256 -> 256 at 4x4 29.4 vs 21.0 / 32.2 vs 21.3. Near even at 8
+     * channels on either side (8 -> 32 at 28x28 7.80 vs 7.30 / 7.98 vs 7.64; 32 -> 8 10.4 vs 7.65 /
+     * 7.57 vs 7.27); slower at 3 (3 -> 32 at 32x32: 4.89 vs 6.78 / 3.55 vs 7.20).
+     */
+    static final boolean ROUTED = Simd.REGISTERS == 16;
+
+    /**
+     * Whether {@code g}'s forward pass can run here: a 3x3 stride-1 layer with padding 1 (no
+     * dilation or groups), at least {@link #MIN_DEPTH} input and {@link #MIN_OUT} output channels.
+     */
+    static boolean suitsForward(ConvGeom g) {
+        return sameLayer(g) && g.c() >= MIN_DEPTH && g.oc() >= MIN_OUT;
+    }
+
+    /** As {@link #suitsForward} for the input gradient: the output gradient's channels are the depth. */
+    static boolean suitsInput(ConvGeom g) {
+        return sameLayer(g) && g.oc() >= MIN_DEPTH && g.c() >= MIN_OUT;
+    }
+
+    /** 3x3, stride 1, padding 1, no dilation or groups, a non-empty image, buffers within an array's reach. */
+    static boolean sameLayer(ConvGeom g) {
+        return !Simd.SCALAR && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1
+                && g.ph() == 1 && g.pw() == 1 && g.groups() == 1 && g.h() > 0 && g.w() > 0
+                && 16L * (Math.max(g.c(), g.oc()) + MR) * ((g.h() + 1L) / 2 * ((g.w() + 1L) / 2) + NR + 2L * L)
+                < Integer.MAX_VALUE;
+    }
+
+    /** {@code Conv.conv2d} (arguments checked, {@link #suitsForward}). */
+    static void forward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
+        int panels = (g.oc() + MR - 1) / MR;
+        float[] u = ConvDirect.packedWeights(16 * panels * MR * g.c());
+        transformWeights(u, w, g.oc(), g.c(), false);
+        conv2d(false, y, x, u, bias, g.n(), g.c(), g.oc(), g.h(), g.w());
+    }
+
+    /**
+     * {@code Conv.conv2dBackwardInput} (arguments checked, {@link #suitsInput}): the forward pass
+     * of the output gradient with the weight's channel axes swapped and its taps rotated by 180
+     * degrees; adds to {@code gx} when {@code acc} (the same bits as writing and then adding).
+     */
+    static void backwardInput(boolean acc, float[] gx, float[] gy, float[] w, ConvGeom g) {
+        int panels = (g.c() + MR - 1) / MR;
+        float[] u = ConvDirect.packedWeights(16 * panels * MR * g.oc());
+        transformWeights(u, w, g.c(), g.oc(), true);
+        conv2d(acc, gx, gy, u, null, g.n(), g.oc(), g.c(), g.h(), g.w());
+    }
+
+    /**
+     * Images per unit: at most {@link #UNIT_TILES} tiles' worth (at least one image), the count
+     * whose tiles leave the least padding in the last 16-tile strip (the fewest images of those).
+     */
+    static int imagesPerUnit(int n, int tiles) {
+        int most = Math.clamp(UNIT_TILES / tiles, 1, n);
+        int best = 1;
+        double least = 1;
+        for (int k = 1; k <= most; k++) {
+            int cols = (k * tiles + NR - 1) / NR * NR;
+            double waste = (cols - k * tiles) / (double) cols;
+            if (waste < least - 1e-3) {
+                least = waste;
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * {@code y (=|+=) conv(x, w) (+ bias)} for {@code n} images, {@code c -> oc} channels,
+     * {@code h x w}; adds to {@code y} when {@code acc} ({@code bias} then null). {@code u} holds
+     * the transformed weights ({@link #transformWeights}).
+     */
+    static void conv2d(boolean acc, float[] y, float[] x, float[] u, float[] bias, int n, int c, int oc, int h, int w) {
+        Geometry geo = new Geometry(n, c, oc, h, w);
+        ConvPacked.eachImage(geo.units, unit -> {
+            Scratch s = SCRATCH.get().fit(geo);
+            int img0 = unit * geo.k;
+            int imgs = Math.min(geo.k, n - img0);
+            int strips = (imgs * geo.t + NR - 1) / NR;
+            for (int i = 0; i < imgs; i++) {
+                int xImg = (img0 + i) * c * h * w;
+                for (int ci = 0; ci < c; ci++) {
+                    inputTransform(s, geo, x, xImg + ci * h * w, ci * geo.ldv + i * geo.t);
+                }
+            }
+            int vXi = c * geo.ldv;
+            for (int p0 = 0; p0 < geo.panels; p0 += geo.group) {
+                int pn = Math.min(geo.group, geo.panels - p0);
+                for (int xi = 0; xi < 16; xi++) {
+                    for (int st = 0; st < strips; st++) {
+                        for (int p = 0; p < pn; p++) {
+                            GemmMicro.kernel(c, u, ((xi * geo.panels + p0 + p) * c) * MR, s.v, xi * vXi + st * NR, geo.ldv,
+                                    s.m, (xi * geo.group + p) * MR * geo.ldv + st * NR, geo.ldv, false, null, 0, false);
+                        }
+                    }
+                }
+                int o1 = Math.min(oc, (p0 + pn) * MR);
+                for (int o = p0 * MR; o < o1; o++) {
+                    float bo = bias == null ? 0f : bias[o];
+                    for (int i = 0; i < imgs; i++) {
+                        outputTransform(acc, s, geo, y, ((img0 + i) * oc + o) * h * w, (o - p0 * MR) * geo.ldv + i * geo.t, bo);
+                    }
+                }
+            }
+        });
+    }
+
+    /** The sizes of one call. */
+    private static final class Geometry {
+        final int h;
+        final int w;
+        /** Tile rows, tile columns, tiles per image. */
+        final int th;
+        final int tw;
+        final int t;
+        /** Images per unit, units. */
+        final int k;
+        final int units;
+        /** Output channel panels of MR, panels per group of products. */
+        final int panels;
+        final int group;
+        /** Floats from one channel's (or output channel's) tiles to the next in V and M. */
+        final int ldv;
+        /** Padded plane: row length (a multiple of 2L, plus 2), rows. */
+        final int wp;
+        final int hp;
+        /** Split rows per parity: floats (th + 1 rows of tw, plus a vector). */
+        final int split;
+        final int c;
+
+        Geometry(int n, int c, int oc, int h, int w) {
+            this.c = c;
+            this.h = h;
+            this.w = w;
+            th = (h + 1) / 2;
+            tw = (w + 1) / 2;
+            t = th * tw;
+            k = imagesPerUnit(n, t);
+            units = (n + k - 1) / k;
+            panels = (oc + MR - 1) / MR;
+            int cols = (k * t + NR - 1) / NR * NR;
+            // a vector past the last tile, and not a multiple of 1 KB (rows one L1 set apart)
+            int ld = cols + L;
+            ldv = ld % 256 == 0 ? ld + L : ld;
+            group = Math.clamp(GROUP_FLOATS / (16 * MR * ldv), 1, panels);
+            int chunks = (tw + L - 1) / L;
+            wp = 2 * chunks * L + 2 + L;
+            hp = 2 * th + 2;
+            split = (th + 1) * tw + L;
+        }
+    }
+
+    /** Per-thread work arrays, grown on demand. */
+    private static final class Scratch {
+        float[] v = new float[0];
+        float[] m = new float[0];
+        float[] pad = new float[0];
+        float[] split = new float[0];
+        float[] z = new float[0];
+
+        Scratch fit(Geometry geo) {
+            if (v.length < 16 * geo.c * geo.ldv) {
+                v = new float[16 * geo.c * geo.ldv];
+            }
+            if (m.length < 16 * geo.group * MR * geo.ldv) {
+                m = new float[16 * geo.group * MR * geo.ldv];
+            }
+            if (pad.length < geo.hp * geo.wp) {
+                pad = new float[geo.hp * geo.wp];
+            }
+            if (split.length < 8 * geo.split) {
+                split = new float[8 * geo.split];
+            }
+            int zl = 2 * (2 * geo.t + 2 * L);
+            if (z.length < zl) {
+                z = new float[zl];
+            }
+            // the padded plane's border: zero (only the image's columns of its rows are written)
+            Arrays.fill(pad, 0, geo.hp * geo.wp, 0f);
+            return this;
+        }
+    }
+
+    /**
+     * The 16 rows {@code V[xi]} of one channel of one image ({@code x[xOff]}, {@code h x w}) into
+     * {@code s.v} at {@code xi * c * ldv + vOff + T}.
+     */
+    private static void inputTransform(Scratch s, Geometry geo, float[] x, int xOff, int vOff) {
+        int h = geo.h;
+        int w = geo.w;
+        int wp = geo.wp;
+        int tw = geo.tw;
+        float[] pad = s.pad;
+        float[] sp = s.split;
+        for (int r = 0; r < h; r++) {
+            System.arraycopy(x, xOff + r * w, pad, (r + 1) * wp + 1, w);
+        }
+        int ss = geo.split;
+        for (int pr = 0; pr < geo.hp; pr++) {
+            int base = (pr & 1) * 4 * ss + (pr >> 1) * tw;
+            int row = pr * wp;
+            for (int j = 0; j < tw; j += L) {
+                FloatVector a0 = FloatVector.fromArray(F, pad, row + 2 * j);
+                FloatVector a1 = FloatVector.fromArray(F, pad, row + 2 * j + L);
+                FloatVector b0 = FloatVector.fromArray(F, pad, row + 2 * j + 2);
+                FloatVector b1 = FloatVector.fromArray(F, pad, row + 2 * j + 2 + L);
+                a0.rearrange(EVENS, a1).intoArray(sp, base + j);
+                a0.rearrange(ODDS, a1).intoArray(sp, base + ss + j);
+                b0.rearrange(EVENS, b1).intoArray(sp, base + 2 * ss + j);
+                b0.rearrange(ODDS, b1).intoArray(sp, base + 3 * ss + j);
+            }
+        }
+        float[] v = s.v;
+        int xs = geo.c * geo.ldv;
+        int e = 4 * ss; // odd padded rows
+        for (int t0 = 0; t0 < geo.t; t0 += L) {
+            int r1 = t0 + tw; // patch rows 2 and 3: the split rows one tile row on
+            // column transform (d B) of patch rows 0..3: d0 - d2, d1 + d2, d2 - d1, d1 - d3
+            FloatVector d0 = FloatVector.fromArray(F, sp, t0);
+            FloatVector d1 = FloatVector.fromArray(F, sp, ss + t0);
+            FloatVector d2 = FloatVector.fromArray(F, sp, 2 * ss + t0);
+            FloatVector d3 = FloatVector.fromArray(F, sp, 3 * ss + t0);
+            FloatVector a0 = d0.sub(d2);
+            FloatVector a1 = d1.add(d2);
+            FloatVector a2 = d2.sub(d1);
+            FloatVector a3 = d1.sub(d3);
+            d0 = FloatVector.fromArray(F, sp, e + t0);
+            d1 = FloatVector.fromArray(F, sp, e + ss + t0);
+            d2 = FloatVector.fromArray(F, sp, e + 2 * ss + t0);
+            d3 = FloatVector.fromArray(F, sp, e + 3 * ss + t0);
+            FloatVector b0 = d0.sub(d2);
+            FloatVector b1 = d1.add(d2);
+            FloatVector b2 = d2.sub(d1);
+            FloatVector b3 = d1.sub(d3);
+            d0 = FloatVector.fromArray(F, sp, r1);
+            d1 = FloatVector.fromArray(F, sp, ss + r1);
+            d2 = FloatVector.fromArray(F, sp, 2 * ss + r1);
+            d3 = FloatVector.fromArray(F, sp, 3 * ss + r1);
+            FloatVector c0 = d0.sub(d2);
+            FloatVector c1 = d1.add(d2);
+            FloatVector c2 = d2.sub(d1);
+            FloatVector c3 = d1.sub(d3);
+            d0 = FloatVector.fromArray(F, sp, e + r1);
+            d1 = FloatVector.fromArray(F, sp, e + ss + r1);
+            d2 = FloatVector.fromArray(F, sp, e + 2 * ss + r1);
+            d3 = FloatVector.fromArray(F, sp, e + 3 * ss + r1);
+            FloatVector g0 = d0.sub(d2);
+            FloatVector g1 = d1.add(d2);
+            FloatVector g2 = d2.sub(d1);
+            FloatVector g3 = d1.sub(d3);
+            // row transform B^T: rows a - c, b + c, c - b, b - g (a, b, c, g: patch rows 0..3)
+            int dst = vOff + t0;
+            a0.sub(c0).intoArray(v, dst);
+            a1.sub(c1).intoArray(v, dst + xs);
+            a2.sub(c2).intoArray(v, dst + 2 * xs);
+            a3.sub(c3).intoArray(v, dst + 3 * xs);
+            b0.add(c0).intoArray(v, dst + 4 * xs);
+            b1.add(c1).intoArray(v, dst + 5 * xs);
+            b2.add(c2).intoArray(v, dst + 6 * xs);
+            b3.add(c3).intoArray(v, dst + 7 * xs);
+            c0.sub(b0).intoArray(v, dst + 8 * xs);
+            c1.sub(b1).intoArray(v, dst + 9 * xs);
+            c2.sub(b2).intoArray(v, dst + 10 * xs);
+            c3.sub(b3).intoArray(v, dst + 11 * xs);
+            b0.sub(g0).intoArray(v, dst + 12 * xs);
+            b1.sub(g1).intoArray(v, dst + 13 * xs);
+            b2.sub(g2).intoArray(v, dst + 14 * xs);
+            b3.sub(g3).intoArray(v, dst + 15 * xs);
+        }
+    }
+
+    /**
+     * One output channel of one image ({@code y[yOff]}, {@code h x w}) from its products
+     * ({@code s.m[xi * group * MR * ldv + mOff + T]}) plus {@code bias}, plus what {@code y} held
+     * when {@code acc}.
+     */
+    private static void outputTransform(boolean acc, Scratch s, Geometry geo, float[] y, int yOff, int mOff, float bias) {
+        float[] m = s.m;
+        float[] z = s.z;
+        int ms = geo.group * MR * geo.ldv;
+        int zs = 2 * geo.t + 2 * L; // second row buffer: odd output rows
+        for (int t0 = 0; t0 < geo.t; t0 += L) {
+            int at = mOff + t0;
+            FloatVector a0 = FloatVector.fromArray(F, m, at);
+            FloatVector a1 = FloatVector.fromArray(F, m, at + 4 * ms);
+            FloatVector a2 = FloatVector.fromArray(F, m, at + 8 * ms);
+            FloatVector a3 = FloatVector.fromArray(F, m, at + 12 * ms);
+            FloatVector s0 = a0.add(a1).add(a2);
+            FloatVector u0 = a1.sub(a2).sub(a3);
+            a0 = FloatVector.fromArray(F, m, at + ms);
+            a1 = FloatVector.fromArray(F, m, at + 5 * ms);
+            a2 = FloatVector.fromArray(F, m, at + 9 * ms);
+            a3 = FloatVector.fromArray(F, m, at + 13 * ms);
+            FloatVector s1 = a0.add(a1).add(a2);
+            FloatVector u1 = a1.sub(a2).sub(a3);
+            a0 = FloatVector.fromArray(F, m, at + 2 * ms);
+            a1 = FloatVector.fromArray(F, m, at + 6 * ms);
+            a2 = FloatVector.fromArray(F, m, at + 10 * ms);
+            a3 = FloatVector.fromArray(F, m, at + 14 * ms);
+            FloatVector s2 = a0.add(a1).add(a2);
+            FloatVector u2 = a1.sub(a2).sub(a3);
+            a0 = FloatVector.fromArray(F, m, at + 3 * ms);
+            a1 = FloatVector.fromArray(F, m, at + 7 * ms);
+            a2 = FloatVector.fromArray(F, m, at + 11 * ms);
+            a3 = FloatVector.fromArray(F, m, at + 15 * ms);
+            FloatVector s3 = a0.add(a1).add(a2);
+            FloatVector u3 = a1.sub(a2).sub(a3);
+            FloatVector e0 = s0.add(s1).add(s2).add(bias);
+            FloatVector e1 = s1.sub(s2).sub(s3).add(bias);
+            FloatVector f0 = u0.add(u1).add(u2).add(bias);
+            FloatVector f1 = u1.sub(u2).sub(u3).add(bias);
+            int zo = 2 * t0;
+            e0.rearrange(ZIP_LO, e1).intoArray(z, zo);
+            e0.rearrange(ZIP_HI, e1).intoArray(z, zo + L);
+            f0.rearrange(ZIP_LO, f1).intoArray(z, zs + zo);
+            f0.rearrange(ZIP_HI, f1).intoArray(z, zs + zo + L);
+        }
+        int h = geo.h;
+        int w = geo.w;
+        int zw = 2 * geo.tw;
+        for (int r = 0; r < h; r++) {
+            int from = (r & 1) * zs + (r >> 1) * zw;
+            int to = yOff + r * w;
+            if (acc) {
+                for (int j = 0; j < w; j++) {
+                    y[to + j] += z[from + j];
+                }
+            } else {
+                System.arraycopy(z, from, y, to, w);
+            }
+        }
+    }
+
+    /**
+     * {@code u} as the GEMM's A strips: {@code u[((xi*panels + o/MR)*c + ci)*MR + o%MR] = (G g G^T)[xi]}
+     * for {@code g = w[o, ci]} ({@code w} as {@code [oc, c, 3, 3]}), or when {@code flip}, for
+     * {@code g = w[ci, o]} rotated by 180 degrees ({@code w} as {@code [c, oc, 3, 3]}); zeros for
+     * the rows past {@code oc} in the last panel.
+     */
+    static void transformWeights(float[] u, float[] w, int oc, int c, boolean flip) {
+        int panels = (oc + MR - 1) / MR;
+        float[] g = new float[9];
+        float[] t = new float[12];
+        float[] uu = new float[16];
+        Arrays.fill(u, 0, 16 * panels * MR * c, 0f);
+        for (int o = 0; o < oc; o++) {
+            for (int ci = 0; ci < c; ci++) {
+                int base = flip ? (ci * oc + o) * 9 : (o * c + ci) * 9;
+                for (int q = 0; q < 9; q++) {
+                    g[q] = w[base + (flip ? 8 - q : q)];
+                }
+                for (int j = 0; j < 3; j++) { // G g: rows 0..3 of column j
+                    float g0 = g[j];
+                    float g1 = g[3 + j];
+                    float g2 = g[6 + j];
+                    t[j] = g0;
+                    t[3 + j] = 0.5f * (g0 + g1 + g2);
+                    t[6 + j] = 0.5f * (g0 - g1 + g2);
+                    t[9 + j] = g2;
+                }
+                for (int a = 0; a < 4; a++) { // (G g) G^T
+                    float r0 = t[3 * a];
+                    float r1 = t[3 * a + 1];
+                    float r2 = t[3 * a + 2];
+                    uu[4 * a] = r0;
+                    uu[4 * a + 1] = 0.5f * (r0 + r1 + r2);
+                    uu[4 * a + 2] = 0.5f * (r0 - r1 + r2);
+                    uu[4 * a + 3] = r2;
+                }
+                for (int xi = 0; xi < 16; xi++) {
+                    u[((xi * panels + o / MR) * c + ci) * MR + o % MR] = uu[xi];
+                }
+            }
+        }
+    }
+}
