@@ -14,7 +14,11 @@ import jdk.incubator.vector.FloatVector;
  * rows of tiles ({@link ConvWinograd}), sides in eights (8x8, 16x16, ...) by 8x8 regions
  * ({@link ConvWinogradRegions}); before those, layers whose sides fill 16x16 regions to at least
  * 3/4 (12-16, 32, ...: the 14x14 of a VGG on 28x28 images, the 16x16 of one on 32x32) take
- * F(4x4, 3x3) by 16x16 regions ({@link ConvWinogradF4}: 4x fewer multiplies, 3.06x at 14x14's fill). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
+ * F(4x4, 3x3) by 16x16 regions ({@link ConvWinogradF4}: 4x fewer multiplies, 3.06x at 14x14's fill;
+ * also their weight gradient). Those need 16-lane vectors; on machines with 16 vector registers
+ * (AVX2) 3x3 "same" layers take F(2x2, 3x3) at any size with the tiles flattened into lanes,
+ * forward, input and weight gradient ({@link ConvWinogradTiles}: at least 16 channels to reduce
+ * over and 8 out; the weight gradient 8 on either side). Many-channel layers go first to {@link ConvDirect}, whose micro-kernel reads the image
  * straight from a padded copy with no packing (forward where {@link ConvDirect#suitsForward},
  * input gradient where {@link ConvDirect#suitsInput}, weight gradient where
  * {@link ConvDirect#suitsWeight}: channels in blocks of the vector tile, rows of 8, 7 or 10 positions).
@@ -109,9 +113,10 @@ public final class Conv {
                         || ConvWinogradTiles.ROUTED && ConvWinogradTiles.suitsInput(g));
     }
 
-    /** Whether {@link #conv2dBackwardWeight} takes the Winograd kernel for {@code g}. */
+    /** Whether {@link #conv2dBackwardWeight} takes one of the Winograd kernels for {@code g}. */
     static boolean winogradWeight(ConvGeom g) {
-        return ConvWinograd.ENABLED && ConvWinogradF4.suitsWeight(g);
+        return ConvWinograd.ENABLED
+                && (ConvWinogradF4.suitsWeight(g) || ConvWinogradTiles.ROUTED && ConvWinogradTiles.suitsWeight(g));
     }
 
     /** {@link #conv2d} through im2col + GEMM ({@link ConvGemm}), arguments checked. */
@@ -204,7 +209,11 @@ public final class Conv {
     public static void conv2dBackwardWeight(float[] gw, float[] gb, float[] x, float[] gy, ConvGeom g) {
         ConvArgs.backwardWeight(g, gw.length, gb == null ? -1 : gb.length, x.length, gy.length);
         if (winogradWeight(g)) {
-            ConvWinogradF4.backwardWeight(gw, x, gy, g);
+            if (ConvWinogradF4.suitsWeight(g)) {
+                ConvWinogradF4.backwardWeight(gw, x, gy, g);
+            } else {
+                ConvWinogradTiles.backwardWeight(gw, x, gy, g);
+            }
             if (gb != null) {
                 biasGradient(gb, gy, g);
             }

@@ -58,8 +58,18 @@ final class GemmMicro {
      */
     static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
                        boolean load, float[] bias, int bo, boolean relu) {
+        kernel(kc, ap, ai, MR, bp, bi, bs, c, ci, ldc, load, bias, bo, relu);
+    }
+
+    /**
+     * {@link #kernel} with the columns of A {@code as} floats apart ({@code ap[ai + p*as + i]}):
+     * {@code MR} for a packed strip, or the row length of a k-major A read in place (Winograd's
+     * weight gradient: tiles by channels).
+     */
+    static void kernel(int kc, float[] ap, int ai, int as, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
+                       boolean load, float[] bias, int bo, boolean relu) {
         if (MR != 8) {
-            kernel5(kc, ap, ai, bp, bi, bs, c, ci, ldc, load, bias, bo, relu);
+            kernel5(kc, ap, ai, as, bp, bi, bs, c, ci, ldc, load, bias, bo, relu);
             return;
         }
         FloatVector z = FloatVector.zero(F);
@@ -92,7 +102,7 @@ final class GemmMicro {
             a = FloatVector.broadcast(F, ap[ai + 7]);
             c70 = a.fma(b0, c70);
             c71 = a.fma(b1, c71);
-            ai += MR;
+            ai += as;
             bi += bs;
         }
         int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
@@ -175,7 +185,7 @@ final class GemmMicro {
      * {@link #kernel} for 5-row tiles ({@code MR == 5}): the same loop and epilogue with 10
      * accumulators, for machines with 16 vector registers.
      */
-    private static void kernel5(int kc, float[] ap, int ai, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
+    private static void kernel5(int kc, float[] ap, int ai, int as, float[] bp, int bi, int bs, float[] c, int ci, int ldc,
                                 boolean load, float[] bias, int bo, boolean relu) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
@@ -198,7 +208,7 @@ final class GemmMicro {
             a = FloatVector.broadcast(F, ap[ai + 4]);
             c40 = a.fma(b0, c40);
             c41 = a.fma(b1, c41);
-            ai += MR;
+            ai += as;
             bi += bs;
         }
         int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;

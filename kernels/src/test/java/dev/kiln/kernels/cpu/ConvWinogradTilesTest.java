@@ -1,6 +1,9 @@
 package dev.kiln.kernels.cpu;
 
+import static dev.kiln.kernels.TestArrays.assertClose;
+import static dev.kiln.kernels.TestArrays.nans;
 import static dev.kiln.kernels.TestArrays.randomFloats;
+import static dev.kiln.kernels.TestArrays.toDouble;
 import static dev.kiln.kernels.cpu.ConvWinogradTest.geom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiln.kernels.ConvGeom;
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
+import dev.kiln.kernels.ref.RefConv;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +34,65 @@ class ConvWinogradTilesTest {
         ConvWinogradTest.assertMatchesTheReferenceWithTheSameBitsAtAnyThreadCount(gs, 41, ConvWinogradTiles::suitsForward,
                 ConvWinogradTiles::suitsInput, ConvWinogradTiles::forward,
                 (gx, gy, w, g) -> ConvWinogradTiles.backwardInput(false, gx, gy, w, g));
+    }
+
+    @Test
+    void weightGradientMatchesTheReferenceWithTheSameBitsAtAnyThreadCount() {
+        assumeTrue(!Simd.SCALAR, "vector kernels");
+        ConvGeom[] gs = {
+            geom(23, 16, 14, 14, 8), // units of 5 images: 5 units over 4 slots, the last of 3 images
+            geom(3, 33, 8, 8, 40), // channels past whole strips and vectors on both sides
+            geom(2, 32, 28, 28, 32),
+            geom(2, 17, 7, 9, 9), // odd sides, odd channels
+            geom(5, 16, 1, 1, 8)}; // a single pixel
+        SplittableRandom rnd = new SplittableRandom(47);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                assertTrue(ConvWinogradTiles.suitsWeight(g), g.toString());
+                float[] x = randomFloats(rnd, (int) g.xSize());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                double[] gwr = new double[(int) g.wSize()];
+                RefConv.conv2dBackwardWeight(gwr, new double[g.oc()], toDouble(x), toDouble(gy), g);
+                float[] first = null;
+                for (int t : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] gw = nans(gwr.length);
+                    ConvWinogradTiles.backwardWeight(gw, x, gy, g);
+                    // sums over n * h * w positions of products of up to 1/4
+                    assertClose("winograd weight gradient " + g, gw, gwr, 2e-4 * g.n() * g.h() * g.w() / 14, 1e-4);
+                    if (first == null) {
+                        first = gw;
+                    } else {
+                        assertArrayEquals(first, gw, "same bits at " + t + " threads " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
+    void convRoutesTheWeightGradientHereOnMachinesWith16Registers() {
+        ConvGeom g = geom(2, 32, 14, 14, 32);
+        assumeTrue(ConvWinogradTiles.suitsWeight(g), "vector kernels");
+        SplittableRandom rnd = new SplittableRandom(49);
+        float[] x = randomFloats(rnd, (int) g.xSize());
+        float[] gy = randomFloats(rnd, (int) g.ySize());
+        float[] here = new float[(int) g.wSize()];
+        ConvWinogradTiles.backwardWeight(here, x, gy, g);
+        float[] viaConv = new float[here.length];
+        float[] gb = new float[g.oc()];
+        Conv.conv2dBackwardWeight(viaConv, gb, x, gy, g);
+        boolean routed = ConvWinograd.ENABLED && ConvWinogradTiles.ROUTED;
+        assertEquals(routed, Conv.winogradWeight(g));
+        if (routed) {
+            assertArrayEquals(here, viaConv, "Conv.conv2dBackwardWeight runs here");
+        }
+        double[] gbr = new double[g.oc()];
+        RefConv.conv2dBackwardWeight(new double[here.length], gbr, toDouble(x), toDouble(gy), g);
+        assertClose("bias gradient", gb, gbr, 1e-4, 1e-4);
     }
 
     @Test
@@ -86,6 +150,11 @@ class ConvWinogradTilesTest {
         assertFalse(ConvWinogradTiles.suitsForward(new ConvGeom(1, 32, 28, 28, 32, 3, 3, 1, 1, 0, 0, 1, 1, 1)), "no padding");
         assertFalse(ConvWinogradTiles.suitsForward(new ConvGeom(1, 32, 28, 28, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1)), "5x5");
         assertFalse(ConvWinogradTiles.suitsForward(new ConvGeom(1, 32, 28, 28, 32, 3, 3, 1, 1, 2, 2, 2, 2, 1)), "dilation");
+        assertTrue(ConvWinogradTiles.suitsWeight(geom(1, 16, 14, 14, 16)));
+        assertTrue(ConvWinogradTiles.suitsWeight(geom(1, 8, 14, 14, 8)));
+        assertFalse(ConvWinogradTiles.suitsWeight(geom(1, 3, 32, 32, 32)), "3 input channels");
+        assertFalse(ConvWinogradTiles.suitsWeight(geom(1, 32, 14, 14, 4)), "4 output channels");
+        assertFalse(ConvWinogradTiles.suitsWeight(geom(1, 512, 4, 4, 512)), "partial sums past 32 MB");
     }
 
     @Test
