@@ -18,7 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link ConvMicro}) reads its {@code 8} broadcast values straight from a padded image, at offsets
  * from a table, and its {@code NR}-wide vectors from channels packed once per call (weights) or
  * once per image (output gradient). Tiles are {@code 8} rows of consecutive floats of an image by
- * {@code NR} channels.
+ * {@code NR} channels. On machines with 16 vector registers (AVX2) the tiles are 5 rows
+ * ({@link ConvMicro#kernel5}): the forward pass where rows of 5 tile the output width, the weight
+ * gradient of 5-wide kernels by kernel rows ({@link #tapRows}); the input gradient stays elsewhere.
  *
  * <ul>
  * <li>{@link #conv2d}: {@code yT[q, o] = sum_t xpad[tap[t] + pos[q]] * w[o, t]}, tiles of 8 (or 7,
@@ -74,13 +76,13 @@ final class ConvDirect {
 
     /** Whether {@link #conv2d} can take the geometry at all (routed or not). */
     static boolean canForward(ConvGeom g) {
-        return !Simd.SCALAR && MR == ROWS && g.sw() == 1 && tileCols(g.ow(), g.ocPerGroup()) > 0;
+        return !Simd.SCALAR && g.sw() == 1 && tileCols(g.ow(), g.ocPerGroup()) > 0;
     }
 
     /**
      * Positions per tile along an output row of width {@code ow}: 8 ({@link ConvMicro#kernel}) when
      * they tile it, else 7 ({@link ConvMicro#kernel7}: widths 14 and 28 of 28x28 inputs), else 0 (not
-     * here). Measured, 1 thread, min of a 0.6 s loop, batch 64, k3 pad 1, rows of 7 here against
+     * here); with 16 vector registers 5 when they tile it. Measured, 1 thread, min of a 0.6 s loop, batch 64, k3 pad 1, rows of 7 here against
      * the paths that took those layers before (the forward pass on {@link ConvFlat}, which computes
      * the padded width's columns and drops them; the input gradient through col2im), forward /
      * input gradient: 32 -> 32 at 28x28 5.64-5.83 vs 6.11-6.28 / 5.52-5.70 vs 7.45-7.88 ms; 32 -> 64
@@ -89,6 +91,11 @@ final class ConvDirect {
      * 2.52, 5.13 / 5.18.)
      */
     static int rowBlock(int ow) {
+        // 16 registers: rows of 5 (ConvMicro.kernel5, 10 accumulators). Zen 1, 1 thread, batch 64,
+        // against the packed path: LeNet-5's 6 -> 16 forward 1.50 vs 0.84 ms (PyTorch 1.20)
+        if (MR != ROWS) {
+            return ow % 5 == 0 ? 5 : 0;
+        }
         return ow % ROWS == 0 ? ROWS : ow % 7 == 0 ? 7 : 0;
     }
 
@@ -122,9 +129,26 @@ final class ConvDirect {
                 && g.ph() <= g.dh() * (g.kh() - 1) && g.pw() <= g.dw() * (g.kw() - 1);
     }
 
-    /** Whether {@link #conv2dBackwardWeight} runs: input channels in groups of 8, output channels in blocks of {@code NR}. */
+    /**
+     * Whether {@link #conv2dBackwardWeight} runs: output channels in blocks of {@code NR}, and input
+     * channels in groups of 8, or on machines with 16 vector registers, kernel rows of 5 taps
+     * ({@link #tapRows}).
+     */
     static boolean suitsWeight(ConvGeom g) {
-        return !Simd.SCALAR && MR == ROWS && g.cPerGroup() % ROWS == 0 && g.ocPerGroup() % NR == 0;
+        return !Simd.SCALAR && (MR == ROWS && g.cPerGroup() % ROWS == 0 || tapRows(g)) && g.ocPerGroup() % NR == 0;
+    }
+
+    /**
+     * Whether the weight gradient's tiles are kernel rows ({@link ConvMicro#kernel5}: the 5 taps
+     * {@code b} of one input channel and kernel row, 5 consecutive floats of the padded image, by
+     * {@code NR} output channels) rather than 8 input channels of one tap: on 16-register
+     * machines, for 5-wide kernels without dilation across (LeNet-5's). Measured on Zen 1, 1 thread,
+     * batch 64, min of 5 rounds, against {@link ConvPacked}'s weight gradient it replaces: LeNet-5's
+     * 6 -> 16 at 14x14 2.40 vs 1.05 ms (PyTorch's oneDNN 1.44), 3 -> 32 at 32x32 (padding 2) 13.4 vs
+     * 9.0, 16 -> 32 at 14x14 (padding 2) 11.7 vs 7.7.
+     */
+    static boolean tapRows(ConvGeom g) {
+        return MR != ROWS && g.kw() == 5 && g.dw() == 1;
     }
 
     /**
@@ -231,6 +255,10 @@ final class ConvDirect {
                     for (int q0 = 0; q0 < p; q0 += ROWS) {
                         ConvMicro.kernel(kc, xpad, cp.tap, pc, cp.pos[q0], wb, bo, out, q0 * NR, NR, pc > 0);
                     }
+                } else if (rows == 5) {
+                    for (int q0 = 0; q0 < p; q0 += rows) {
+                        ConvMicro.kernel5(kc, xpad, cp.tap, pc, cp.pos[q0], wb, bo, out, q0 * NR, NR, pc > 0);
+                    }
                 } else {
                     for (int q0 = 0; q0 < p; q0 += rows) {
                         ConvMicro.kernel7(kc, xpad, cp.tap, pc, cp.pos[q0], wb, bo, out, q0 * NR, NR, pc > 0);
@@ -298,14 +326,15 @@ final class ConvDirect {
         int p = cp.p;
         int plane = cp.hp * cp.wp;
         int images = Math.clamp(KC / p, 1, n);
+        boolean rows = tapRows(g);
         int[] idx = new int[images * p];
         for (int li = 0; li < images; li++) {
             for (int q = 0; q < p; q++) {
-                idx[li * p + q] = li * plane * cg + cp.pos[q] * ROWS;
+                idx[li * p + q] = li * plane * cg + cp.pos[q] * (rows ? 1 : ROWS);
             }
         }
         int kk = g.kh() * g.kw();
-        int tiles = kk * cg / ROWS;
+        int tiles = rows ? cg * g.kh() : kk * cg / ROWS;
         int size = groups * ocg * cp.k;
         int parts = ConvParts.parts(n);
         float[] gwT = ConvParts.buffer(parts, size);
@@ -323,7 +352,13 @@ final class ConvDirect {
                 for (int gi = 0; gi < groups; gi++) {
                     for (int first = start; first < end; first += images) {
                         int count = Math.min(images, end - first);
-                        blocked(xs, s.out, x, g, cp, gi, first, count);
+                        if (rows) {
+                            for (int li = 0; li < count; li++) {
+                                ConvPad.pad(xs, li * plane * cg, cp, x, ((first + li) * g.c() + gi * cg) * g.h() * g.w());
+                            }
+                        } else {
+                            blocked(xs, s.out, x, g, cp, gi, first, count);
+                        }
                         for (int j0 = 0; j0 < ocg; j0 += NR) {
                             weightTiles(first > start, gwT, part * size + gi * ocg * cp.k, ocg, cg, xs, bp, idx, g,
                                     cp, gy, gi, j0, first, count, tiles, gbT, part * oc + gi * ocg + j0);
@@ -337,6 +372,12 @@ final class ConvDirect {
             ConvParts.sumBias(gb, gbT, parts, oc);
         }
         int k = cp.k;
+        if (rows) { // k taps need not come in eights
+            for (int gi = 0; gi < groups; gi++) {
+                transpose(gw, gi * ocg * k, k, gwT, gi * ocg * k, ocg, k, ocg);
+            }
+            return true;
+        }
         Parallel.forRange(groups * k / ROWS, 8, 0L, (lo, hi) -> {
             for (int b = lo; b < hi; ) {
                 int gi = b * ROWS / k;
@@ -380,6 +421,15 @@ final class ConvDirect {
                 addColumnSums(gb, gbOff, bp, r1 - r0);
             }
             boolean load = acc || sl > 0;
+            if (tapRows(g)) {
+                for (int t = 0; t < tiles; t++) {
+                    int ci = t / g.kh();
+                    int a = t % g.kh();
+                    ConvMicro.kernel5(r1 - r0, xs, idx, r0, ci * cp.hp * cp.wp + a * g.dh() * cp.wp, bp, 0, gwT,
+                            off + (ci * kk + a * g.kw()) * ocg + j0, ocg, load);
+                }
+                continue;
+            }
             for (int t = 0; t < tiles; t++) {
                 int ab = t / cpr;
                 int ci0 = (t % cpr) * ROWS;

@@ -169,6 +169,62 @@ final class ConvMicro {
     }
 
     /**
+     * {@link #kernel} with 5 rows ({@code i < 5}) for machines with 16 vector registers (AVX2): 10
+     * accumulators, as {@link GemmMicro}'s 5-row tile. The same chain per value.
+     */
+    static void kernel5(int kc, float[] a, int[] idx, int io, int base, float[] bp, int bi, float[] c, int ci,
+                        int ldc, boolean load) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z;
+        for (int r = 0; r < kc; r++) {
+            int ai = idx[io + r] + base;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector v = FloatVector.broadcast(F, a[ai]);
+            c00 = v.fma(b0, c00);
+            c01 = v.fma(b1, c01);
+            v = FloatVector.broadcast(F, a[ai + 1]);
+            c10 = v.fma(b0, c10);
+            c11 = v.fma(b1, c11);
+            v = FloatVector.broadcast(F, a[ai + 2]);
+            c20 = v.fma(b0, c20);
+            c21 = v.fma(b1, c21);
+            v = FloatVector.broadcast(F, a[ai + 3]);
+            c30 = v.fma(b0, c30);
+            c31 = v.fma(b1, c31);
+            v = FloatVector.broadcast(F, a[ai + 4]);
+            c40 = v.fma(b0, c40);
+            c41 = v.fma(b1, c41);
+            bi += NR;
+        }
+        int r0 = ci, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        int r4 = r3 + ldc;
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(F, c, r0));
+            c01 = c01.add(FloatVector.fromArray(F, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(F, c, r1));
+            c11 = c11.add(FloatVector.fromArray(F, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(F, c, r2));
+            c21 = c21.add(FloatVector.fromArray(F, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(F, c, r3));
+            c31 = c31.add(FloatVector.fromArray(F, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, r4));
+            c41 = c41.add(FloatVector.fromArray(F, c, r4 + L));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+    }
+
+    /**
      * {@code C[i, j] (=|+=) sum_{r < kc} a[idx[io + r] + base + i] * bp[bi + r*L + j]} for {@code i < 10},
      * {@code j < L} (one vector of columns): a row of 10 outputs (LeNet-5's 10x10 maps) by {@code L}
      * channels, 10 accumulators, B packed {@code L} wide. Otherwise as {@link #kernel}.
