@@ -27,6 +27,8 @@ import jdk.incubator.vector.FloatVector;
  * layers take {@link ConvRows} (input gradient along input rows) and {@link ConvDot} (the
  * weight gradient as dot products along the padded width), none packing
  * anything per image;
+ * on 16-register machines the input gradient of a layer with at most 6 input channels whose full
+ * correlation would mostly multiply padding (LeNet-5's 6 -> 16) takes {@link ConvScatterInput};
  * {@link ConvFew} takes forward passes with at most 6 output channels and input gradients with
  * at most 6 input channels per group that those do not (LeNet-5's 1 -> 6, the 3 -> 32 of a VGG
  * on colour images). Next,
@@ -172,8 +174,14 @@ public final class Conv {
             return;
         }
         if (ConvDirect.suitsInput(g) && ConvDirect.conv2dBackwardInput(accumulate, gx, gy, w, g)
-                || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(accumulate, gx, gy, w, g)
-                || ConvFew.suitsInput(g) && ConvFew.backwardInput(accumulate, gx, gy, w, g)) {
+                || ConvRows.suits(g) && ConvRows.conv2dBackwardInput(accumulate, gx, gy, w, g)) {
+            return;
+        }
+        if (ConvScatterInput.suits(g)) {
+            ConvScatterInput.backwardInput(accumulate, gx, gy, w, g);
+            return;
+        }
+        if (ConvFew.suitsInput(g) && ConvFew.backwardInput(accumulate, gx, gy, w, g)) {
             return;
         }
         float[] out = accumulate ? new float[(int) g.xSize()] : gx;
