@@ -1,6 +1,6 @@
 package dev.kiln.kernels.cpu;
 
-import static dev.kiln.kernels.cpu.SparseCsrLoops.TILE;
+import static dev.kiln.kernels.cpu.SparseCsrLoops.PANEL;
 
 import dev.kiln.kernels.BlockSparse;
 import dev.kiln.kernels.Parallel;
@@ -198,7 +198,7 @@ public final class Sparse {
             return;
         }
         Strips strips = new Strips(y, yOff, ldy, x, xOff, ldx, batch, acc, rows, cols, unitRows, kernel);
-        int tiles = (batch + TILE - 1) / TILE;
+        int tiles = (batch + PANEL - 1) / PANEL;
         if (tiles == 1 && parts > 1) {
             homeAndSteal(strips, parts, ptr, perEntry);
             return;
@@ -330,14 +330,14 @@ public final class Sparse {
         /** The calling thread's buffers (nothing packed yet). */
         Buffers buffers() {
             Scratch scratch = Scratch.get();
-            return new Buffers(scratch.panel(cols * TILE), scratch.strip(stripUnits() * unitRows * TILE));
+            return new Buffers(scratch.panel(cols * PANEL), scratch.strip(stripUnits() * unitRows * PANEL));
         }
 
         /** Packs tile {@code tile} of x into the panel unless it holds it already. */
         void pack(Buffers buf, int tile) {
             if (buf.packed != tile) {
-                int j0 = tile * TILE;
-                packTransposed(buf.panel, buf.pb, x, xOff + j0 * ldx, ldx, Math.min(TILE, batch - j0), cols);
+                int j0 = tile * PANEL;
+                packTransposed(buf.panel, buf.pb, x, xOff + j0 * ldx, ldx, Math.min(PANEL, batch - j0), cols);
                 buf.packed = tile;
             }
         }
@@ -345,8 +345,8 @@ public final class Sparse {
         /** Units {@code [u0, u1)} of tile {@code tile}. */
         void run(Buffers buf, int tile, int u0, int u1) {
             pack(buf, tile);
-            int j0 = tile * TILE;
-            int jn = Math.min(TILE, batch - j0);
+            int j0 = tile * PANEL;
+            int jn = Math.min(PANEL, batch - j0);
             int stripUnits = stripUnits();
             float[] strip = buf.strip;
             int sb = buf.sb;
@@ -354,7 +354,7 @@ public final class Sparse {
                 int ue = Math.min(u1, u + stripUnits);
                 int r0 = u * unitRows;
                 int nr = Math.min(rows, ue * unitRows) - r0;
-                kernel.run(strip, sb, TILE, false, u, ue, buf.panel, buf.pb, TILE, 0, jn);
+                kernel.run(strip, sb, PANEL, false, u, ue, buf.panel, buf.pb, PANEL, 0, jn);
                 int stored = acc ? 0 : storeTransposed(y, yOff + j0 * ldy + r0, ldy, strip, sb, nr, jn);
                 if (stored == nr) {
                     continue;
@@ -362,11 +362,11 @@ public final class Sparse {
                 for (int t = 0; t < jn; t++) {
                     int yi = yOff + (j0 + t) * ldy + r0;
                     if (acc) {
-                        for (int r = 0, si = sb + t; r < nr; r++, si += TILE) {
+                        for (int r = 0, si = sb + t; r < nr; r++, si += PANEL) {
                             y[yi + r] += strip[si];
                         }
                     } else {
-                        for (int r = stored, si = sb + stored * TILE + t; r < nr; r++, si += TILE) {
+                        for (int r = stored, si = sb + stored * PANEL + t; r < nr; r++, si += PANEL) {
                             y[yi + r] = strip[si];
                         }
                     }
@@ -388,10 +388,10 @@ public final class Sparse {
             return;
         }
         int units = ptr.length - 1;
-        int tiles = (n + TILE - 1) / TILE;
+        int tiles = (n + PANEL - 1) / PANEL;
         long entries = (long) ptr[units] * perEntry;
         int parts = parts(entries * n, Math.max(units, tiles));
-        boolean pack = n >= TILE / 4 && entries >= (long) PACK_MIN_USES * cols;
+        boolean pack = n >= PANEL / 4 && entries >= (long) PACK_MIN_USES * cols;
         if (units >= 4 * parts || tiles < parts) {
             forParts(parts, ptr, perEntry, unitRows, (u0, u1) ->
                     leftTiles(c, cOff + u0 * unitRows * ldc, ldc, b, bOff, ldb, n, acc, cols, pack, u0, u1, 0, tiles,
@@ -409,16 +409,16 @@ public final class Sparse {
     /** Units {@code [u0, u1)} (C starting at {@code cOff}) times tiles {@code [t0, t1)} of 64 columns. */
     private static void leftTiles(float[] c, int cOff, int ldc, float[] b, int bOff, int ldb, int n, boolean acc,
                                   int cols, boolean pack, int u0, int u1, int t0, int t1, Rows kernel) {
-        float[] panel = pack ? Scratch.get().panel(cols * TILE) : null;
+        float[] panel = pack ? Scratch.get().panel(cols * PANEL) : null;
         int pb = pack ? SparseAlign.firstAligned(panel) : 0;
         for (int t = t0; t < t1; t++) {
-            int j0 = t * TILE;
-            int j1 = Math.min(n, j0 + TILE);
+            int j0 = t * PANEL;
+            int j1 = Math.min(n, j0 + PANEL);
             if (pack) {
                 for (int q = 0; q < cols; q++) {
-                    System.arraycopy(b, bOff + q * ldb + j0, panel, pb + q * TILE, j1 - j0);
+                    System.arraycopy(b, bOff + q * ldb + j0, panel, pb + q * PANEL, j1 - j0);
                 }
-                kernel.run(c, cOff + j0, ldc, acc, u0, u1, panel, pb, TILE, 0, j1 - j0);
+                kernel.run(c, cOff + j0, ldc, acc, u0, u1, panel, pb, PANEL, 0, j1 - j0);
             } else {
                 kernel.run(c, cOff + j0, ldc, acc, u0, u1, b, bOff + j0, ldb, 0, j1 - j0);
             }
@@ -485,7 +485,7 @@ public final class Sparse {
     }
 
     /**
-     * {@code y[yOff + t*ldy + r] = strip[sb + r*TILE + t]} for {@code t < lanes} and the first rows
+     * {@code y[yOff + t*ldy + r] = strip[sb + r*PANEL + t]} for {@code t < lanes} and the first rows
      * {@code r < rows} in groups of 8; returns how many rows it stored (see
      * {@link GemmPack#transposeRows}). It goes 8 rows of y at a time, each row's stretch written
      * whole before the next: rows of y usually lie a power of two apart (4 KB at 1024 outputs), so
@@ -496,13 +496,13 @@ public final class Sparse {
     private static int storeTransposed(float[] y, int yOff, int ldy, float[] strip, int sb, int rows, int lanes) {
         int stored = 0;
         for (int t = 0; t < lanes; t += 8) {
-            stored = GemmPack.transposeRows(y, yOff + t * ldy, ldy, strip, sb + t, TILE, rows, Math.min(8, lanes - t));
+            stored = GemmPack.transposeRows(y, yOff + t * ldy, ldy, strip, sb + t, PANEL, rows, Math.min(8, lanes - t));
         }
         return stored;
     }
 
     /**
-     * {@code panel[pb + c*TILE + t] = x[xOff + t*ldx + c]} for {@code t < rows}, {@code c < cols}:
+     * {@code panel[pb + c*PANEL + t] = x[xOff + t*ldx + c]} for {@code t < rows}, {@code c < cols}:
      * reads along rows of x, writing {@link #TRANSPOSE_COLS} rows of the panel at a time (rows of x
      * often lie a power of two apart, so reading down a column of x would keep hitting one cache set).
      * 64x1024, min of 200 x 10 calls, measured against this (8-10 us) and dropped: 16 columns at a
@@ -510,11 +510,11 @@ public final class Sparse {
      * rows at a time (whole 64-byte panel lines per pass) 13 us.
      */
     private static void packTransposed(float[] panel, int pb, float[] x, int xOff, int ldx, int rows, int cols) {
-        int done = GemmPack.transposeRows(panel, pb, TILE, x, xOff, ldx, rows, cols);
+        int done = GemmPack.transposeRows(panel, pb, PANEL, x, xOff, ldx, rows, cols);
         for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_COLS) {
             int cn = Math.min(TRANSPOSE_COLS, cols - c0);
             for (int t = done; t < rows; t++) {
-                for (int c = 0, xi = xOff + t * ldx + c0, pi = pb + c0 * TILE + t; c < cn; c++, xi++, pi += TILE) {
+                for (int c = 0, xi = xOff + t * ldx + c0, pi = pb + c0 * PANEL + t; c < cn; c++, xi++, pi += PANEL) {
                     panel[pi] = x[xi];
                 }
             }

@@ -26,7 +26,7 @@ class SparseTest {
     private static final int TILE = SparseCsrLoops.TILE;
     private static final double[] DENSITIES = {0, 0.05, 0.1, 0.5, 1};
     /** Batch sizes / im2col widths: vector tails, the 4-vector tile and past it. */
-    private static final int[] LANES = {1, L - 1, L, L + 1, 2 * L + 3, TILE, TILE + L + 3, 2 * TILE + 1};
+    private static final int[] LANES = {1, L - 1, L, L + 1, 2 * L + 3, TILE, TILE + L + 3, 2 * TILE + 1, SparseCsrLoops.PANEL + TILE + L + 1};
     private static final int[][] BLOCKS = {{1, 1}, {1, 16}, {4, 1}, {4, 4}, {3, 5}, {8, 2}};
 
     private final SplittableRandom rnd = new SplittableRandom(11);
