@@ -250,40 +250,47 @@ final class ConvWinograd {
      * ({@code w} as {@code [c, oc, 3, 3]}: the input gradient's convolution of the output gradient).
      */
     static void transformWeights(float[] u, float[] w, int oc, int c, boolean flip) {
-        float[] g = new float[9];
         float[] t = new float[12];
+        float[] uu = new float[16];
         // one input channel's 16 rows of oc values, then copied to u (stored straight into u, rows
         // 4 * c * oc bytes apart fell into one L1 set; see ConvWinogradF4.transformWeights)
         float[] row = new float[16 * oc];
         for (int ci = 0; ci < c; ci++) {
             for (int o = 0; o < oc; o++) {
-                int base = flip ? (ci * oc + o) * 9 : (o * c + ci) * 9;
-                for (int k = 0; k < 9; k++) {
-                    g[k] = w[base + (flip ? 8 - k : k)];
-                }
-                for (int j = 0; j < 3; j++) { // G g: rows 0..3 of column j
-                    float g0 = g[j];
-                    float g1 = g[3 + j];
-                    float g2 = g[6 + j];
-                    t[j] = g0;
-                    t[3 + j] = 0.5f * (g0 + g1 + g2);
-                    t[6 + j] = 0.5f * (g0 - g1 + g2);
-                    t[9 + j] = g2;
-                }
-                for (int a = 0; a < 4; a++) { // (G g) G^T
-                    float r0 = t[3 * a];
-                    float r1 = t[3 * a + 1];
-                    float r2 = t[3 * a + 2];
-                    int at = 4 * a * oc + o;
-                    row[at] = r0;
-                    row[at + oc] = 0.5f * (r0 + r1 + r2);
-                    row[at + 2 * oc] = 0.5f * (r0 - r1 + r2);
-                    row[at + 3 * oc] = r2;
+                transformKernel(uu, t, w, flip ? (ci * oc + o) * 9 : (o * c + ci) * 9, flip);
+                for (int xi = 0; xi < 16; xi++) {
+                    row[xi * oc + o] = uu[xi];
                 }
             }
             for (int xi = 0; xi < 16; xi++) {
                 System.arraycopy(row, xi * oc, u, (xi * c + ci) * oc, oc);
             }
+        }
+    }
+
+    /**
+     * {@code uu[4a + b] = (G g G^T)[a][b]} for the 3x3 kernel {@code g} at {@code w[base]} (rotated by
+     * 180 degrees when {@code flip}), {@code t} 12 floats of work space: F(2x2, 3x3)'s weight
+     * transform, shared by the kernels that use it so that they round alike.
+     */
+    static void transformKernel(float[] uu, float[] t, float[] w, int base, boolean flip) {
+        for (int j = 0; j < 3; j++) { // G g: rows 0..3 of column j
+            float g0 = w[base + (flip ? 8 - j : j)];
+            float g1 = w[base + (flip ? 5 - j : 3 + j)];
+            float g2 = w[base + (flip ? 2 - j : 6 + j)];
+            t[j] = g0;
+            t[3 + j] = 0.5f * (g0 + g1 + g2);
+            t[6 + j] = 0.5f * (g0 - g1 + g2);
+            t[9 + j] = g2;
+        }
+        for (int a = 0; a < 4; a++) { // (G g) G^T
+            float r0 = t[3 * a];
+            float r1 = t[3 * a + 1];
+            float r2 = t[3 * a + 2];
+            uu[4 * a] = r0;
+            uu[4 * a + 1] = 0.5f * (r0 + r1 + r2);
+            uu[4 * a + 2] = 0.5f * (r0 - r1 + r2);
+            uu[4 * a + 3] = r2;
         }
     }
 

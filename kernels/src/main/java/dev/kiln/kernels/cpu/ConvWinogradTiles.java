@@ -102,13 +102,20 @@ final class ConvWinogradTiles {
         return sameLayer(g) && g.oc() >= MIN_DEPTH && g.c() >= MIN_OUT;
     }
 
-    /** 3x3, stride 1, padding 1, no dilation or groups, a non-empty image, buffers within an array's reach. */
+    /**
+     * 3x3, stride 1, padding 1, no dilation or groups, a non-empty image, and one image's
+     * transformed channels ({@code 16 * channels * tiles} floats per thread, the largest work array)
+     * within {@link #MAX_WORK} floats: a unit is at least one whole image.
+     */
     static boolean sameLayer(ConvGeom g) {
         return !Simd.SCALAR && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1
                 && g.ph() == 1 && g.pw() == 1 && g.groups() == 1 && g.h() > 0 && g.w() > 0
-                && 16L * (Math.max(g.c(), g.oc()) + MR) * ((g.h() + 1L) / 2 * ((g.w() + 1L) / 2) + NR + 2L * L)
-                < Integer.MAX_VALUE;
+                && 16L * (Math.max(g.c(), g.oc()) + MR + L) * ((g.h() + 1L) / 2 * ((g.w() + 1L) / 2) + NR + 2L * L)
+                <= MAX_WORK;
     }
+
+    /** The most floats of one thread's largest work array (32 MB): 64 channels of a 128x128 image. */
+    static final long MAX_WORK = 1L << 23;
 
     /** {@code Conv.conv2d} (arguments checked, {@link #suitsForward}). */
     static void forward(float[] y, float[] x, float[] w, float[] bias, ConvGeom g) {
@@ -731,34 +738,12 @@ final class ConvWinogradTiles {
      */
     static void transformWeights(float[] u, float[] w, int oc, int c, boolean flip) {
         int panels = (oc + MR - 1) / MR;
-        float[] g = new float[9];
         float[] t = new float[12];
         float[] uu = new float[16];
         Arrays.fill(u, 0, 16 * panels * MR * c, 0f);
         for (int o = 0; o < oc; o++) {
             for (int ci = 0; ci < c; ci++) {
-                int base = flip ? (ci * oc + o) * 9 : (o * c + ci) * 9;
-                for (int q = 0; q < 9; q++) {
-                    g[q] = w[base + (flip ? 8 - q : q)];
-                }
-                for (int j = 0; j < 3; j++) { // G g: rows 0..3 of column j
-                    float g0 = g[j];
-                    float g1 = g[3 + j];
-                    float g2 = g[6 + j];
-                    t[j] = g0;
-                    t[3 + j] = 0.5f * (g0 + g1 + g2);
-                    t[6 + j] = 0.5f * (g0 - g1 + g2);
-                    t[9 + j] = g2;
-                }
-                for (int a = 0; a < 4; a++) { // (G g) G^T
-                    float r0 = t[3 * a];
-                    float r1 = t[3 * a + 1];
-                    float r2 = t[3 * a + 2];
-                    uu[4 * a] = r0;
-                    uu[4 * a + 1] = 0.5f * (r0 + r1 + r2);
-                    uu[4 * a + 2] = 0.5f * (r0 - r1 + r2);
-                    uu[4 * a + 3] = r2;
-                }
+                ConvWinograd.transformKernel(uu, t, w, flip ? (ci * oc + o) * 9 : (o * c + ci) * 9, flip);
                 for (int xi = 0; xi < 16; xi++) {
                     u[((xi * panels + o / MR) * c + ci) * MR + o % MR] = uu[xi];
                 }

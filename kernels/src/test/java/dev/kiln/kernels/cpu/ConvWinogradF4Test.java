@@ -76,31 +76,10 @@ class ConvWinogradF4Test {
             geom(2, 40, 16, 16, 32), // rows as two vectors
             geom(1, 32, 28, 28, 32), // 2x2 regions, the last row and column of regions 12 of 16
             geom(67, 32, 14, 13, 32)}; // two runs of images (64 + 3), rows 13 apart
-        SplittableRandom rnd = new SplittableRandom(45);
-        int saved = Parallel.threads();
-        try {
-            for (ConvGeom g : gs) {
-                float[] x = randomFloats(rnd, (int) g.xSize());
-                float[] gy = randomFloats(rnd, (int) g.ySize());
-                double[] gwr = new double[(int) g.wSize()];
-                RefConv.conv2dBackwardWeight(gwr, new double[g.oc()], toDouble(x), toDouble(gy), g);
-                float[] first = null;
-                for (int t : new int[] {1, 2, 3}) {
-                    Parallel.setThreads(t);
-                    float[] gw = nans(gwr.length);
-                    ConvWinogradF4.backwardWeight(gw, x, gy, g);
-                    // sums over n * h * w positions: up to 67 * 182 * 1/4 here
-                    assertClose("winograd weight gradient " + g, gw, gwr, 2e-3 * g.n(), 1e-4);
-                    if (first == null) {
-                        first = gw;
-                    } else {
-                        assertArrayEquals(first, gw, "same bits at " + t + " threads " + g);
-                    }
-                }
-            }
-        } finally {
-            Parallel.setThreads(saved);
-        }
+        // sums over n * h * w positions: up to 67 * 182 * 1/4 here
+        ConvWinogradTest.assertWeightGradientMatchesTheReferenceWithTheSameBitsAtAnyThreadCount(gs, 45,
+                ConvWinogradF4::supportsForward, ConvWinogradF4::backwardWeight, g -> 2e-3 * g.n());
+        SplittableRandom rnd = new SplittableRandom(46);
         ConvGeom g = geom(2, 32, 14, 14, 32);
         assumeTrue(ConvWinograd.ENABLED && ConvWinogradF4.suitsWeight(g), "Winograd on");
         float[] x = randomFloats(rnd, (int) g.xSize());

@@ -103,6 +103,44 @@ class ConvWinogradTest {
         }
     }
 
+    /** A Winograd weight gradient, written: {@code weight(gw, x, gy, g)}. */
+    interface Weight {
+        void run(float[] gw, float[] x, float[] gy, ConvGeom g);
+    }
+
+    /**
+     * Each geometry's weight gradient (it must {@code suit}) against {@link RefConv} within
+     * {@code atol(g)} (sums over the batch's positions), with the same bits on 1, 2 and 3 threads.
+     */
+    static void assertWeightGradientMatchesTheReferenceWithTheSameBitsAtAnyThreadCount(ConvGeom[] gs, long seed,
+            java.util.function.Predicate<ConvGeom> suits, Weight weight, java.util.function.ToDoubleFunction<ConvGeom> atol) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : gs) {
+                assertTrue(suits.test(g), g.toString());
+                float[] x = randomFloats(rnd, (int) g.xSize());
+                float[] gy = randomFloats(rnd, (int) g.ySize());
+                double[] gwr = new double[(int) g.wSize()];
+                RefConv.conv2dBackwardWeight(gwr, new double[g.oc()], toDouble(x), toDouble(gy), g);
+                float[] first = null;
+                for (int t : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    float[] gw = nans(gwr.length);
+                    weight.run(gw, x, gy, g);
+                    assertClose("winograd weight gradient " + g, gw, gwr, atol.applyAsDouble(g), RTOL);
+                    if (first == null) {
+                        first = gw;
+                    } else {
+                        assertArrayEquals(first, gw, "same bits at " + t + " threads " + g);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void accumulatingAddsTheGradientItWouldWrite() {
         ConvGeom g = geom(2, 32, 10, 26, 48);

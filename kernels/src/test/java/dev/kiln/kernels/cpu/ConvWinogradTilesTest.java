@@ -45,32 +45,9 @@ class ConvWinogradTilesTest {
             geom(2, 32, 28, 28, 32),
             geom(2, 17, 7, 9, 9), // odd sides, odd channels
             geom(5, 16, 1, 1, 8)}; // a single pixel
-        SplittableRandom rnd = new SplittableRandom(47);
-        int saved = Parallel.threads();
-        try {
-            for (ConvGeom g : gs) {
-                assertTrue(ConvWinogradTiles.suitsWeight(g), g.toString());
-                float[] x = randomFloats(rnd, (int) g.xSize());
-                float[] gy = randomFloats(rnd, (int) g.ySize());
-                double[] gwr = new double[(int) g.wSize()];
-                RefConv.conv2dBackwardWeight(gwr, new double[g.oc()], toDouble(x), toDouble(gy), g);
-                float[] first = null;
-                for (int t : new int[] {1, 2, 3}) {
-                    Parallel.setThreads(t);
-                    float[] gw = nans(gwr.length);
-                    ConvWinogradTiles.backwardWeight(gw, x, gy, g);
-                    // sums over n * h * w positions of products of up to 1/4
-                    assertClose("winograd weight gradient " + g, gw, gwr, 2e-4 * g.n() * g.h() * g.w() / 14, 1e-4);
-                    if (first == null) {
-                        first = gw;
-                    } else {
-                        assertArrayEquals(first, gw, "same bits at " + t + " threads " + g);
-                    }
-                }
-            }
-        } finally {
-            Parallel.setThreads(saved);
-        }
+        // sums over n * h * w positions of products of up to 1/4
+        ConvWinogradTest.assertWeightGradientMatchesTheReferenceWithTheSameBitsAtAnyThreadCount(gs, 47,
+                ConvWinogradTiles::suitsWeight, ConvWinogradTiles::backwardWeight, g -> 2e-4 * g.n() * g.h() * g.w() / 14);
     }
 
     @Test
@@ -155,6 +132,8 @@ class ConvWinogradTilesTest {
         assertFalse(ConvWinogradTiles.suitsWeight(geom(1, 3, 32, 32, 32)), "3 input channels");
         assertFalse(ConvWinogradTiles.suitsWeight(geom(1, 32, 14, 14, 4)), "4 output channels");
         assertFalse(ConvWinogradTiles.suitsWeight(geom(1, 512, 4, 4, 512)), "partial sums past 32 MB");
+        assertTrue(ConvWinogradTiles.suitsForward(geom(1, 64, 128, 128, 64)), "64 channels of 128x128: 20 MB of work array");
+        assertFalse(ConvWinogradTiles.suitsForward(geom(1, 64, 224, 224, 64)), "one image's transform past 32 MB");
     }
 
     @Test
