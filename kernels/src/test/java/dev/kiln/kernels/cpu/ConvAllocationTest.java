@@ -35,7 +35,7 @@ class ConvAllocationTest {
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles"})
+    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles", "lenet"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
@@ -43,6 +43,8 @@ class ConvAllocationTest {
         assumeTrue(!"conv8".equals(kernels) || ConvWinogradRegions.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
         assumeTrue(!"tiles".equals(kernels) || ConvWinogradTiles.ROUTED && Conv.winogradForward(geom(kernels)),
                 "Winograd by flattened tiles: routed with 16 registers");
+        assumeTrue(!"lenet".equals(kernels) || ConvScatterInput.suits(geom(kernels)),
+                "LeNet-5's 6 -> 16 on 5-row tiles and the scattering input gradient: 16 registers");
         assumeTrue(!"direct14".equals(kernels) || ConvDirect.suitsInput(geom(kernels)), "8-row direct kernels: AVX-512 only");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
@@ -71,7 +73,10 @@ class ConvAllocationTest {
             case "conv8" -> new ConvGeom(2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             // Winograd by flattened tiles (AVX2) forward and for the input gradient, through Conv
             case "tiles" -> new ConvGeom(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8 or tiles, got " + kernels);
+            // LeNet-5's 6 -> 16 through Conv: 5-row direct forward, scattering input gradient, 5-tap weight rows (AVX2)
+            case "lenet" -> new ConvGeom(4, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1);
+            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8, tiles or lenet, got "
+                    + kernels);
         };
     }
 
