@@ -29,8 +29,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvScatterInput {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
-    /** Per-thread buffers: output gradient with padded channel stride, per-position taps, channels-last gradient. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+    /**
+     * Per-thread buffers: output gradient with padded channel stride, per-position taps, channels-last gradient,
+     * and (accumulating) the gradient transposed back before it is added.
+     */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
 
     private ConvScatterInput() {
     }
@@ -118,7 +121,15 @@ final class ConvScatterInput {
                 }
                 scatter(gxT, dcol, tp, rowT, g);
                 int dst = (img * g.c() + gi * cg) * hw;
-                store(accumulate, gx, dst, gxT, hw, cg);
+                if (accumulate) {
+                    if (s[3].length < hw * cg) {
+                        s[3] = new float[hw * cg];
+                    }
+                    ConvDirect.transpose(s[3], 0, hw, gxT, 0, cg, hw, cg);
+                    ConvLowering.addInto(gx, dst, s[3], 0, hw * cg);
+                } else {
+                    ConvDirect.transpose(gx, dst, hw, gxT, 0, cg, hw, cg);
+                }
             }
         });
     }
@@ -164,22 +175,6 @@ final class ConvScatterInput {
                             gxT[d + k] += dcol[sc + k];
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /** {@code gx[dst + c*hw + q] (=|+=) gxT[q*cg + c]}. */
-    private static void store(boolean acc, float[] gx, int dst, float[] gxT, int hw, int cg) {
-        for (int c = 0; c < cg; c++) {
-            int d = dst + c * hw;
-            if (acc) {
-                for (int q = 0; q < hw; q++) {
-                    gx[d + q] += gxT[q * cg + c];
-                }
-            } else {
-                for (int q = 0; q < hw; q++) {
-                    gx[d + q] = gxT[q * cg + c];
                 }
             }
         }

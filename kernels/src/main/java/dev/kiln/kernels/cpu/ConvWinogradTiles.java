@@ -726,9 +726,7 @@ final class ConvWinogradTiles {
             int from = (r & 1) * zs + (r >> 1) * zw;
             int to = yOff + r * w;
             if (acc) {
-                for (int j = 0; j < w; j++) {
-                    y[to + j] += z[from + j];
-                }
+                ConvLowering.addInto(y, to, z, from, w);
             } else {
                 System.arraycopy(z, from, y, to, w);
             }
