@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Kiln's Vector API int8 kernel, since C2 emits no VNNI or {@code vpmaddwd} for any Vector API
  * expression), or, where Kiln's int8 GEMM runs its run-time generated {@code vpdpbusd} kernel
  * ({@link QGemm#usesVnni}), the rate of {@code vpdpbusd} itself ({@link #int8Vnni}, generated the
- * same way). "Percent of peak" in the report divides by these, so it stays honest on any machine.
+ * same way), and where it runs the AVX2 {@code vpmaddwd} kernel ({@link QGemm#usesMadd}), the rate of
+ * {@code vpmaddwd} + {@code vpaddd} ({@link #int8Madd}). "Percent of peak" in the report divides by these, so it stays honest on any machine.
  *
  * <p>{@link #int8AutoVec} measures the one route to VNNI that C2 has: its auto-vectorizer turns
  * {@code out[i] += a[2i]*b[2i] + a[2i+1]*b[2i+1]} over {@code short[]} into {@code vpdpwssd} on
@@ -268,6 +269,57 @@ public final class Peak {
             vnniLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
         }
         return vnniLoop;
+    }
+
+    private static MethodHandle maddLoop;
+
+    /**
+     * GOP/s of one thread's {@code vpmaddwd} + {@code vpaddd} loop (ymm, AVX2): 10 independent
+     * accumulator chains, 16 multiply-adds per {@code vpmaddwd}, the products in 2 more registers,
+     * run as machine code generated at run time ({@link JitCode}): the instruction pair of Kiln's
+     * AVX2 int8 kernel, with nothing else in the loop.
+     */
+    static double maddThread(long iterations) {
+        try {
+            long steps = Math.max(1, iterations / 2);
+            long t0 = System.nanoTime();
+            maddLoop().invokeExact(steps);
+            long t1 = System.nanoTime();
+            return 10.0 * 16 * 2 * steps / (t1 - t0);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static synchronized MethodHandle maddLoop() {
+        if (maddLoop == null) {
+            X86Asm a = new X86Asm();
+            for (int y = 0; y < 16; y++) {
+                a.vpxorY(y, y, y);
+            }
+            X86Asm.Label top = new X86Asm.Label();
+            a.bind(top);
+            for (int y = 0; y < 10; y++) {
+                // the second operand from memory, as in the GEMM kernel: 32 bytes at the stack
+                // pointer (the return address and the caller's frame; any values do)
+                a.vpmaddwdY(14 + (y & 1), 12, X86Asm.mem(X86Asm.RSP, 0));
+                a.vpadddY(y, y, 14 + (y & 1));
+            }
+            a.dec(X86Asm.RDI);
+            a.jnz(top);
+            a.vzeroupper();
+            a.ret();
+            maddLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+        }
+        return maddLoop;
+    }
+
+    /**
+     * Aggregate GOP/s of {@link #maddThread} on {@code threads} threads (best of 5); NaN where
+     * Kiln's int8 GEMM does not run its AVX2 {@code vpmaddwd} kernel.
+     */
+    public static double int8Madd(int threads) {
+        return QGemm.usesMadd() ? aggregate(threads, Peak::maddThread) : Double.NaN;
     }
 
     /**

@@ -79,12 +79,14 @@ public final class Report {
                 if (int8) {
                     double pairs = Peak.int8(t);
                     double vnni = Peak.int8Vnni(t);
-                    peak8 = Double.isNaN(vnni) ? pairs : vnni;
+                    double madd = Peak.int8Madd(t);
+                    peak8 = !Double.isNaN(vnni) ? vnni : !Double.isNaN(madd) ? madd : pairs;
                     System.out.printf(Locale.ROOT, "measured int8 peak at %d thread(s): %.1f GOP/s (%s; Vector API "
                                     + "16-bit pair multiplies: %.1f GOP/s; C2's auto-vectorized vpdpwssd idiom, "
                                     + "accumulators in memory: %.1f GOP/s)%n", t, peak8,
-                            Double.isNaN(vnni) ? "Vector API pairs, Kiln's int8 kernel here"
-                                    : "vpdpbusd, Kiln's run-time generated int8 kernel", pairs, Peak.int8AutoVec(t));
+                            !Double.isNaN(vnni) ? "vpdpbusd, Kiln's run-time generated int8 kernel"
+                                    : !Double.isNaN(madd) ? "vpmaddwd + vpaddd, Kiln's run-time generated AVX2 int8 kernel"
+                                    : "Vector API pairs, Kiln's int8 kernel here", pairs, Peak.int8AutoVec(t));
                 }
                 Map<String, Double> kilnRates = new HashMap<>();
                 for (Case c : cases) {

@@ -29,7 +29,10 @@ import java.util.Objects;
  * flags; {@code -Dkiln.int8.jit=false} turns it off), {@link QGemmJit}: {@code vpdpbusd}
  * micro-kernels generated as machine code at run time and called through the FFM linker, A packed
  * as unsigned bytes (64-row strips of k-quads, or 64-byte chunks of k for batches under 12 rows),
- * B read in place, the zero point corrected with B's column sums. Otherwise the Vector API
+ * B read in place, the zero point corrected with B's column sums. Where AVX2 code can run but no
+ * VNNI, {@link QGemmMadd}: {@code vpmaddwd} micro-kernels generated the same way, A widened to
+ * 16-bit k-pairs minus its zero point, B to 16-bit k-pairs in panels of 24 columns, lanes along the
+ * output columns (no correction terms). Otherwise the Vector API
  * kernels (no VNNI
  * instruction is reachable for a GEMM from Java through C2, see {@code QGemmKernel} for what was
  * tried, with numbers): bytes are offset to
@@ -38,7 +41,7 @@ import java.util.Objects;
  * pair into int32 accumulators ({@link QGemmKernel}). On 512-bit vectors, whole 32-row strips of
  * the batch go through {@link QGemmColumns} (lanes along the batch, B pairs broadcast); the rows
  * left, small batches and narrower vectors take dot products along k ({@link QGemmDot}). Threads
- * split the output into disjoint blocks, so results do not depend on the thread count; both paths
+ * split the output into disjoint blocks, so results do not depend on the thread count; all paths
  * give the same int32 accumulators, hence the same outputs.
  *
  * <pre>{@code
@@ -53,7 +56,115 @@ public final class QGemm {
     public record QParams(float scale, int zeroPoint) {
     }
 
+    /**
+     * Int8 weights {@code [n, k]} (one output channel's k bytes per row, as B in the class comment)
+     * packed once for this machine's kernels, as PyTorch's quantized Linear prepacks its weight:
+     * a copy of the bytes, and on the AVX2 {@code vpmaddwd} path ({@link #usesMadd}) their 16-bit
+     * panels too (twice the bytes), so a call with these weights does not widen B again. Immutable
+     * once built; {@link #packWeights} copies, so later writes to the source array do not reach it.
+     */
+    public static final class PackedWeights {
+        private final byte[] bytes;
+        private final int n;
+        private final int k;
+        private volatile int[] panels;
+
+        private PackedWeights(byte[] bytes, int n, int k, int[] panels) {
+            this.bytes = bytes;
+            this.n = n;
+            this.k = k;
+            this.panels = panels;
+        }
+
+        /** Output channels (rows of the weight). */
+        public int outputs() {
+            return n;
+        }
+
+        /** Inputs per channel (k). */
+        public int inputs() {
+            return k;
+        }
+
+        /** The {@code vpmaddwd} panels, built here on first use where packing did not build them. */
+        int[] panels() {
+            int[] p = panels;
+            if (p == null) {
+                p = QGemmMadd.packAll(bytes, 0, k, n, k);
+                panels = p;
+            }
+            return p;
+        }
+    }
+
     private QGemm() {
+    }
+
+    /**
+     * Packs int8 weights {@code [n, k]} ({@code b[bOff + j*ldb + p]}) for repeated products: see
+     * {@link PackedWeights}.
+     *
+     * @throws IllegalArgumentException on negative dims or offsets, a leading dimension smaller than
+     *                                  k, or a buffer too small
+     */
+    public static PackedWeights packWeights(byte[] b, int bOff, int ldb, int n, int k) {
+        Objects.requireNonNull(b, "packWeights: b is null");
+        QGemmArgs.checkDims("packWeights", 1, n, k);
+        QGemmArgs.checkMatrix("packWeights", "b", b.length, bOff, ldb, n, k);
+        byte[] copy = new byte[Math.multiplyExact(n, k)];
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(b, bOff + j * ldb, copy, j * k, k);
+        }
+        return new PackedWeights(copy, n, k, QGemmMadd.ENABLED && n > 0 && k > 0
+                ? QGemmMadd.packAll(copy, 0, k, n, k) : null);
+    }
+
+    /**
+     * {@link #gemmS32} with prepacked weights: {@code C[m, w.outputs()]}, k = {@code w.inputs()}.
+     *
+     * @throws IllegalArgumentException as {@link #gemmS32}
+     */
+    public static void gemmS32(int[] c, int cOff, int ldc, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                               PackedWeights w, int m) {
+        Objects.requireNonNull(c, "gemmS32: c is null");
+        Objects.requireNonNull(w, "gemmS32: w is null");
+        checkInputs("gemmS32", a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, m, w.n, w.k);
+        QGemmArgs.checkMatrix("gemmS32", "c", c.length, cOff, ldc, m, w.n);
+        run(QGemmEpilogue.s32(c, cOff, ldc), a, aOff, lda, aUnsigned, zpA, w, m);
+    }
+
+    /**
+     * {@link #gemmDequant} with prepacked weights: {@code y[m, w.outputs()]}, k = {@code w.inputs()}.
+     *
+     * @throws IllegalArgumentException as {@link #gemmDequant}
+     */
+    public static void gemmDequant(float[] y, int yOff, int ldy, byte[] a, int aOff, int lda, boolean aUnsigned,
+                                   int zpA, float scaleA, PackedWeights w, float[] scaleB, float[] bias, int m) {
+        Objects.requireNonNull(y, "gemmDequant: y is null");
+        Objects.requireNonNull(w, "gemmDequant: w is null");
+        checkInputs("gemmDequant", a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, m, w.n, w.k);
+        checkScales("gemmDequant", scaleB, bias, w.n);
+        QGemmArgs.checkMatrix("gemmDequant", "y", y.length, yOff, ldy, m, w.n);
+        run(QGemmEpilogue.dequant(y, yOff, ldy, scaleA, scaleB, bias), a, aOff, lda, aUnsigned, zpA, w, m);
+    }
+
+    /**
+     * {@link #gemmRequant} with prepacked weights: {@code y[m, w.outputs()]}, k = {@code w.inputs()}.
+     *
+     * @throws IllegalArgumentException as {@link #gemmRequant}
+     */
+    public static void gemmRequant(byte[] y, int yOff, int ldy, boolean yUnsigned, int zpY, float scaleY,
+                                   byte[] a, int aOff, int lda, boolean aUnsigned, int zpA, float scaleA,
+                                   PackedWeights w, float[] scaleB, float[] bias, boolean relu, int m) {
+        Objects.requireNonNull(y, "gemmRequant: y is null");
+        Objects.requireNonNull(w, "gemmRequant: w is null");
+        checkInputs("gemmRequant", a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, m, w.n, w.k);
+        checkScales("gemmRequant", scaleB, bias, w.n);
+        QGemmArgs.checkZeroPoint("gemmRequant", "zpY", zpY, yUnsigned);
+        QGemmArgs.checkScale("gemmRequant", "scaleY", scaleY);
+        QGemmArgs.checkMatrix("gemmRequant", "y", y.length, yOff, ldy, m, w.n);
+        run(QGemmEpilogue.requant(y, yOff, ldy, yUnsigned, zpY, scaleY, scaleA, scaleB, bias, relu),
+                a, aOff, lda, aUnsigned, zpA, w, m);
     }
 
     /**
@@ -198,6 +309,14 @@ public final class QGemm {
         return QGemmJit.ENABLED;
     }
 
+    /**
+     * Whether the int8 GEMM runs its run-time generated AVX2 {@code vpmaddwd} kernels here (AVX2
+     * without VNNI, see {@link QGemmMadd}); false where the VNNI or the Vector API kernels run.
+     */
+    public static boolean usesMadd() {
+        return QGemmMadd.ENABLED;
+    }
+
     /** One validated call: picks the path. */
     private static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                             byte[] b, int bOff, int ldb, int m, int n, int k) {
@@ -208,6 +327,10 @@ public final class QGemm {
             QGemmJit.run(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
             return;
         }
+        if (QGemmMadd.takes(m, k, false)) {
+            QGemmMadd.run(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, null, m, n, k);
+            return;
+        }
         int strips = QGemmColumns.suits(m, n) ? m / QGemmKernel.MR * QGemmKernel.MR : 0;
         if (strips > 0) {
             QGemmColumns.run(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, strips, n, k);
@@ -215,6 +338,16 @@ public final class QGemm {
         if (strips < m) {
             QGemmDot.run(out, strips, a, aOff + strips * lda, lda, aUnsigned, zpA, b, bOff, ldb, m - strips, n, k);
         }
+    }
+
+    /** One validated call with prepacked weights: the same paths, the AVX2 one on the prepacked panels. */
+    private static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                            PackedWeights w, int m) {
+        if (m > 0 && w.n > 0 && QGemmMadd.takes(m, w.k, true)) {
+            QGemmMadd.run(out, a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, w.panels(), m, w.n, w.k);
+            return;
+        }
+        run(out, a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, m, w.n, w.k);
     }
 
     private static void checkInputs(String name, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,

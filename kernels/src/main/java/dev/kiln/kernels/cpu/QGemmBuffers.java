@@ -19,6 +19,8 @@ final class QGemmBuffers {
     private short[] shortA = new short[0];
     private byte[] scratchB = new byte[0];
     private int[] onesA = new int[0];
+    private short[] pairsA = new short[0];
+    private int[] pairsB = new int[0];
 
     private QGemmBuffers() {
     }
@@ -35,7 +37,7 @@ final class QGemmBuffers {
         return packedA;
     }
 
-    /** Rows widened before they are transposed. */
+    /** Rows widened before they are transposed ({@link QGemmColumns}, {@link QGemmJit}, {@link QGemmMadd}'s panels). */
     int[] widened(int size) {
         if (widened.length < size) {
             widened = new int[size];
@@ -57,6 +59,22 @@ final class QGemmBuffers {
             colTile = new int[size];
         }
         return colTile;
+    }
+
+    /** A widened to 16-bit k-pairs, zero point subtracted ({@link QGemmMadd}; read by every thread of a call). */
+    short[] pairsA(int size) {
+        if (pairsA.length < size) {
+            pairsA = new short[size];
+        }
+        return pairsA;
+    }
+
+    /** Panels of B widened to 16-bit k-pairs, one pair an int ({@link QGemmMadd}). */
+    int[] pairsB(int size) {
+        if (pairsB.length < size) {
+            pairsB = new int[size];
+        }
+        return pairsB;
     }
 
     /** Row-major accumulator tile, the epilogue's input. */

@@ -51,8 +51,11 @@ import jdk.incubator.vector.VectorSpecies;
  * since a bad address there would crash the JVM rather than throw.
  */
 final class QGemmJit {
-    /** Which path {@link QGemm} takes: its default choice, or one forced (tests). */
-    enum Mode { AUTO, VECTOR, JIT }
+    /**
+     * Which path {@link QGemm} takes: its default choice, or one forced (tests): the Vector API
+     * kernels, these VNNI kernels, or the AVX2 {@code vpmaddwd} kernels of {@link QGemmMadd}.
+     */
+    enum Mode { AUTO, VECTOR, JIT, MADD }
 
     /** Whether the VNNI code can run here (see the class comment). */
     static final boolean SUPPORTED;

@@ -48,6 +48,12 @@ final class TransposeJit {
      * self check passing.
      */
     static final boolean SUPPORTED8;
+    /**
+     * Whether the {@code 8 x 8} code can run here at all (AVX, self check passing), also where the
+     * 16 x 16 code runs: the int transpose ({@link #transpose8(int[], int, int, int[], int, int, int, int)})
+     * of the AVX2 int8 GEMM's weight packing uses it wherever this holds.
+     */
+    static final boolean CAN8;
     /** Whether {@link #leadingBlocks} uses the 8 x 8 code now (as {@link #use} for the 16 x 16 code). */
     static volatile boolean use8;
 
@@ -57,7 +63,8 @@ final class TransposeJit {
         boolean on = Boolean.parseBoolean(System.getProperty("kiln.transpose.jit", "true"));
         ENABLED = ok && on;
         use = ENABLED;
-        SUPPORTED8 = !ok && JitCode.usable(TransposeJit::selfCheck8, "avx");
+        CAN8 = JitCode.usable(TransposeJit::selfCheck8, "avx");
+        SUPPORTED8 = !ok && CAN8;
         use8 = SUPPORTED8 && on;
     }
 
@@ -187,7 +194,16 @@ final class TransposeJit {
      */
     static void transpose8(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                            int colBlocks) {
-        MemorySegment args = blockArgs(8, dst, dOff, dStride, src, sOff, ld, rowBlocks, colBlocks, null, 0, false);
+        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
+                0, false);
+        MemorySegment s = MemorySegment.ofArray(src);
+        call(EIGHT, MemorySegment.ofArray(dst), s, s, args);
+    }
+
+    /** {@link #transpose8(float[], int, int, float[], int, int, int, int)} on ints (the code only moves 32-bit values). */
+    static void transpose8(int[] dst, int dOff, int dStride, int[] src, int sOff, int ld, int rowBlocks, int colBlocks) {
+        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
+                0, false);
         MemorySegment s = MemorySegment.ofArray(src);
         call(EIGHT, MemorySegment.ofArray(dst), s, s, args);
     }
@@ -225,7 +241,8 @@ final class TransposeJit {
     static void transpose(Mode mode, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                           int colBlocks, float[] bias, int biasOff) {
         boolean biased = mode == Mode.BIAS;
-        MemorySegment args = blockArgs(16, dst, dOff, dStride, src, sOff, ld, rowBlocks, colBlocks, bias, biasOff, biased);
+        MemorySegment args = blockArgs(16, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, bias,
+                biasOff, biased);
         call(mode.ordinal(), MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
                 MemorySegment.ofArray(biased ? bias : src), args);
     }
@@ -237,16 +254,17 @@ final class TransposeJit {
      *
      * @throws IllegalArgumentException when an index would fall outside its array
      */
-    private static MemorySegment blockArgs(int block, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
-                                           int rowBlocks, int colBlocks, float[] bias, int biasOff, boolean biased) {
+    private static MemorySegment blockArgs(int block, int dstLength, int dOff, int dStride, int srcLength, int sOff,
+                                           int ld, int rowBlocks, int colBlocks, float[] bias, int biasOff,
+                                           boolean biased) {
         long lastRow = (long) block * rowBlocks - 1;
         long lastCol = (long) block * colBlocks - 1;
         if (rowBlocks < 1 || colBlocks < 1 || dOff < 0 || sOff < 0 || dStride < 0 || ld < 0
-                || dOff + lastCol * dStride + lastRow >= dst.length || sOff + lastRow * ld + lastCol >= src.length
+                || dOff + lastCol * dStride + lastRow >= dstLength || sOff + lastRow * ld + lastCol >= srcLength
                 || biased && (bias == null || biasOff < 0 || biasOff + lastCol >= bias.length)) {
             throw new IllegalArgumentException("TransposeJit: arguments out of bounds: " + rowBlocks + " x " + colBlocks
-                    + " blocks" + (block == 16 ? "" : " of " + block) + ", dst " + dOff + "+" + dStride + "/" + dst.length
-                    + ", src " + sOff + "+" + ld + "/" + src.length
+                    + " blocks" + (block == 16 ? "" : " of " + block) + ", dst " + dOff + "+" + dStride + "/" + dstLength
+                    + ", src " + sOff + "+" + ld + "/" + srcLength
                     + (biased ? ", bias " + biasOff + "/" + (bias == null ? "null" : bias.length) : ""));
         }
         long[] args = ARGS.get();

@@ -40,10 +40,22 @@ class QGemmJitTest extends QGemmTest {
 
     @Test
     void blockingEdgesMatchReference() {
+        edgesMatchReference(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 63, 64, 65, 80, 129, 520},
+                new int[] {1, 5, 6, 7, 47, 48, 49, 97}, new int[] {1, 2, 3, 4, 5, 7, 63, 64, 65, 127, 128, 129, 259});
+    }
+
+    @Test
+    void extremeValuesMatchReference() {
+        extremesMatchReference(new int[] {3, 7, 11, 65});
+    }
+
+    /**
+     * {@code gemmS32} against the reference on every {@code ms x ns x ks} shape up to 2M
+     * multiply-adds (a third of those past 100 rows), uint8 and int8 alternately, with tight
+     * layouts (B ending at its array's end) and padded leading dims and offsets.
+     */
+    static void edgesMatchReference(int[] ms, int[] ns, int[] ks) {
         SplittableRandom rnd = new SplittableRandom(11);
-        int[] ms = {1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 63, 64, 65, 80, 129, 520};
-        int[] ns = {1, 5, 6, 7, 47, 48, 49, 97};
-        int[] ks = {1, 2, 3, 4, 5, 7, 63, 64, 65, 127, 128, 129, 259};
         int variant = 0;
         for (int m : ms) {
             for (int n : ns) {
@@ -69,11 +81,11 @@ class QGemmJitTest extends QGemmTest {
         }
     }
 
-    @Test
-    void extremeValuesMatchReference() {
+    /** Activations all at the top of their range against weights all -128, at both extreme zero points. */
+    static void extremesMatchReference(int[] ms) {
         for (int k : new int[] {1, 3, 4, 1023, 4099}) {
             for (boolean unsigned : new boolean[] {true, false}) {
-                for (int m : new int[] {3, 7, 11, 65}) {
+                for (int m : ms) {
                 int n = 13;
                 byte[] a = new byte[m * k];
                 byte[] b = new byte[n * k];

@@ -312,6 +312,53 @@ class QGemmTest {
     }
 
     @Test
+    void prepackedWeightsGiveTheSameResults() {
+        int[][] shapes = {{1, 5, 3}, {2, 24, 17}, {3, 25, 64}, {4, 49, 1}, {9, 73, 130}, {65, 50, 33}, {64, 97, 1024}};
+        for (int[] sh : shapes) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            byte[] a = bytes(2 + m * k);
+            byte[] b = bytes(1 + n * (k + 3));
+            float[] scales = new float[n];
+            float[] bias = new float[n];
+            for (int j = 0; j < n; j++) {
+                scales[j] = 0.001f * (1 + rnd.nextInt(50));
+                bias[j] = (float) rnd.nextGaussian();
+            }
+            String what = "m=" + m + " n=" + n + " k=" + k;
+            QGemm.PackedWeights w = QGemm.packWeights(b, 1, k + 3, n, k);
+            assertEquals(n, w.outputs(), what);
+            assertEquals(k, w.inputs(), what);
+            byte[] kept = b.clone();
+            Arrays.fill(b, (byte) 7);
+            int[] want = new int[m * n];
+            int[] got = new int[m * n];
+            RefQGemm.gemmS32(want, 0, n, a, 2, k, true, 77, kept, 1, k + 3, m, n, k);
+            QGemm.gemmS32(got, 0, n, a, 2, k, true, 77, w, m);
+            assertArrayEquals(want, got, "gemmS32, packed (later writes to the source must not reach it), " + what);
+            float[] yWant = new float[m * n];
+            float[] yGot = new float[m * n];
+            QGemm.gemmDequant(yWant, 0, n, a, 2, k, false, -3, 0.02f, kept, 1, k + 3, scales, bias, m, n, k);
+            QGemm.gemmDequant(yGot, 0, n, a, 2, k, false, -3, 0.02f, w, scales, bias, m);
+            assertArrayEquals(yWant, yGot, "gemmDequant, packed, " + what);
+            byte[] qWant = new byte[m * n];
+            byte[] qGot = new byte[m * n];
+            QGemm.gemmRequant(qWant, 0, n, true, 5, 0.3f, a, 2, k, true, 130, 0.02f, kept, 1, k + 3, scales, bias,
+                    true, m, n, k);
+            QGemm.gemmRequant(qGot, 0, n, true, 5, 0.3f, a, 2, k, true, 130, 0.02f, w, scales, bias, true, m);
+            assertArrayEquals(qWant, qGot, "gemmRequant, packed, " + what);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> QGemm.packWeights(new byte[10], 0, 4, 3, 4));
+        assertEquals("packWeights: b too small: need 12 elements from offset 0, has 10", e.getMessage());
+        QGemm.PackedWeights w = QGemm.packWeights(new byte[12], 0, 4, 3, 4);
+        e = assertThrows(IllegalArgumentException.class,
+                () -> QGemm.gemmDequant(new float[6], 0, 3, new byte[8], 0, 3, true, 0, 1f, w, new float[1], null, 2));
+        assertEquals("gemmDequant: expected lda >= 4 (row length of a), got 3", e.getMessage());
+    }
+
+    @Test
     void argumentErrorsNameTheKernel() {
         byte[] x = new byte[100];
         int[] c = new int[100];

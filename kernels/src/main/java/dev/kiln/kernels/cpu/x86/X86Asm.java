@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
  * VEX-encoded 256-bit loads, stores and in-lane shuffles of an AVX2 transpose ({@code vmovups},
- * {@code vinsertf128}, {@code vunpckl/hps}, {@code vunpckl/hpd}), EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
+ * {@code vinsertf128}, {@code vunpckl/hps}, {@code vunpckl/hpd}) and the integer ops of the AVX2 int8 GEMM
+ * ({@code vpmaddwd}, {@code vpaddd}, {@code vpxor}, {@code vpbroadcastd}, {@code vmovdqu}), EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
  * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, also with a broadcast operand,
  * {@code vaddps}, {@code vbroadcastss}, {@code vmovups}, and the shuffles and permutes of register transposes), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
  * {@code prefetcht0}, {@code vzeroupper}, {@code push}/{@code pop} and {@code ret}. Method operands
@@ -227,6 +228,39 @@ public final class X86Asm {
     /** {@code vunpckhpd yd, ya, yb}: per 128-bit lane, the high 64 bits of {@code ya}, then of {@code yb}. */
     public void vunpckhpdY(int yd, int ya, int yb) {
         vexRR(1, 1, 0x15, yd, ya, yb);
+    }
+
+    /**
+     * {@code vpmaddwd yd, ya, [m]}: per 32-bit lane, the two signed 16-bit products of {@code ya}
+     * and the 32 bytes at {@code m}, added (exact, wrapping only for {@code -32768 * -32768} twice).
+     */
+    public void vpmaddwdY(int yd, int ya, Mem m) {
+        vexRM(1, 1, 1, 0xF5, yd, ya, m);
+    }
+
+    /** {@code vpaddd yd, ya, yb} (256 bits). */
+    public void vpadddY(int yd, int ya, int yb) {
+        vexRR(1, 1, 0xFE, yd, ya, yb);
+    }
+
+    /** {@code vpxor yd, ya, yb} (256 bits). */
+    public void vpxorY(int yd, int ya, int yb) {
+        vexRR(1, 1, 0xEF, yd, ya, yb);
+    }
+
+    /** {@code vpbroadcastd ymm, dword [m]}. */
+    public void vpbroadcastdY(int yd, Mem m) {
+        vexRM(1, 2, 1, 0x58, yd, 0, m);
+    }
+
+    /** {@code vmovdqu ymm, [m]}. */
+    public void vmovdquLoadY(int yd, Mem m) {
+        vexRM(2, 1, 1, 0x6F, yd, 0, m);
+    }
+
+    /** {@code vmovdqu [m], ymm}. */
+    public void vmovdquStoreY(Mem m, int ys) {
+        vexRM(2, 1, 1, 0x7F, ys, 0, m);
     }
 
     /** {@code vzeroupper}. */

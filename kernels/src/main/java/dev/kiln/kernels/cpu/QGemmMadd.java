@@ -1,0 +1,324 @@
+package dev.kiln.kernels.cpu;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.cpu.x86.JitCode;
+import dev.kiln.kernels.cpu.x86.MaddGemmCode;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The quantized GEMM on AVX2 machines without VNNI: {@code vpmaddwd} micro-kernels generated as
+ * machine code at run time ({@link MaddGemmCode}, installed by {@link JitCode}) and called through
+ * the FFM linker with {@code Linker.Option.critical(true)}, so the Java arrays are passed in place.
+ *
+ * <p>A is widened once per call to 16-bit k-pairs with its zero point subtracted
+ * ({@code a - zpA} lies in {@code [-255, 255]} for uint8 and int8 alike), B panel by panel to
+ * 16-bit k-pairs of {@link #NR} columns ({@code [pair][column][2]}), so every {@code vpmaddwd}
+ * adds two exact products into an int32 lane and no correction terms remain: the accumulators are
+ * those of every other path, bit for bit. The kernel's lanes run along the output columns, so its
+ * tile is row-major, the layout {@link QGemmEpilogue#store} reads.
+ *
+ * <p>Why: on Zen 1 the Vector API kernels ({@link QGemmDot}, {@code vpmullw} and three more ops per
+ * pair of k-steps) reached about half of what the multiplier pipe allows; this kernel's bare loop
+ * runs at 95% of it (44-46 GOP/s, 4 x 24 tiles hot in L1, one core), the same ceiling as the fp32
+ * FMAs, since {@code vpmaddwd} has one 128-bit pipe where FMAs have two.
+ *
+ * <p>Blocking: per thread, {@link #NB} columns of B are packed at a time (two panels, L2-sized
+ * for k up to ~2000) and swept by tiles of {@link #MR} rows of A, {@link #MC} rows through one
+ * accumulator tile and the epilogue. Threads take disjoint column (or, for narrow outputs, row)
+ * ranges, so results do not depend on the thread count.
+ *
+ * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx2, the
+ * self check passing, the VNNI kernels ({@link QGemmJit}) not running here, and no
+ * {@code -Dkiln.int8.jit=false}. Every argument of a downcall is checked in Java first
+ * ({@link #kernel}), since a bad address there would crash the JVM rather than throw.
+ */
+final class QGemmMadd {
+    /** Whether the code can run here. */
+    static final boolean SUPPORTED;
+    /** Whether {@link QGemm} uses it by default. */
+    static final boolean ENABLED;
+
+    /** Rows per kernel tile. */
+    static final int MR = MaddGemmCode.MAX_ROWS;
+    /** Columns per panel (and per full kernel tile). */
+    static final int NR = 8 * MaddGemmCode.MAX_NV;
+    /** Columns per block: two panels. */
+    static final int NB = 2 * NR;
+    /** Rows per accumulator tile. */
+    static final int MC = 256;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
+    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** Built kernels: {@code [rows - 1][nv - 1]}. */
+    private static final MethodHandle[][] KERNELS = new MethodHandle[MR][MaddGemmCode.MAX_NV];
+
+    static {
+        boolean ok = JitCode.usable(QGemmMadd::selfCheck, "avx2");
+        SUPPORTED = ok;
+        ENABLED = ok && !QGemmJit.SUPPORTED && Boolean.parseBoolean(System.getProperty("kiln.int8.jit", "true"));
+    }
+
+    private QGemmMadd() {
+    }
+
+    /** A 3-row, 8-column, 3-pair product against plain Java arithmetic. */
+    private static boolean selfCheck() {
+        short[] a = new short[3 * 6];
+        int[] b = new int[3 * 8];
+        int[] c = new int[3 * 8];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (short) (i * 37 % 511 - 255);
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (i * 53 % 256 - 128) & 0xffff | (i * 71 % 256 - 128) << 16;
+        }
+        kernel(3, 1, 1, 3, MemorySegment.ofArray(a), 0, 6, MemorySegment.ofArray(b), 0, MemorySegment.ofArray(c), 0,
+                8);
+        for (int r = 0; r < 3; r++) {
+            for (int j = 0; j < 8; j++) {
+                int want = 0;
+                for (int p = 0; p < 6; p++) {
+                    int pair = b[(p >> 1) * 8 + j];
+                    want += a[r * 6 + p] * ((p & 1) == 0 ? (short) pair : pair >> 16);
+                }
+                if (c[r * 8 + j] != want) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Fewest rows it takes by default: below, packing B per call costs more than the kernel saves
+     * (1024 x 1024 weights, one Zen 1 core: batch 2 342 us against 237 us for the Vector API
+     * kernels, batch 4 422 against 412, batch 6 526 against 602).
+     */
+    static final int MIN_M = 4;
+    /** The same with prepacked weights ({@link QGemm.PackedWeights}). */
+    static final int MIN_M_PACKED = 1;
+
+    /** Whether {@link QGemm} runs an {@code m x ? x k} problem here ({@code packed}: with prepacked weights). */
+    static boolean takes(int m, int k, boolean packed) {
+        QGemmJit.Mode md = QGemmJit.mode;
+        if (md == QGemmJit.Mode.MADD) {
+            if (!SUPPORTED) {
+                throw new IllegalStateException("QGemmMadd: forced, but AVX2 code cannot run here");
+            }
+            return k > 0;
+        }
+        return md == QGemmJit.Mode.AUTO && ENABLED && k > 0 && m >= (packed ? MIN_M_PACKED : MIN_M);
+    }
+
+    private static MethodHandle kernel(int rows, int nv) {
+        MethodHandle h = KERNELS[rows - 1][nv - 1];
+        if (h == null) {
+            synchronized (KERNELS) {
+                h = KERNELS[rows - 1][nv - 1];
+                if (h == null) {
+                    h = JitCode.function(MaddGemmCode.gemm(rows, nv), SIGNATURE, Linker.Option.critical(true));
+                    KERNELS[rows - 1][nv - 1] = h;
+                }
+            }
+        }
+        return h;
+    }
+
+    /**
+     * One checked downcall of {@link MaddGemmCode#gemm}: {@code tiles} tiles of {@code rows} rows
+     * by {@code 8*nv} columns over {@code steps} k-pairs; A at short {@code ai} of {@code a}
+     * (rows {@code lda} shorts apart), the panel at int {@code bi} of {@code b} (one k-pair an int), C at int
+     * {@code ci} of {@code c} (rows {@code ldc} ints apart), each a whole-array heap segment.
+     */
+    private static void kernel(int rows, int nv, int tiles, int steps, MemorySegment a, int ai, int lda,
+                               MemorySegment b, int bi, MemorySegment c, int ci, int ldc) {
+        long r = (long) rows * tiles;
+        int w = 8 * nv;
+        if (rows < 1 || rows > MR || nv < 1 || nv > MaddGemmCode.MAX_NV || tiles < 1 || steps < 1
+                || lda < 2 * steps || ldc < w || ai < 0 || 2 * (ai + (r - 1) * lda + 2L * steps) > a.byteSize()
+                || bi < 0 || 4 * (bi + (long) w * steps) > b.byteSize()
+                || ci < 0 || 4 * (ci + (r - 1) * ldc + w) > c.byteSize()) {
+            throw new IllegalStateException("QGemmMadd: kernel arguments out of bounds: rows=" + rows + " nv=" + nv
+                    + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bi
+                    + "/" + b.byteSize() + " c " + ci + "+" + ldc + "/" + c.byteSize());
+        }
+        try {
+            kernel(rows, nv).invokeExact(a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, (long) steps,
+                    (long) tiles);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Validated call with {@code m, n, k > 0}; {@code packed} null, or all of B's panels as
+     * {@link #packAll} laid them out (B is then not read).
+     */
+    static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                    byte[] b, int bOff, int ldb, int[] packed, int m, int n, int k) {
+        int kp = (k + 1) / 2;
+        int ldp = pairStride(kp);
+        short[] ap = QGemmBuffers.get().pairsA(m * ldp);
+        packA(ap, ldp, a, aOff, lda, aUnsigned, zpA, m, k);
+        int threads = Parallel.threads();
+        int unitsN = (n + NB - 1) / NB;
+        int unitsM = (m + MC - 1) / MC;
+        boolean parallel = threads > 1 && (long) m * n * k >= Gemm.PARALLEL_MIN_WORK;
+        if (!parallel || unitsN >= threads || unitsM < threads) {
+            Parallel.forRange(parallel ? unitsN : 1, Gemm.grain((long) m * NB * k), (lo, hi) ->
+                    block(out, ap, ldp, b, bOff, ldb, packed, 0, m, lo * NB, parallel ? Math.min(n, hi * NB) : n, k));
+        } else {
+            Parallel.forRange(unitsM, Gemm.grain((long) MC * n * k), (lo, hi) ->
+                    block(out, ap, ldp, b, bOff, ldb, packed, lo * MC, Math.min(m, hi * MC), 0, n, k));
+        }
+    }
+
+    /**
+     * Shorts between rows of widened A: the pairs rounded up to whole 32-byte vectors, plus one
+     * vector where rows would otherwise lie a multiple of 1 KB apart (the rows of a tile then
+     * share L1 sets).
+     */
+    static int pairStride(int kp) {
+        int s = (2 * kp + 15) / 16 * 16;
+        return s % 512 == 0 ? s + 16 : s;
+    }
+
+    /** Output rows {@code [i0, i1)} and columns {@code [j0, j1)} on the calling thread. */
+    private static void block(QGemmEpilogue out, short[] ap, int ldp, byte[] b, int bOff, int ldb, int[] packed,
+                              int i0, int i1, int j0, int j1, int k) {
+        QGemmBuffers buf = QGemmBuffers.get();
+        int kp = (k + 1) / 2;
+        int kq = (kp + 7) / 8 * 8;
+        int[] panels = packed != null ? packed : buf.pairsB(kq * NB);
+        int[] tmp = buf.widened(kq * NR);
+        int[] rb = buf.rowTile(MC * NB);
+        int[] zeros = buf.colTerm(Math.max(NB, MC));
+        java.util.Arrays.fill(zeros, 0, Math.max(NB, MC), 0);
+        MemorySegment aSeg = MemorySegment.ofArray(ap);
+        MemorySegment pSeg = MemorySegment.ofArray(panels);
+        MemorySegment cSeg = MemorySegment.ofArray(rb);
+        for (int jb = j0; jb < j1; jb += NB) {
+            int cols = Math.min(NB, j1 - jb);
+            for (int p = 0; packed == null && p * NR < cols; p++) {
+                int w = Math.min(NR, cols - p * NR);
+                packB(panels, kq * NR * p, (w + 7) / 8 * 8, tmp, b, bOff + (jb + p * NR) * ldb, ldb, w, k);
+            }
+            int first = packed == null ? 0 : jb / NR;
+            for (int ic = i0; ic < i1; ic += MC) {
+                int rows = Math.min(MC, i1 - ic);
+                int full = rows / MR;
+                for (int p = 0; p * NR < cols; p++) {
+                    int nv = (Math.min(NR, cols - p * NR) + 7) / 8;
+                    int pi = kq * NR * (first + p);
+                    if (full > 0) {
+                        kernel(MR, nv, full, kp, aSeg, ic * ldp, ldp, pSeg, pi, cSeg, p * NR, NB);
+                    }
+                    if (rows > full * MR) {
+                        kernel(rows - full * MR, nv, 1, kp, aSeg, (ic + full * MR) * ldp, ldp, pSeg, pi, cSeg,
+                                full * MR * NB + p * NR, NB);
+                    }
+                }
+                out.store(rb, NB, rows, cols, ic, jb, zeros, zeros, buf);
+            }
+        }
+    }
+
+    /**
+     * Rows {@code [0, rows)} of A widened to shorts minus {@code zp} at {@code dst[r*ldd]}, zero
+     * from k up to the row's next whole vector (so the last pair of an odd k is {@code (x, 0)}).
+     */
+    static void packA(short[] dst, int ldd, byte[] a, int aOff, int lda, boolean unsigned, int zp, int rows, int k) {
+        short z = (short) zp;
+        int mask = unsigned ? 0xff : -1;
+        for (int r = 0; r < rows; r++) {
+            int s = aOff + r * lda;
+            int d = r * ldd;
+            int p = 0;
+            for (; p <= k - 16; p += 16) {
+                ByteVector v = ByteVector.fromArray(B128, a, s + p);
+                ShortVector w = (ShortVector) v.convertShape(VectorOperators.B2S, S256, 0);
+                if (unsigned) {
+                    w = w.and((short) 0xff);
+                }
+                w.sub(z).intoArray(dst, d + p);
+            }
+            for (; p < k; p++) {
+                dst[d + p] = (short) ((a[s + p] & mask) - zp);
+            }
+            java.util.Arrays.fill(dst, d + k, d + ldd, (short) 0);
+        }
+    }
+
+    /**
+     * All of B ({@code n} columns of k bytes, column {@code j} at {@code b[bOff + j*ldb]}) as the
+     * panels {@link #block} reads: panel {@code p} (columns {@code 24p ..}) at int
+     * {@code p * kq * NR}, {@code kq} the k-pairs rounded up to 8, each as {@link #packB} lays it
+     * out with its columns rounded up to 8.
+     */
+    static int[] packAll(byte[] b, int bOff, int ldb, int n, int k) {
+        int kq = ((k + 1) / 2 + 7) / 8 * 8;
+        int panels = (n + NR - 1) / NR;
+        int[] dst = new int[Math.multiplyExact(kq, NR * panels)];
+        int[] tmp = QGemmBuffers.get().widened(kq * NR);
+        for (int p = 0; p < panels; p++) {
+            int w = Math.min(NR, n - p * NR);
+            packB(dst, kq * NR * p, (w + 7) / 8 * 8, tmp, b, bOff + p * NR * ldb, ldb, w, k);
+        }
+        return dst;
+    }
+
+    /**
+     * One panel: {@code cols <= width} columns of B (column {@code j} at {@code b[bOff + j*ldb]},
+     * k bytes) as 16-bit k-pairs, {@code dst[dOff + q*width + j] = B[j][2q] | B[j][2q+1] << 16}
+     * (low half first, as the kernel reads shorts) for {@code q < kq}, the pairs rounded up to 8;
+     * zero past k and for the columns {@code [cols, width)}. Each column is widened into
+     * {@code tmp} ({@code width * kq} ints) along k, then the 8 x 8 transpose code turns the block
+     * ({@link TransposeJit#transpose8}; plain Java where it cannot run).
+     */
+    static void packB(int[] dst, int dOff, int width, int[] tmp, byte[] b, int bOff, int ldb, int cols, int k) {
+        int kp = (k + 1) / 2;
+        int kq = (kp + 7) / 8 * 8;
+        for (int j = 0; j < width; j++) {
+            int t = j * kq;
+            if (j >= cols) {
+                java.util.Arrays.fill(tmp, t, t + kq, 0);
+                continue;
+            }
+            int s = bOff + j * ldb;
+            int p = 0;
+            for (; p <= k - 16; p += 16) {
+                ((ShortVector) ByteVector.fromArray(B128, b, s + p).convertShape(VectorOperators.B2S, S256, 0))
+                        .reinterpretAsInts().intoArray(tmp, t + p / 2);
+            }
+            for (; p + 1 < k; p += 2) {
+                tmp[t + p / 2] = b[s + p] & 0xffff | b[s + p + 1] << 16;
+            }
+            if (p < k) {
+                tmp[t + p / 2] = b[s + p] & 0xffff;
+            }
+            java.util.Arrays.fill(tmp, t + kp, t + kq, 0);
+        }
+        if (TransposeJit.CAN8) {
+            TransposeJit.transpose8(dst, dOff, width, tmp, 0, kq, width / 8, kq / 8);
+            return;
+        }
+        for (int j = 0; j < width; j++) {
+            for (int q = 0; q < kq; q++) {
+                dst[dOff + q * width + j] = tmp[j * kq + q];
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.kiln.kernels.cpu.x86;
+
+import static dev.kiln.kernels.cpu.x86.X86Asm.*;
+
+/**
+ * Machine code of the int8 GEMM micro-kernel for AVX2 machines without VNNI, on {@code vpmaddwd}:
+ * per 32-bit lane, two signed 16-bit products added into one int32 (exact for the operands it is
+ * given: activations minus their zero point in {@code [-255, 255]}, weights in {@code [-128, 127]}),
+ * then {@code vpaddd} into the accumulator. Lanes run along the output columns, so the accumulators
+ * are rows of the output tile, stored row-major as the epilogue reads them.
+ *
+ * <p>The function is {@code void f(a, b, c, aOff, bOff, cOff, lda, ldc, steps, tiles)} (System V:
+ * three addresses, seven longs, the last four on the stack; offsets and leading dimensions in
+ * bytes, so that the callers can pass whole Java arrays without slicing). With
+ * {@code A = a + aOff} (int16), {@code B = b + bOff} (int16), {@code C = c + cOff} (int32),
+ * {@code R = rows}, {@code W = 8*nv} columns, for {@code t < tiles}, {@code r < R}, {@code j < W}
+ * (indices in elements, leading dimensions in bytes):
+ * <pre>
+ * C[((t*R + r)*ldc)/4 + j] = sum_{q < steps, e < 2}  A[((t*R + r)*lda)/2 + 2*q + e] * B[(q*W + j)*2 + e]
+ * </pre>
+ * A holds rows of 16-bit k-pairs (the caller subtracts the zero point when it widens them), B one
+ * panel of {@code W} columns packed k-pair by k-pair ({@code [q][j][e]}), read again for every tile
+ * of rows, C is written. Exactly these bytes are read and written: for each row, {@code 4*steps}
+ * bytes of A at its offset; {@code B[0 : 4*W*steps]}; for each row, {@code 4*W} bytes of C at its
+ * offset; {@code steps, tiles >= 1}. The caller checks all of it before the call.
+ *
+ * <p>Why this shape: on Zen 1 {@code vpmaddwd} issues on one 128-bit pipe, half a 256-bit
+ * instruction a cycle (16 multiply-adds), while loads, broadcasts and {@code vpaddd} have pipes to
+ * spare; so B is a memory operand of every multiply (re-read per row from L1) and the tile only
+ * needs as many accumulators as hide nothing but the loop's overhead: {@code rows * nv <= 12}
+ * ({@code ymm0 ..}), the broadcast pairs of A in {@code ymm12-13} and the products in
+ * {@code ymm14-15}, alternating. {@code rax} walks A, {@code rbx} (saved) B, {@code r12} (saved)
+ * counts steps, {@code r9} tiles.
+ */
+public final class MaddGemmCode {
+    /** Most rows per tile. */
+    public static final int MAX_ROWS = 4;
+    /** Most vectors of 8 columns per tile. */
+    public static final int MAX_NV = 3;
+
+    private MaddGemmCode() {
+    }
+
+    /** The kernel for {@code rows} rows and {@code nv} vectors of 8 columns. */
+    public static byte[] gemm(int rows, int nv) {
+        if (rows < 1 || rows > MAX_ROWS || nv < 1 || nv > MAX_NV) {
+            throw new IllegalArgumentException("MaddGemmCode: expected rows in [1, " + MAX_ROWS + "] and nv in [1, "
+                    + MAX_NV + "], got " + rows + " and " + nv);
+        }
+        final int a = RDI, b = RSI, c = RDX, lda = R10, lda3 = R11, ldc = RCX, steps = R8, tiles = R9;
+        final int ap = RAX, bp = RBX, count = R12;
+        X86Asm x = new X86Asm();
+        x.push(RBX);
+        x.push(R12);
+        // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+24] lda, [rsp+32] ldc,
+        // [rsp+40] steps, [rsp+48] tiles (two pushes and the return address above them)
+        x.add(a, RCX);
+        x.add(b, R8);
+        x.add(c, R9);
+        x.movLoad(lda, mem(RSP, 24));
+        x.movLoad(ldc, mem(RSP, 32));
+        x.movLoad(steps, mem(RSP, 40));
+        x.movLoad(tiles, mem(RSP, 48));
+        x.lea(lda3, mem(lda, lda, 2, 0));
+        Label tile = new Label();
+        x.bind(tile);
+        for (int i = 0; i < rows * nv; i++) {
+            x.vpxorY(i, i, i);
+        }
+        x.mov(ap, a);
+        x.mov(bp, b);
+        x.mov(count, steps);
+        Label k = new Label();
+        x.bind(k);
+        int product = 0;
+        for (int r = 0; r < rows; r++) {
+            Mem row = r == 0 ? mem(ap, 0) : r == 3 ? mem(ap, lda3, 1, 0) : mem(ap, lda, r, 0);
+            int pair = 12 + (r & 1);
+            x.vpbroadcastdY(pair, row);
+            for (int v = 0; v < nv; v++) {
+                int t = 14 + (product++ & 1);
+                x.vpmaddwdY(t, pair, mem(bp, 32 * v));
+                x.vpadddY(r * nv + v, r * nv + v, t);
+            }
+        }
+        x.addImm(ap, 4);
+        x.addImm(bp, 32 * nv);
+        x.dec(count);
+        x.jnz(k);
+        for (int r = 0; r < rows; r++) {
+            if (r == 3) {
+                x.lea(ap, mem(c, ldc, 2, 0));
+            }
+            for (int v = 0; v < nv; v++) {
+                Mem at = r == 0 ? mem(c, 32 * v) : r == 3 ? mem(ap, ldc, 1, 32 * v) : mem(c, ldc, r, 32 * v);
+                x.vmovdquStoreY(at, r * nv + v);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            x.add(a, lda);
+            x.add(c, ldc);
+        }
+        x.dec(tiles);
+        x.jnz(tile);
+        x.pop(R12);
+        x.pop(RBX);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.kiln.kernels.cpu.x86;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The generated AVX2 int8 kernels as code: frame and exit bytes always, and, when GNU objdump is
+ * on PATH, a full disassembly (every byte decodes, one {@code vpmaddwd} and one {@code vpaddd}
+ * per accumulator and k-pair, no EVEX instruction, rbx and r12 saved and restored,
+ * {@code vzeroupper} before {@code ret}). What they compute is checked by running them
+ * ({@code QGemmMaddTest}).
+ */
+class MaddGemmCodeTest {
+    @Test
+    void frameAndExit() {
+        for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
+            for (int nv = 1; nv <= MaddGemmCode.MAX_NV; nv++) {
+                String hex = HexFormat.of().formatHex(MaddGemmCode.gemm(rows, nv));
+                assertTrue(hex.startsWith("534154"), "push rbx; push r12 first: " + hex.substring(0, 6));
+                assertTrue(hex.endsWith("415c5bc5f877c3"), "pop r12; pop rbx; vzeroupper; ret last");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(5, 1));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(1, 4));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(0, 1));
+    }
+
+    @Test
+    void objdumpDecodesEveryKernel() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(X86AsmTest.onPath("objdump"), "GNU objdump is not on PATH: only the frame bytes were checked");
+        Path bin = Files.createTempFile("kiln-madd", ".bin");
+        try {
+            for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
+                for (int nv = 1; nv <= MaddGemmCode.MAX_NV; nv++) {
+                    String what = "gemm(" + rows + ", " + nv + ")";
+                    Files.write(bin, MaddGemmCode.gemm(rows, nv));
+                    Process p = new ProcessBuilder("objdump", "-D", "-b", "binary", "-m", "i386:x86-64", bin.toString())
+                            .redirectErrorStream(true).start();
+                    String out = new String(p.getInputStream().readAllBytes());
+                    assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+                    List<String> ins = out.lines().filter(l -> l.matches("\\s+[0-9a-f]+:\\t.*"))
+                            .map(l -> l.substring(l.lastIndexOf('\t') + 1).trim()).toList();
+                    assertFalse(out.contains("(bad)"), what + " has bytes objdump cannot decode:\n" + out);
+                    assertFalse(out.contains("zmm"), what + " must run without AVX-512:\n" + out);
+                    assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpmaddwd ")).count(),
+                            what + ": one vpmaddwd per accumulator and k-pair\n" + out);
+                    assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpaddd ")).count(), what);
+                    assertEquals(rows, ins.stream().filter(s -> s.startsWith("vpbroadcastd ")).count(), what);
+                    assertEquals(List.of("push   %rbx", "push   %r12"), ins.subList(0, 2), what);
+                    assertEquals(List.of("pop    %r12", "pop    %rbx", "vzeroupper", "ret"),
+                            ins.subList(ins.size() - 4, ins.size()), what);
+                }
+            }
+        } finally {
+            Files.delete(bin);
+        }
+    }
+}
