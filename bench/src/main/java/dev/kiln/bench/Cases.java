@@ -82,9 +82,11 @@ final class Cases {
 
     /**
      * Linear forward {@code y = x W^T + b} at {@code batch} for an {@code in -> out} layer: fp32 (the
-     * baseline), int8 with x already quantized (the GEMM and its dequantize epilogue) and int8 with
-     * dynamic quantization of x on every call (PyTorch's {@code quantize_dynamic} Linear, the torch
-     * peer, whose quantized engine is oneDNN when it has one). Weights are int8 per output channel.
+     * baseline), int8 with x already quantized (the GEMM and its dequantize epilogue; the weight as
+     * plain bytes, then prepacked by {@link QGemm#packWeights}) and int8 with dynamic quantization of
+     * x on every call, prepacked weight (PyTorch's {@code quantize_dynamic} Linear, the torch peer,
+     * whose quantized engine is oneDNN when it has one and which prepacks its weight too). Weights are
+     * int8 per output channel.
      */
     static List<Case> int8(int batch, int in, int out) {
         float[] x = BenchData.random(batch * in, 5);
@@ -101,6 +103,7 @@ final class Cases {
         }
         byte[] wq = new byte[out * in];
         QGemm.quantizeRows(wq, 0, in, false, w, 0, in, wScales, null, out, in);
+        QGemm.PackedWeights packed = QGemm.packWeights(wq, 0, in, out, in);
         byte[] xq = new byte[batch * in];
         QGemm.QParams fixed = QGemm.dynamicQParams(x, 0, batch * in);
         QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, fixed.scale(), fixed.zeroPoint());
@@ -120,11 +123,13 @@ final class Cases {
         cases.add(new Case("int8", "int8 gemm+dequant " + shape, ops, "GOP/s", () ->
                 QGemm.gemmDequant(y, 0, out, xq, 0, in, true, fixed.zeroPoint(), fixed.scale(), wq, 0, in, wScales, bias,
                         batch, out, in), null, null, Map.of(), fp32));
+        cases.add(new Case("int8", "int8 gemm+dequant packed " + shape, ops, "GOP/s", () ->
+                QGemm.gemmDequant(y, 0, out, xq, 0, in, true, fixed.zeroPoint(), fixed.scale(), packed, wScales, bias,
+                        batch), null, null, Map.of(), fp32));
         cases.add(new Case("int8", "int8 dynamic linear " + shape, ops, "GOP/s", () -> {
             QGemm.QParams q = QGemm.dynamicQParams(x, 0, batch * in);
             QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, q.scale(), q.zeroPoint());
-            QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), wq, 0, in, wScales, bias,
-                    batch, out, in);
+            QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), packed, wScales, bias, batch);
         }, null, "qlinear", Map.of("batch", batch, "in", in, "out", out, "engine", "onednn"), fp32));
         return cases;
     }

@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The int8 GEMM as a Linear layer {@code y[batch, out] = x[batch, in] W^T} with per-channel int8
  * weights: the fp32 GEMM it replaces, the int8 GEMM with its dequantizing and requantizing
- * epilogues (x already quantized), and the whole dynamic Linear (choose x's parameters, quantize,
- * GEMM + dequantize), at the MLP's and a 1024-wide layer's shapes.
+ * epilogues (x already quantized; the weight as plain bytes, and prepacked by
+ * {@link QGemm#packWeights}), and the whole dynamic Linear (choose x's parameters, quantize,
+ * GEMM + dequantize; prepacked weight), at the MLP's and a 1024-wide layer's shapes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,6 +49,7 @@ public class Int8Bench {
     private float[] scales;
     private byte[] xq;
     private byte[] wq;
+    private QGemm.PackedWeights packed;
     private byte[] yq;
     private QGemm.QParams qx;
 
@@ -65,6 +67,7 @@ public class Int8Bench {
         java.util.Arrays.fill(scales, 1f / 127);
         wq = new byte[out * in];
         QGemm.quantizeRows(wq, 0, in, false, w, 0, in, scales, null, out, in);
+        packed = QGemm.packWeights(wq, 0, in, out, in);
         xq = new byte[batch * in];
         yq = new byte[batch * out];
         qx = QGemm.dynamicQParams(x, 0, batch * in);
@@ -86,6 +89,12 @@ public class Int8Bench {
     }
 
     @Benchmark
+    public float[] gemmDequantPacked() {
+        QGemm.gemmDequant(y, 0, out, xq, 0, in, true, qx.zeroPoint(), qx.scale(), packed, scales, bias, batch);
+        return y;
+    }
+
+    @Benchmark
     public byte[] gemmRequantRelu() {
         QGemm.gemmRequant(yq, 0, out, true, 0, 0.05f, xq, 0, in, true, qx.zeroPoint(), qx.scale(), wq, 0, in,
                 scales, bias, true, batch, out, in);
@@ -97,8 +106,7 @@ public class Int8Bench {
     public float[] dynamicLinear() {
         QGemm.QParams q = QGemm.dynamicQParams(x, 0, batch * in);
         QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, q.scale(), q.zeroPoint());
-        QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), wq, 0, in, scales, bias,
-                batch, out, in);
+        QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), packed, scales, bias, batch);
         return y;
     }
 }

@@ -273,10 +273,11 @@ public final class Conv {
         int p = g.oh() * g.ow();
         int yImage = g.oc() * p;
         Parallel.forRange(g.oc(), Math.max(1, (1 << 16) / Math.max(1, n * p)), 0L, (lo, hi) -> {
+            float[] lanes = LANES.get();
             for (int o = lo; o < hi; o++) {
                 double s = 0;
                 for (int img = 0; img < n; img++) {
-                    s += sum(gy, img * yImage + o * p, p);
+                    s += sum(gy, img * yImage + o * p, p, lanes);
                 }
                 gb[o] = (float) s;
             }
@@ -317,7 +318,16 @@ public final class Conv {
         }
     }
 
-    private static float sum(float[] a, int off, int len) {
+    /** Per-thread lanes of {@link #sum}'s accumulator. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Simd.lanesF()]);
+
+    /**
+     * {@code sum(a[off : off+len])}: lane-wise vector sums, the lanes added in {@link Simd#sumLanes}'
+     * butterfly order (halves, then quarters, ...) but in scalar code over {@code lanes}: passed to
+     * that helper, the accumulator was boxed in runs where C2 had not inlined it (ConvAllocationTest's
+     * "tiles" case under load: 366 KB a call, the loop on the Vector API's Java fallback).
+     */
+    private static float sum(float[] a, int off, int len, float[] lanes) {
         int i = 0;
         float s = 0f;
         int bound = Simd.loopBoundF(len);
@@ -326,7 +336,13 @@ public final class Conv {
             for (; i < bound; i += Simd.F.length()) {
                 acc = acc.add(FloatVector.fromArray(Simd.F, a, off + i));
             }
-            s = Simd.sumLanes(acc);
+            acc.intoArray(lanes, 0);
+            for (int h = lanes.length / 2; h >= 1; h /= 2) {
+                for (int j = 0; j < h; j++) {
+                    lanes[j] += lanes[j + h];
+                }
+            }
+            s = lanes[0];
         }
         for (; i < len; i++) {
             s += a[off + i];
