@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /** Text and JSON renderings of the report's rows. */
 final class Table {
-    private static final String HEADER = String.format(Locale.ROOT, "%-7s %-34s %3s %10s %7s %10s %8s %10s %8s %8s %10s",
+    private static final String HEADER = String.format(Locale.ROOT, "%-7s %-40s %3s %10s %7s %10s %8s %10s %8s %8s %10s",
             "group", "case", "thr", "Kiln", "%peak", "OpenBLAS", "ratio", "PyTorch", "ratio", "vs base", "alloc/call");
 
     private Table() {
@@ -22,7 +22,7 @@ final class Table {
     static String line(Report.Row r) {
         String pct = Double.isNaN(r.peak()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.kiln() / r.peak());
         String base = Double.isNaN(r.base()) ? "-" : String.format(Locale.ROOT, "%.2fx", r.base());
-        return String.format(Locale.ROOT, "%-7s %-34s %3d %10s %7s %10s %8s %10s %8s %8s %10s", r.group(), r.name(), r.threads(),
+        return String.format(Locale.ROOT, "%-7s %-40s %3d %10s %7s %10s %8s %10s %8s %8s %10s", r.group(), r.name(), r.threads(),
                 num(r.kiln()), pct, num(r.blas()), ratio(r.kiln(), r.blas()), num(r.torch()), ratio(r.kiln(), r.torch()), base,
                 bytes(r.bytesPerCall()));
     }
