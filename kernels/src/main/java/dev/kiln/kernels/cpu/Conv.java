@@ -3,7 +3,6 @@ package dev.kiln.kernels.cpu;
 import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * fp32 2-d convolution over NCHW tensors, as GEMMs.
@@ -273,11 +272,10 @@ public final class Conv {
         int p = g.oh() * g.ow();
         int yImage = g.oc() * p;
         Parallel.forRange(g.oc(), Math.max(1, (1 << 16) / Math.max(1, n * p)), 0L, (lo, hi) -> {
-            float[] lanes = LANES.get();
             for (int o = lo; o < hi; o++) {
                 double s = 0;
                 for (int img = 0; img < n; img++) {
-                    s += sum(gy, img * yImage + o * p, p, lanes);
+                    s += sum(gy, img * yImage + o * p, p);
                 }
                 gb[o] = (float) s;
             }
@@ -318,32 +316,30 @@ public final class Conv {
         }
     }
 
-    /** Per-thread lanes of {@link #sum}'s accumulator. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Simd.lanesF()]);
-
     /**
-     * {@code sum(a[off : off+len])}: lane-wise vector sums, the lanes added in {@link Simd#sumLanes}'
-     * butterfly order (halves, then quarters, ...) but in scalar code over {@code lanes}: passed to
-     * that helper, the accumulator was boxed in runs where C2 had not inlined it (ConvAllocationTest's
-     * "tiles" case under load: 366 KB a call, the loop on the Vector API's Java fallback).
+     * {@code sum(a[off : off+len])} in a fixed order: eight running sums ({@code a[off + 8t + j]}
+     * into sum {@code j}), added pairwise ({@code ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7))}), then the
+     * tail one by one. Scalar code on purpose: this method is called, not inlined, from a lambda C2
+     * may compile first, and with Vector API calls here the allocation test's "tiles" case saw runs
+     * where they were boxed (366-529 KB a call: in 5 of 12 runs under load with the accumulator
+     * passed to {@code Simd.sumLanes}, 1 in 6 with its lanes summed in place). Eight chains keep up
+     * with memory: 64 x 32 x 28 x 28 output gradient 0.5-0.6 ms, as the vector loop was.
      */
-    private static float sum(float[] a, int off, int len, float[] lanes) {
+    private static float sum(float[] a, int off, int len) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
         int i = 0;
-        float s = 0f;
-        int bound = Simd.loopBoundF(len);
-        if (bound > 0) {
-            FloatVector acc = FloatVector.zero(Simd.F);
-            for (; i < bound; i += Simd.F.length()) {
-                acc = acc.add(FloatVector.fromArray(Simd.F, a, off + i));
-            }
-            acc.intoArray(lanes, 0);
-            for (int h = lanes.length / 2; h >= 1; h /= 2) {
-                for (int j = 0; j < h; j++) {
-                    lanes[j] += lanes[j + h];
-                }
-            }
-            s = lanes[0];
+        for (; i + 8 <= len; i += 8) {
+            int p = off + i;
+            s0 += a[p];
+            s1 += a[p + 1];
+            s2 += a[p + 2];
+            s3 += a[p + 3];
+            s4 += a[p + 4];
+            s5 += a[p + 5];
+            s6 += a[p + 6];
+            s7 += a[p + 7];
         }
+        float s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
         for (; i < len; i++) {
             s += a[off + i];
         }
