@@ -1,5 +1,6 @@
 package dev.kiln.kernels.cpu;
 
+import dev.kiln.kernels.Parallel;
 import java.util.Objects;
 
 /**
@@ -337,6 +338,31 @@ public final class QGemm {
         }
         if (strips < m) {
             QGemmDot.run(out, strips, a, aOff + strips * lda, lda, aUnsigned, zpA, b, bOff, ldb, m - strips, n, k);
+        }
+    }
+
+    /** Output rows {@code [i0, i1)} and columns {@code [j0, j1)} of a product, on the calling thread. */
+    interface Block {
+        void run(int i0, int i1, int j0, int j1);
+    }
+
+    /**
+     * Splits an {@code m x n x k} product over the pool, as the int8 kernels do: one block on one
+     * thread when the product is small or there is one thread; else ranges of {@code nb}-column
+     * units, or of {@code mb}-row units where there are fewer column units than threads and enough
+     * row units. Blocks are disjoint, so results do not depend on the thread count.
+     */
+    static void overBlocks(int m, int n, int k, int mb, int nb, Block body) {
+        int threads = Parallel.threads();
+        int unitsN = (n + nb - 1) / nb;
+        int unitsM = (m + mb - 1) / mb;
+        boolean parallel = threads > 1 && (long) m * n * k >= Gemm.PARALLEL_MIN_WORK;
+        if (!parallel || unitsN >= threads || unitsM < threads) {
+            Parallel.forRange(parallel ? unitsN : 1, Gemm.grain((long) m * nb * Math.max(1, k)), (lo, hi) ->
+                    body.run(0, m, lo * nb, parallel ? Math.min(n, hi * nb) : n));
+        } else {
+            Parallel.forRange(unitsM, Gemm.grain((long) mb * n * Math.max(1, k)), (lo, hi) ->
+                    body.run(lo * mb, Math.min(m, hi * mb), 0, n));
         }
     }
 

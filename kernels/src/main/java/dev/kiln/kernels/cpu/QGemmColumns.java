@@ -4,7 +4,6 @@ import static dev.kiln.kernels.cpu.QGemmKernel.L;
 import static dev.kiln.kernels.cpu.QGemmKernel.MR;
 import static dev.kiln.kernels.cpu.QGemmKernel.NR;
 
-import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import java.util.Arrays;
 
@@ -44,18 +43,8 @@ final class QGemmColumns {
     /** Validated call with {@code m} a positive multiple of {@code MR} and {@code n >= NR}. */
     static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                     byte[] b, int bOff, int ldb, int m, int n, int k) {
-        int threads = Parallel.threads();
-        int unitsN = (n + NB - 1) / NB;
-        int unitsM = (m + MR - 1) / MR;
-        boolean parallel = threads > 1 && (long) m * n * k >= Gemm.PARALLEL_MIN_WORK;
-        if (!parallel || unitsN >= threads || unitsM < threads) {
-            Parallel.forRange(parallel ? unitsN : 1, Gemm.grain((long) m * NB * Math.max(1, k)), (lo, hi) ->
-                    block(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, 0, m, lo * NB,
-                            parallel ? Math.min(n, hi * NB) : n, k));
-        } else {
-            Parallel.forRange(unitsM, Gemm.grain((long) MR * n * Math.max(1, k)), (lo, hi) ->
-                    block(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, lo * MR, Math.min(m, hi * MR), 0, n, k));
-        }
+        QGemm.overBlocks(m, n, k, MR, NB, (i0, i1, j0, j1) ->
+                block(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, i0, i1, j0, j1, k));
     }
 
     /** Output rows {@code [i0, i1)} and columns {@code [j0, j1)} on the calling thread. */

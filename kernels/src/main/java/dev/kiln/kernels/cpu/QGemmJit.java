@@ -178,18 +178,8 @@ final class QGemmJit {
             runFew(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
             return;
         }
-        int threads = Parallel.threads();
-        int unitsN = (n + NB - 1) / NB;
-        int unitsM = (m + MS - 1) / MS;
-        boolean parallel = threads > 1 && (long) m * n * k >= Gemm.PARALLEL_MIN_WORK;
-        if (!parallel || unitsN >= threads || unitsM < threads) {
-            Parallel.forRange(parallel ? unitsN : 1, Gemm.grain((long) m * NB * k), (lo, hi) ->
-                    block(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, 0, m, lo * NB,
-                            parallel ? Math.min(n, hi * NB) : n, k));
-        } else {
-            Parallel.forRange(unitsM, Gemm.grain((long) MS * n * k), (lo, hi) ->
-                    block(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, lo * MS, Math.min(m, hi * MS), 0, n, k));
-        }
+        QGemm.overBlocks(m, n, k, MS, NB, (i0, i1, j0, j1) ->
+                block(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, i0, i1, j0, j1, k));
     }
 
     /** Output rows {@code [i0, i1)} and columns {@code [j0, j1)} on the calling thread. */

@@ -3,7 +3,6 @@ package dev.kiln.kernels.cpu;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.cpu.x86.JitCode;
 import dev.kiln.kernels.cpu.x86.MaddGemmCode;
 import java.lang.foreign.FunctionDescriptor;
@@ -173,17 +172,8 @@ final class QGemmMadd {
         int ldp = pairStride(kp);
         short[] ap = QGemmBuffers.get().pairsA(m * ldp);
         packA(ap, ldp, a, aOff, lda, aUnsigned, zpA, m, k);
-        int threads = Parallel.threads();
-        int unitsN = (n + NB - 1) / NB;
-        int unitsM = (m + MC - 1) / MC;
-        boolean parallel = threads > 1 && (long) m * n * k >= Gemm.PARALLEL_MIN_WORK;
-        if (!parallel || unitsN >= threads || unitsM < threads) {
-            Parallel.forRange(parallel ? unitsN : 1, Gemm.grain((long) m * NB * k), (lo, hi) ->
-                    block(out, ap, ldp, b, bOff, ldb, packed, 0, m, lo * NB, parallel ? Math.min(n, hi * NB) : n, k));
-        } else {
-            Parallel.forRange(unitsM, Gemm.grain((long) MC * n * k), (lo, hi) ->
-                    block(out, ap, ldp, b, bOff, ldb, packed, lo * MC, Math.min(m, hi * MC), 0, n, k));
-        }
+        QGemm.overBlocks(m, n, k, MC, NB, (i0, i1, j0, j1) ->
+                block(out, ap, ldp, b, bOff, ldb, packed, i0, i1, j0, j1, k));
     }
 
     /**
