@@ -32,8 +32,8 @@ import java.util.Objects;
  * as unsigned bytes (64-row strips of k-quads, or 64-byte chunks of k for batches under 12 rows),
  * B read in place, the zero point corrected with B's column sums. Where AVX2 code can run but no
  * VNNI, {@link QGemmMadd}: {@code vpmaddwd} micro-kernels generated the same way, A widened to
- * 16-bit k-pairs minus its zero point, B to 16-bit k-pairs in panels of 24 columns, lanes along the
- * output columns (no correction terms). Otherwise the Vector API
+ * 16-bit k-pairs minus its zero point, B to 16-bit k-pairs in panels of 24 columns (or, for
+ * batches under 32 rows, read in place and widened as it is loaded), no correction terms. Otherwise the Vector API
  * kernels (no VNNI
  * instruction is reachable for a GEMM from Java through C2, see {@code QGemmKernel} for what was
  * tried, with numbers): bytes are offset to

@@ -29,12 +29,18 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why: on Zen 1 the Vector API kernels ({@link QGemmDot}, {@code vpmullw} and three more ops per
  * pair of k-steps) reached about half of what the multiplier pipe allows; this kernel's bare loop
  * runs at 95% of it (44-46 GOP/s, 4 x 24 tiles hot in L1, one core), the same ceiling as the fp32
- * FMAs, since {@code vpmaddwd} has one 128-bit pipe where FMAs have two.
+ * FMAs, since {@code vpmaddwd} has one 128-bit pipe where FMAs have two. 1024 x 1024 weights,
+ * batch 64, 1 thread: 5.72-5.79 ms on the Vector API kernels, 3.16-3.25 ms here, 2.92-2.98 ms
+ * prepacked; batch 1: 174-180 us, 80-86 us, 53-62 us prepacked.
  *
  * <p>Blocking: per thread, {@link #NB} columns of B are packed at a time (two panels, L2-sized
  * for k up to ~2000) and swept by tiles of {@link #MR} rows of A, {@link #MC} rows through one
- * accumulator tile and the epilogue. Threads take disjoint column (or, for narrow outputs, row)
- * ranges, so results do not depend on the thread count.
+ * accumulator tile and the epilogue; with prepacked weights ({@link QGemm.PackedWeights}) the
+ * panels are read as they are. Batches under {@link #MIN_M} rows with B as bytes take the
+ * lanes-along-k kernel instead ({@link MaddGemmCode#dot}: B read in place and widened by
+ * {@code vpmovsxbw} as it is loaded, up to 4 rows x 3 columns of 8 partial sums each, added up in
+ * Java), since widening all of B would cost more than their products. Threads take disjoint
+ * column (or, for narrow outputs, row) ranges, so results do not depend on the thread count.
  *
  * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx2, the
  * self check passing, the VNNI kernels ({@link QGemmJit}) not running here, and no
@@ -59,8 +65,8 @@ final class QGemmMadd {
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-    /** Built kernels: {@code [rows - 1][nv - 1]}. */
-    private static final MethodHandle[][] KERNELS = new MethodHandle[MR][MaddGemmCode.MAX_NV];
+    /** Built kernels: {@code [dot ? 1 : 0][rows - 1][nv (or nr) - 1]}. */
+    private static final MethodHandle[][][] KERNELS = new MethodHandle[2][MR][MaddGemmCode.MAX_NV];
 
     static {
         boolean ok = JitCode.usable(QGemmMadd::selfCheck, "avx2");
@@ -100,13 +106,13 @@ final class QGemmMadd {
     }
 
     /**
-     * Fewest rows it takes by default: below, packing B per call costs more than the kernel saves
-     * (1024 x 1024 weights, one Zen 1 core: batch 2 342 us against 237 us for the Vector API
-     * kernels, batch 4 422 against 412, batch 6 526 against 602).
+     * Below this many rows B given as bytes (not prepacked) goes through the lanes-along-k kernel
+     * ({@link #runFew}) instead of being widened into panels: 1024 x 1024 weights, one Zen 1 core,
+     * lanes along k against panels: batch 1 80-86 us against 287-294, 4 242 against 382, 12 686
+     * against 873, 24 1262 against 1354, 32 1656 against 1696 (784 x 300: batch 31 381 against 368).
+     * {@code kiln.int8.madd.few} (measurements only).
      */
-    static final int MIN_M = 4;
-    /** The same with prepacked weights ({@link QGemm.PackedWeights}). */
-    static final int MIN_M_PACKED = 1;
+    static final int MIN_M = Integer.getInteger("kiln.int8.madd.few", 32);
 
     /** Whether {@link QGemm} runs an {@code m x ? x k} problem here ({@code packed}: with prepacked weights). */
     static boolean takes(int m, int k, boolean packed) {
@@ -117,17 +123,19 @@ final class QGemmMadd {
             }
             return k > 0;
         }
-        return md == QGemmJit.Mode.AUTO && ENABLED && k > 0 && m >= (packed ? MIN_M_PACKED : MIN_M);
+        return md == QGemmJit.Mode.AUTO && ENABLED && k > 0;
     }
 
-    private static MethodHandle kernel(int rows, int nv) {
-        MethodHandle h = KERNELS[rows - 1][nv - 1];
+    private static MethodHandle kernel(boolean dot, int rows, int nv) {
+        int d = dot ? 1 : 0;
+        MethodHandle h = KERNELS[d][rows - 1][nv - 1];
         if (h == null) {
             synchronized (KERNELS) {
-                h = KERNELS[rows - 1][nv - 1];
+                h = KERNELS[d][rows - 1][nv - 1];
                 if (h == null) {
-                    h = JitCode.function(MaddGemmCode.gemm(rows, nv), SIGNATURE, Linker.Option.critical(true));
-                    KERNELS[rows - 1][nv - 1] = h;
+                    byte[] code = dot ? MaddGemmCode.dot(rows, nv) : MaddGemmCode.gemm(rows, nv);
+                    h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
+                    KERNELS[d][rows - 1][nv - 1] = h;
                 }
             }
         }
@@ -153,7 +161,7 @@ final class QGemmMadd {
                     + "/" + b.byteSize() + " c " + ci + "+" + ldc + "/" + c.byteSize());
         }
         try {
-            kernel(rows, nv).invokeExact(a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, (long) steps,
+            kernel(false, rows, nv).invokeExact(a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, (long) steps,
                     (long) tiles);
         } catch (RuntimeException | Error e) {
             throw e;
@@ -163,11 +171,107 @@ final class QGemmMadd {
     }
 
     /**
+     * One checked downcall of {@link MaddGemmCode#dot}: {@code tiles} tiles of {@code nr} columns
+     * (each {@code ldb} bytes after the previous, from byte {@code bo} of {@code b}) against
+     * {@code rows} rows of A (from short {@code ai} of {@code a}, {@code lda} shorts apart) over
+     * {@code steps} steps of 16, 8 partial sums per output from int {@code ci} of {@code c}.
+     */
+    private static void dot(int rows, int nr, int tiles, int steps, MemorySegment a, int ai, int lda,
+                            MemorySegment b, int bo, int ldb, MemorySegment c, int ci) {
+        if (rows < 1 || rows > MR || nr < 1 || nr > MaddGemmCode.MAX_DOT_NR || tiles < 1 || steps < 1
+                || lda < 16 * steps || ldb < 0 || ai < 0 || 2 * (ai + (rows - 1L) * lda + 16L * steps) > a.byteSize()
+                || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + 16L * steps > b.byteSize()
+                || ci < 0 || 4 * (ci + 8L * tiles * nr * rows) > c.byteSize()) {
+            throw new IllegalStateException("QGemmMadd: dot arguments out of bounds: rows=" + rows + " nr=" + nr
+                    + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bo
+                    + "+" + ldb + "/" + b.byteSize() + " c " + ci + "/" + c.byteSize());
+        }
+        try {
+            kernel(true, rows, nr).invokeExact(a, b, c, 2L * ai, (long) bo, 4L * ci, 2L * lda, (long) ldb,
+                    (long) steps, (long) tiles);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Validated call with {@code 0 < m < MIN_M} rows and {@code n, k > 0}, B as given (not packed):
+     * {@link MaddGemmCode#dot} over groups of up to {@link #MR} rows, A widened once, B read in place
+     * (a column whose last step would end past B's array from a copy; A is zero past k, so what B
+     * holds there does not matter).
+     */
+    static void runFew(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
+                       byte[] b, int bOff, int ldb, int m, int n, int k) {
+        int steps = (k + 15) / 16;
+        int ldp = pairStride(8 * steps);
+        short[] ap = QGemmBuffers.get().pairsA(m * ldp);
+        packA(ap, ldp, a, aOff, lda, aUnsigned, zpA, m, k);
+        QGemm.overBlocks(m, n, k, MIN_M, NB, (i0, i1, j0, j1) ->
+                blockFew(out, ap, ldp, b, bOff, ldb, m, j0, j1, steps));
+    }
+
+    /** All {@code m} rows, output columns {@code [j0, j1)}, on the calling thread. */
+    private static void blockFew(QGemmEpilogue out, short[] ap, int ldp, byte[] b, int bOff, int ldb, int m,
+                                 int j0, int j1, int steps) {
+        QGemmBuffers buf = QGemmBuffers.get();
+        int nr = MaddGemmCode.MAX_DOT_NR;
+        int[] cb = buf.colTile(NB * MR * 8);
+        int[] rb = buf.rowTile(MIN_M * NB);
+        int[] zeros = buf.colTerm(NB);
+        java.util.Arrays.fill(zeros, 0, NB, 0);
+        MemorySegment aSeg = MemorySegment.ofArray(ap);
+        MemorySegment bSeg = MemorySegment.ofArray(b);
+        MemorySegment cSeg = MemorySegment.ofArray(cb);
+        int span = 16 * steps;
+        long lastSafe = (long) b.length - span - bOff;
+        long safeCols = lastSafe < 0 ? 0 : lastSafe / ldb + 1;
+        for (int jb = j0; jb < j1; jb += NB) {
+            int cols = Math.min(NB, j1 - jb);
+            int direct = (int) Math.max(0, Math.min(cols, safeCols - jb));
+            int full = direct / nr;
+            for (int g0 = 0; g0 < m; g0 += MR) {
+                int g = Math.min(MR, m - g0);
+                int ai = g0 * ldp;
+                if (full > 0) {
+                    dot(g, nr, full, steps, aSeg, ai, ldp, bSeg, bOff + jb * ldb, ldb, cSeg, 0);
+                }
+                for (int c = full * nr; c < cols; c += nr) {
+                    int w = Math.min(nr, cols - c);
+                    if (c + w <= direct) {
+                        dot(g, w, 1, steps, aSeg, ai, ldp, bSeg, bOff + (jb + c) * ldb, ldb, cSeg, 8 * c * g);
+                    } else {
+                        byte[] copy = buf.scratchB(w * span);
+                        for (int j = 0; j < w; j++) {
+                            int from = bOff + (jb + c + j) * ldb;
+                            System.arraycopy(b, from, copy, j * span, Math.min(span, b.length - from));
+                        }
+                        dot(g, w, 1, steps, aSeg, ai, ldp, MemorySegment.ofArray(copy), 0, span, cSeg, 8 * c * g);
+                    }
+                }
+                for (int c = 0; c < cols; c++) {
+                    for (int r = 0; r < g; r++) {
+                        int o = 8 * (c * g + r);
+                        rb[(g0 + r) * NB + c] = cb[o] + cb[o + 1] + cb[o + 2] + cb[o + 3] + cb[o + 4] + cb[o + 5]
+                                + cb[o + 6] + cb[o + 7];
+                    }
+                }
+            }
+            out.store(rb, NB, m, cols, 0, jb, zeros, zeros, buf);
+        }
+    }
+
+    /**
      * Validated call with {@code m, n, k > 0}; {@code packed} null, or all of B's panels as
      * {@link #packAll} laid them out (B is then not read).
      */
     static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                     byte[] b, int bOff, int ldb, int[] packed, int m, int n, int k) {
+        if (packed == null && m < MIN_M) {
+            runFew(out, a, aOff, lda, aUnsigned, zpA, b, bOff, ldb, m, n, k);
+            return;
+        }
         int kp = (k + 1) / 2;
         int ldp = pairStride(kp);
         short[] ap = QGemmBuffers.get().pairsA(m * ldp);

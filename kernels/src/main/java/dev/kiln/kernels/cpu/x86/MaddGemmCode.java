@@ -41,6 +41,82 @@ public final class MaddGemmCode {
     private MaddGemmCode() {
     }
 
+    /** Most columns of {@link #dot}. */
+    public static final int MAX_DOT_NR = 3;
+
+    /**
+     * The lanes-along-k kernel, for batches too small to pay for widening B into panels:
+     * {@code void f(a, b, c, aOff, bOff, cOff, lda, ldb, steps, tiles)} as {@link #gemm}, with
+     * {@code R = rows} rows of A (16-bit, zero point subtracted, zero past k up to whole steps of 16)
+     * and B read in place as int8 columns ({@code ldb} bytes apart, 16 bytes a step widened by
+     * {@code vpmovsxbw}), {@code nr} columns a tile:
+     * <pre>
+     * C[((t*nr + j)*R + r)*8 + l] = sum_{q < steps, e < 2}  A[((r*lda)/2) + 16*q + 2*l + e]
+     *                                                        * B[(t*nr + j)*ldb + 16*q + 2*l + e]
+     * </pre>
+     * (8 partial sums per output, which the caller adds up). Reads for each row {@code 32*steps}
+     * bytes of A at its offset, for each column {@code 16*steps} bytes of B at its offset; writes
+     * {@code C[0 : tiles*nr*R*8]} ints.
+     */
+    public static byte[] dot(int rows, int nr) {
+        if (rows < 1 || rows > MAX_ROWS || nr < 1 || nr > MAX_DOT_NR) {
+            throw new IllegalArgumentException("MaddGemmCode: expected rows in [1, " + MAX_ROWS + "] and nr in [1, "
+                    + MAX_DOT_NR + "], got " + rows + " and " + nr);
+        }
+        final int a = RDI, b = RSI, c = RDX, lda = R10, lda3 = RBX, ldb = RCX, steps = R8, tiles = R9;
+        final int ap = RAX, col = R11, count = R12;
+        X86Asm x = new X86Asm();
+        x.push(RBX);
+        x.push(R12);
+        x.add(a, RCX);
+        x.add(b, R8);
+        x.add(c, R9);
+        x.movLoad(lda, mem(RSP, 24));
+        x.movLoad(ldb, mem(RSP, 32));
+        x.movLoad(steps, mem(RSP, 40));
+        x.movLoad(tiles, mem(RSP, 48));
+        x.lea(lda3, mem(lda, lda, 2, 0));
+        Label tile = new Label();
+        x.bind(tile);
+        for (int i = 0; i < rows * nr; i++) {
+            x.vpxorY(i, i, i);
+        }
+        x.mov(ap, a);
+        x.mov(col, b);
+        x.mov(count, steps);
+        Label k = new Label();
+        x.bind(k);
+        int product = 0;
+        for (int j = 0; j < nr; j++) {
+            int bv = 12 + (j & 1);
+            x.vpmovsxbwY(bv, j == 0 ? mem(col, 0) : mem(col, ldb, j, 0));
+            for (int r = 0; r < rows; r++) {
+                Mem row = r == 0 ? mem(ap, 0) : r == 3 ? mem(ap, lda3, 1, 0) : mem(ap, lda, r, 0);
+                int t = 14 + (product++ & 1);
+                x.vpmaddwdY(t, bv, row);
+                x.vpadddY(j * rows + r, j * rows + r, t);
+            }
+        }
+        x.addImm(ap, 32);
+        x.addImm(col, 16);
+        x.dec(count);
+        x.jnz(k);
+        for (int i = 0; i < rows * nr; i++) {
+            x.vmovdquStoreY(mem(c, 32 * i), i);
+        }
+        x.addImm(c, 32 * rows * nr);
+        for (int j = 0; j < nr; j++) {
+            x.add(b, ldb);
+        }
+        x.dec(tiles);
+        x.jnz(tile);
+        x.pop(R12);
+        x.pop(RBX);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+
     /** The kernel for {@code rows} rows and {@code nv} vectors of 8 columns. */
     public static byte[] gemm(int rows, int nv) {
         if (rows < 1 || rows > MAX_ROWS || nv < 1 || nv > MAX_NV) {

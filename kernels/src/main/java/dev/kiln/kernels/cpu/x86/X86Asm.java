@@ -6,7 +6,7 @@ import java.util.Arrays;
  * A minimal x86-64 encoder for exactly the instructions Kiln's run-time generated kernels use:
  * VEX-encoded 256-bit loads, stores and in-lane shuffles of an AVX2 transpose ({@code vmovups},
  * {@code vinsertf128}, {@code vunpckl/hps}, {@code vunpckl/hpd}) and the integer ops of the AVX2 int8 GEMM
- * ({@code vpmaddwd}, {@code vpaddd}, {@code vpxor}, {@code vpbroadcastd}, {@code vmovdqu}), EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
+ * ({@code vpmaddwd}, {@code vpmovsxbw}, {@code vpaddd}, {@code vpxor}, {@code vpbroadcastd}, {@code vmovdqu}), EVEX-encoded 512-bit integer ops ({@code vpdpbusd}, {@code vpbroadcastd}, {@code vmovdqu32/8},
  * {@code vpxord}, {@code vpaddd}) and float ops ({@code vfmadd231ps}, also with a broadcast operand,
  * {@code vaddps}, {@code vbroadcastss}, {@code vmovups}, and the shuffles and permutes of register transposes), a few 64-bit GPR ops (and a 32-bit load and move), conditional jumps,
  * {@code prefetcht0}, {@code vzeroupper}, {@code push}/{@code pop} and {@code ret}. Method operands
@@ -236,6 +236,11 @@ public final class X86Asm {
      */
     public void vpmaddwdY(int yd, int ya, Mem m) {
         vexRM(1, 1, 1, 0xF5, yd, ya, m);
+    }
+
+    /** {@code vpmovsxbw ymm, xmmword [m]}: 16 signed bytes widened to 16 signed 16-bit lanes. */
+    public void vpmovsxbwY(int yd, Mem m) {
+        vexRM(1, 2, 1, 0x20, yd, 0, m);
     }
 
     /** {@code vpaddd yd, ya, yb} (256 bits). */

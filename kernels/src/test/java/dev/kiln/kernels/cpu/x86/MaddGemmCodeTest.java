@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The generated AVX2 int8 kernels as code: frame and exit bytes always, and, when GNU objdump is
  * on PATH, a full disassembly (every byte decodes, one {@code vpmaddwd} and one {@code vpaddd}
- * per accumulator and k-pair, no EVEX instruction, rbx and r12 saved and restored,
+ * per accumulator and step, the lanes-along-k kernel widening each column once a step, no EVEX instruction, rbx and r12 saved and restored,
  * {@code vzeroupper} before {@code ret}). What they compute is checked by running them
  * ({@code QGemmMaddTest}).
  */
@@ -34,6 +34,14 @@ class MaddGemmCodeTest {
         assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(5, 1));
         assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(1, 4));
         assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(0, 1));
+        for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
+            for (int nr = 1; nr <= MaddGemmCode.MAX_DOT_NR; nr++) {
+                String hex = HexFormat.of().formatHex(MaddGemmCode.dot(rows, nr));
+                assertTrue(hex.startsWith("534154") && hex.endsWith("415c5bc5f877c3"), "dot frame: " + hex);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.dot(5, 1));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.dot(1, 4));
     }
 
     @Test
@@ -43,8 +51,9 @@ class MaddGemmCodeTest {
         try {
             for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
                 for (int nv = 1; nv <= MaddGemmCode.MAX_NV; nv++) {
-                    String what = "gemm(" + rows + ", " + nv + ")";
-                    Files.write(bin, MaddGemmCode.gemm(rows, nv));
+                  for (boolean dot : new boolean[] {false, true}) {
+                    String what = (dot ? "dot(" : "gemm(") + rows + ", " + nv + ")";
+                    Files.write(bin, dot ? MaddGemmCode.dot(rows, nv) : MaddGemmCode.gemm(rows, nv));
                     Process p = new ProcessBuilder("objdump", "-D", "-b", "binary", "-m", "i386:x86-64", bin.toString())
                             .redirectErrorStream(true).start();
                     String out = new String(p.getInputStream().readAllBytes());
@@ -56,10 +65,12 @@ class MaddGemmCodeTest {
                     assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpmaddwd ")).count(),
                             what + ": one vpmaddwd per accumulator and k-pair\n" + out);
                     assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpaddd ")).count(), what);
-                    assertEquals(rows, ins.stream().filter(s -> s.startsWith("vpbroadcastd ")).count(), what);
+                    assertEquals(dot ? 0 : rows, ins.stream().filter(s -> s.startsWith("vpbroadcastd ")).count(), what);
+                    assertEquals(dot ? nv : 0, ins.stream().filter(s -> s.startsWith("vpmovsxbw ")).count(), what);
                     assertEquals(List.of("push   %rbx", "push   %r12"), ins.subList(0, 2), what);
                     assertEquals(List.of("pop    %r12", "pop    %rbx", "vzeroupper", "ret"),
                             ins.subList(ins.size() - 4, ins.size()), what);
+                  }
                 }
             }
         } finally {
