@@ -65,17 +65,7 @@ public final class MaddGemmCode {
         }
         final int a = RDI, b = RSI, c = RDX, lda = R10, lda3 = RBX, ldb = RCX, steps = R8, tiles = R9;
         final int ap = RAX, col = R11, count = R12;
-        X86Asm x = new X86Asm();
-        x.push(RBX);
-        x.push(R12);
-        x.add(a, RCX);
-        x.add(b, R8);
-        x.add(c, R9);
-        x.movLoad(lda, mem(RSP, 24));
-        x.movLoad(ldb, mem(RSP, 32));
-        x.movLoad(steps, mem(RSP, 40));
-        x.movLoad(tiles, mem(RSP, 48));
-        x.lea(lda3, mem(lda, lda, 2, 0));
+        X86Asm x = enter(lda3);
         Label tile = new Label();
         x.bind(tile);
         for (int i = 0; i < rows * nr; i++) {
@@ -110,6 +100,33 @@ public final class MaddGemmCode {
         }
         x.dec(tiles);
         x.jnz(tile);
+        return leave(x);
+    }
+
+    /**
+     * Both kernels' entry: rbx and r12 saved; the three addresses advanced by their offsets
+     * ({@code rdi, rsi, rdx}); from the stack {@code r10} = lda, {@code rcx} = ldc or ldb,
+     * {@code r8} = steps, {@code r9} = tiles; {@code lda3} = 3 * lda.
+     */
+    private static X86Asm enter(int lda3) {
+        X86Asm x = new X86Asm();
+        x.push(RBX);
+        x.push(R12);
+        // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+24] lda, [rsp+32] ldc (ldb),
+        // [rsp+40] steps, [rsp+48] tiles (two pushes and the return address above them)
+        x.add(RDI, RCX);
+        x.add(RSI, R8);
+        x.add(RDX, R9);
+        x.movLoad(R10, mem(RSP, 24));
+        x.movLoad(RCX, mem(RSP, 32));
+        x.movLoad(R8, mem(RSP, 40));
+        x.movLoad(R9, mem(RSP, 48));
+        x.lea(lda3, mem(R10, R10, 2, 0));
+        return x;
+    }
+
+    /** Both kernels' exit: r12 and rbx restored, {@code vzeroupper}, {@code ret}; the code. */
+    private static byte[] leave(X86Asm x) {
         x.pop(R12);
         x.pop(RBX);
         x.vzeroupper();
@@ -125,19 +142,7 @@ public final class MaddGemmCode {
         }
         final int a = RDI, b = RSI, c = RDX, lda = R10, lda3 = R11, ldc = RCX, steps = R8, tiles = R9;
         final int ap = RAX, bp = RBX, count = R12;
-        X86Asm x = new X86Asm();
-        x.push(RBX);
-        x.push(R12);
-        // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+24] lda, [rsp+32] ldc,
-        // [rsp+40] steps, [rsp+48] tiles (two pushes and the return address above them)
-        x.add(a, RCX);
-        x.add(b, R8);
-        x.add(c, R9);
-        x.movLoad(lda, mem(RSP, 24));
-        x.movLoad(ldc, mem(RSP, 32));
-        x.movLoad(steps, mem(RSP, 40));
-        x.movLoad(tiles, mem(RSP, 48));
-        x.lea(lda3, mem(lda, lda, 2, 0));
+        X86Asm x = enter(lda3);
         Label tile = new Label();
         x.bind(tile);
         for (int i = 0; i < rows * nv; i++) {
@@ -178,10 +183,6 @@ public final class MaddGemmCode {
         }
         x.dec(tiles);
         x.jnz(tile);
-        x.pop(R12);
-        x.pop(RBX);
-        x.vzeroupper();
-        x.ret();
-        return x.bytes();
+        return leave(x);
     }
 }
