@@ -241,11 +241,17 @@ public final class Peak {
      * multiply-adds each per step, run as machine code generated at run time ({@link JitCode}).
      */
     static double vnniThread(long iterations) {
+        return timed(vnniLoop(), iterations, 24.0 * 64 * 2);
+    }
+
+    /** Ops per ns (GOP/s) of a generated loop {@code void f(long steps)} run for {@code iterations / 2} steps. */
+    private static double timed(MethodHandle loop, long iterations, double opsPerStep) {
+        long steps = Math.max(1, iterations / 2);
         try {
             long t0 = System.nanoTime();
-            vnniLoop().invokeExact(Math.max(1, iterations / 2));
+            loop.invokeExact(steps);
             long t1 = System.nanoTime();
-            return 24.0 * 64 * 2 * Math.max(1, iterations / 2) / (t1 - t0);
+            return opsPerStep * steps / (t1 - t0);
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
@@ -280,15 +286,7 @@ public final class Peak {
      * AVX2 int8 kernel, with nothing else in the loop.
      */
     static double maddThread(long iterations) {
-        try {
-            long steps = Math.max(1, iterations / 2);
-            long t0 = System.nanoTime();
-            maddLoop().invokeExact(steps);
-            long t1 = System.nanoTime();
-            return 10.0 * 16 * 2 * steps / (t1 - t0);
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        return timed(maddLoop(), iterations, 10.0 * 16 * 2);
     }
 
     private static synchronized MethodHandle maddLoop() {

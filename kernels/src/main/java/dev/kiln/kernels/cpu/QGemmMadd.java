@@ -65,6 +65,8 @@ final class QGemmMadd {
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** The row and column terms of {@link QGemmEpilogue#store}: none here (read only). */
+    private static final int[] ZEROS = new int[Math.max(NB, MC)];
     /** Built kernels: {@code [dot ? 1 : 0][rows - 1][nv (or nr) - 1]}. */
     private static final MethodHandle[][][] KERNELS = new MethodHandle[2][MR][MaddGemmCode.MAX_NV];
 
@@ -160,14 +162,7 @@ final class QGemmMadd {
                     + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bi
                     + "/" + b.byteSize() + " c " + ci + "+" + ldc + "/" + c.byteSize());
         }
-        try {
-            kernel(false, rows, nv).invokeExact(a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, (long) steps,
-                    (long) tiles);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        call(kernel(false, rows, nv), a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, steps, tiles);
     }
 
     /**
@@ -186,9 +181,14 @@ final class QGemmMadd {
                     + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bo
                     + "+" + ldb + "/" + b.byteSize() + " c " + ci + "/" + c.byteSize());
         }
+        call(kernel(true, rows, nr), a, b, c, 2L * ai, bo, 4L * ci, 2L * lda, ldb, steps, tiles);
+    }
+
+    /** The downcall itself, arguments already checked (byte offsets and strides). */
+    private static void call(MethodHandle h, MemorySegment a, MemorySegment b, MemorySegment c, long aOff, long bOff,
+                             long cOff, long lda, long ldx, long steps, long tiles) {
         try {
-            kernel(true, rows, nr).invokeExact(a, b, c, 2L * ai, (long) bo, 4L * ci, 2L * lda, (long) ldb,
-                    (long) steps, (long) tiles);
+            h.invokeExact(a, b, c, aOff, bOff, cOff, lda, ldx, steps, tiles);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -219,8 +219,6 @@ final class QGemmMadd {
         int nr = MaddGemmCode.MAX_DOT_NR;
         int[] cb = buf.colTile(NB * MR * 8);
         int[] rb = buf.rowTile(MIN_M * NB);
-        int[] zeros = buf.colTerm(NB);
-        java.util.Arrays.fill(zeros, 0, NB, 0);
         MemorySegment aSeg = MemorySegment.ofArray(ap);
         MemorySegment bSeg = MemorySegment.ofArray(b);
         MemorySegment cSeg = MemorySegment.ofArray(cb);
@@ -258,7 +256,7 @@ final class QGemmMadd {
                     }
                 }
             }
-            out.store(rb, NB, m, cols, 0, jb, zeros, zeros, buf);
+            out.store(rb, NB, m, cols, 0, jb, ZEROS, ZEROS, buf);
         }
     }
 
@@ -297,10 +295,8 @@ final class QGemmMadd {
         int kp = (k + 1) / 2;
         int kq = (kp + 7) / 8 * 8;
         int[] panels = packed != null ? packed : buf.pairsB(kq * NB);
-        int[] tmp = buf.widened(kq * NR);
+        int[] tmp = packed != null ? null : buf.widened(kq * NR);
         int[] rb = buf.rowTile(MC * NB);
-        int[] zeros = buf.colTerm(Math.max(NB, MC));
-        java.util.Arrays.fill(zeros, 0, Math.max(NB, MC), 0);
         MemorySegment aSeg = MemorySegment.ofArray(ap);
         MemorySegment pSeg = MemorySegment.ofArray(panels);
         MemorySegment cSeg = MemorySegment.ofArray(rb);
@@ -325,7 +321,7 @@ final class QGemmMadd {
                                 full * MR * NB + p * NR, NB);
                     }
                 }
-                out.store(rb, NB, rows, cols, ic, jb, zeros, zeros, buf);
+                out.store(rb, NB, rows, cols, ic, jb, ZEROS, ZEROS, buf);
             }
         }
     }
@@ -336,18 +332,15 @@ final class QGemmMadd {
      */
     static void packA(short[] dst, int ldd, byte[] a, int aOff, int lda, boolean unsigned, int zp, int rows, int k) {
         short z = (short) zp;
+        short keep = (short) (unsigned ? 0xff : -1); // sign-extended, then masked: one constant conversion for both types
         int mask = unsigned ? 0xff : -1;
         for (int r = 0; r < rows; r++) {
             int s = aOff + r * lda;
             int d = r * ldd;
             int p = 0;
             for (; p <= k - 16; p += 16) {
-                ByteVector v = ByteVector.fromArray(B128, a, s + p);
-                ShortVector w = (ShortVector) v.convertShape(VectorOperators.B2S, S256, 0);
-                if (unsigned) {
-                    w = w.and((short) 0xff);
-                }
-                w.sub(z).intoArray(dst, d + p);
+                ((ShortVector) ByteVector.fromArray(B128, a, s + p).convertShape(VectorOperators.B2S, S256, 0))
+                        .and(keep).sub(z).intoArray(dst, d + p);
             }
             for (; p < k; p++) {
                 dst[d + p] = (short) ((a[s + p] & mask) - zp);
