@@ -165,6 +165,20 @@ final class GemmPack {
      * the transposed A of the 300x784x64 weight gradient: 163-166 us against 161-163.
      */
 
+    /**
+     * Whether {@link #copyBandsNR} copies a row of a strip as two vectors instead of through
+     * {@code System.arraycopy}: where the machine's vectors are 256-bit, so that the GEMM's kernels,
+     * the register transposes and these copies all use one species (see the note above on what
+     * a second species did to a copy). A strip's row is 64 bytes there, and {@code arraycopy}'s
+     * call cost most of the time: Zen 1, 1 thread, the 64 strips of a 1024 x 1024 B (rows 4 KB
+     * apart) packed one at a time, 586-598 us against 305-322. Class-loader A/B in one JVM against
+     * {@code arraycopy}: sgemm 64 x 1024 x 1024 with B untransposed (a Linear layer's input
+     * gradient) 3.88-3.93 -> 3.46-3.56 ms; sgemm 1024^3 44.4 -> 44.6 GFLOP/s, 2048^3 44.2 -> 44.7.
+     * No vectors boxed: 96-192 bytes a call (an epilogue record) after transposing products had
+     * run, as before.
+     */
+    private static final boolean VECTOR_COPY = T8 != null && F.vectorBitSize() == 256;
+
     /** Rows of B that {@link #copyBandsNR} copies into every strip before going on to the next rows. */
     private static final int BAND = 8;
 
@@ -182,7 +196,12 @@ final class GemmPack {
             int p1 = Math.min(kc, p0 + BAND);
             for (int s = 0; s < cols; s += NR) {
                 for (int p = p0, q = sOff + p0 * ld + s, d = dOff + s * kc + p0 * NR; p < p1; p++, q += ld, d += NR) {
-                    System.arraycopy(src, q, dst, d, NR);
+                    if (VECTOR_COPY) {
+                        FloatVector.fromArray(F, src, q).intoArray(dst, d);
+                        FloatVector.fromArray(F, src, q + L).intoArray(dst, d + L);
+                    } else {
+                        System.arraycopy(src, q, dst, d, NR);
+                    }
                 }
             }
         }
