@@ -89,7 +89,7 @@ final class GemmPack {
                 }
             } else {
                 int row0 = aOff + (i0 + s) * lda + p0;
-                int rows = mr == MR ? transposeRows(ap, base, MR, a, row0, lda, MR, kc) : 0;
+                int rows = mr == MR ? transposeRows(true, ap, base, MR, a, row0, lda, MR, kc) : 0;
                 if (rows == 0 && mr == MR) {
                     columnsOfRows(ap, base, a, row0, lda, kc);
                     rows = MR;
@@ -131,7 +131,7 @@ final class GemmPack {
             int nr = Math.min(NR, nc - s);
             int base = bpOff + s * kc;
             if (transB) {
-                int rows = transposeRows(bp, base, NR, b, bOff + (j0 + s) * ldb + p0, ldb, nr, kc);
+                int rows = transposeRows(true, bp, base, NR, b, bOff + (j0 + s) * ldb + p0, ldb, nr, kc);
                 for (int j = rows; j < nr; j++) {
                     int src = bOff + (j0 + s + j) * ldb + p0;
                     for (int p = 0, dst = base + j; p < kc; p++, dst += NR) {
@@ -243,11 +243,23 @@ final class GemmPack {
      * without 256-bit vectors).
      */
     static int transposeRows(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int kc) {
+        return transposeRows(false, dst, dOff, dStride, src, sOff, ld, rows, kc);
+    }
+
+    /**
+     * {@link #transposeRows(float[], int, int, float[], int, int, int, int)} with the 8 x 8 code's
+     * blocks along the rows when {@code rowsOuter}: for the strips of {@link #packA} and
+     * {@link #packB} (see {@link TransposeJit#transpose8(boolean, float[], int, int, float[], int, int,
+     * int, int)}). Zen 1, 1 thread, class-loader A/B in one JVM: a Linear layer's forward product
+     * 64 x 1024 x 1024 (B transposed: 16 rows 4 KB apart per strip) 3.44-3.46 -> 3.19-3.24 ms.
+     */
+    static int transposeRows(boolean rowsOuter, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
+                             int rows, int kc) {
         if (T8 == null) {
             return 0;
         }
         int done = rows & ~7;
-        int jitRows = TransposeJit.leadingBlocks(dst, dOff, dStride, src, sOff, ld, done, kc);
+        int jitRows = TransposeJit.leadingBlocks(rowsOuter, dst, dOff, dStride, src, sOff, ld, done, kc);
         int jitCols = kc & -Math.max(1, TransposeJit.block());
         if (jitRows > 0) {
             vectorRows(dst, dOff + jitCols * dStride, dStride, src, sOff + jitCols, ld, jitRows, kc - jitCols);

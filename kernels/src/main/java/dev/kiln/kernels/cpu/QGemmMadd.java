@@ -373,7 +373,9 @@ final class QGemmMadd {
      * (low half first, as the kernel reads shorts) for {@code q < kq}, the pairs rounded up to 8;
      * zero past k and for the columns {@code [cols, width)}. Each column is widened into
      * {@code tmp} ({@code width * kq} ints) along k, then the 8 x 8 transpose code turns the block
-     * ({@link TransposeJit#transpose8}; plain Java where it cannot run).
+     * ({@link TransposeJit#transpose8}, its blocks along the rows; plain Java where it cannot run).
+     * Along the rows rather than down the columns: 64 x 1024 x 1024 with B widened per call,
+     * Zen 1, 1 thread, 3185-3186 -> 3147-3150 us.
      */
     static void packB(int[] dst, int dOff, int width, int[] tmp, byte[] b, int bOff, int ldb, int cols, int k) {
         int kp = (k + 1) / 2;
@@ -399,7 +401,7 @@ final class QGemmMadd {
             java.util.Arrays.fill(tmp, t + kp, t + kq, 0);
         }
         if (TransposeJit.CAN8) {
-            TransposeJit.transpose8(dst, dOff, width, tmp, 0, kq, width / 8, kq / 8);
+            TransposeJit.transpose8(true, dst, dOff, width, tmp, 0, kq, width / 8, kq / 8);
             return;
         }
         for (int j = 0; j < width; j++) {

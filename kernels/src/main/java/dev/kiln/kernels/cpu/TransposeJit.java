@@ -35,10 +35,12 @@ final class TransposeJit {
     static volatile boolean use;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
     /** Built code: the transpose per {@link Mode} (by ordinal), then the interleave. */
-    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 2];
+    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 3];
     private static final int INTERLEAVE = Mode.values().length;
     /** The slot of the 8 x 8 transpose. */
     private static final int EIGHT = INTERLEAVE + 1;
+    /** The slot of the 8 x 8 transpose along the rows of blocks. */
+    private static final int EIGHT_ROWS = INTERLEAVE + 2;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
@@ -92,12 +94,22 @@ final class TransposeJit {
      * caller doing the columns past {@code cols & ~15} of those rows and the rows after them.
      */
     static int leadingBlocks(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int cols) {
+        return leadingBlocks(false, dst, dOff, dStride, src, sOff, ld, rows, cols);
+    }
+
+    /**
+     * {@link #leadingBlocks(float[], int, int, float[], int, int, int, int)} with the 8 x 8 code's
+     * blocks along the rows when {@code rowsOuter} (see {@link #transpose8(boolean, float[], int, int,
+     * float[], int, int, int, int)}; the 16 x 16 code goes down the columns either way).
+     */
+    static int leadingBlocks(boolean rowsOuter, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
+                             int rows, int cols) {
         if (use8) {
             if (rows < 8 || cols < 8 || ld <= 0 || dStride <= 0) {
                 return 0;
             }
             int r8 = rows & ~7;
-            transpose8(dst, dOff, dStride, src, sOff, ld, r8 / 8, cols / 8);
+            transpose8(rowsOuter, dst, dOff, dStride, src, sOff, ld, r8 / 8, cols / 8);
             return r8;
         }
         if (rows < 16 || cols < 16 || !suits(ld, dStride)) {
@@ -194,18 +206,29 @@ final class TransposeJit {
      */
     static void transpose8(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                            int colBlocks) {
-        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
-                0, false);
-        MemorySegment s = MemorySegment.ofArray(src);
-        call(EIGHT, MemorySegment.ofArray(dst), s, s, args);
+        transpose8(false, dst, dOff, dStride, src, sOff, ld, rowBlocks, colBlocks);
     }
 
-    /** {@link #transpose8(float[], int, int, float[], int, int, int, int)} on ints (the code only moves 32-bit values). */
-    static void transpose8(int[] dst, int dOff, int dStride, int[] src, int sOff, int ld, int rowBlocks, int colBlocks) {
+    /**
+     * {@link #transpose8(float[], int, int, float[], int, int, int, int)} with the blocks along the
+     * rows when {@code rowsOuter} (for a packed strip: a few source rows, the destination's rows
+     * close together), else down the columns ({@link TransposeCode#transpose8}).
+     */
+    static void transpose8(boolean rowsOuter, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
+                           int rowBlocks, int colBlocks) {
         MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
                 0, false);
         MemorySegment s = MemorySegment.ofArray(src);
-        call(EIGHT, MemorySegment.ofArray(dst), s, s, args);
+        call(rowsOuter ? EIGHT_ROWS : EIGHT, MemorySegment.ofArray(dst), s, s, args);
+    }
+
+    /** {@link #transpose8(boolean, float[], int, int, float[], int, int, int, int)} on ints (the code only moves 32-bit values). */
+    static void transpose8(boolean rowsOuter, int[] dst, int dOff, int dStride, int[] src, int sOff, int ld,
+                           int rowBlocks, int colBlocks) {
+        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
+                0, false);
+        MemorySegment s = MemorySegment.ofArray(src);
+        call(rowsOuter ? EIGHT_ROWS : EIGHT, MemorySegment.ofArray(dst), s, s, args);
     }
 
     /**
@@ -286,7 +309,7 @@ final class TransposeJit {
                 h = KERNELS[k];
                 if (h == null) {
                     byte[] code = k == INTERLEAVE ? TransposeCode.interleave8()
-                            : k == EIGHT ? TransposeCode.transpose8() : TransposeCode.transpose(Mode.values()[k]);
+                            : k >= EIGHT ? TransposeCode.transpose8(k == EIGHT_ROWS) : TransposeCode.transpose(Mode.values()[k]);
                     h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
                     KERNELS[k] = h;
                 }

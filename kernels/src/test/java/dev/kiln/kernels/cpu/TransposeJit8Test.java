@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The generated {@code 8 x 8} transpose of AVX2 machines ({@link TransposeJit#transpose8}) against
- * plain Java loops, bit for bit, with nothing outside the blocks written; {@code sgemm} and a
+ * plain Java loops, bit for bit, with nothing outside the blocks written, with its blocks down the
+ * columns and along the rows; {@code sgemm} and a
  * convolution weight gradient (whose packing transposes go through it) the same bits with and
  * without it; and the checks that keep bad arguments from reaching the code. Skipped where the
  * code cannot run (no AVX, or the 16 x 16 code runs instead: {@link TransposeJitTest}).
@@ -44,24 +45,28 @@ class TransposeJit8Test {
     @Test
     void blocksMatchJavaLoops() {
         // rows, cols, ld, dStride: one block, strides of whole blocks, odd strides, a 1024-float (4 KB) stride
-        int[][] shapes = {{8, 8, 8, 8}, {16, 24, 24, 16}, {24, 40, 43, 29}, {8, 64, 1024, 9}, {40, 8, 9, 1024}};
-        for (int[] s : shapes) {
-            int rows = s[0];
-            int cols = s[1];
-            int ld = s[2];
-            int stride = s[3];
-            int sOff = 5;
-            int dOff = 3;
-            float[] src = randomFloats(rnd, sOff + rows * ld);
-            float[] got = randomFloats(rnd, dOff + cols * stride + 4);
-            float[] want = got.clone();
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    want[dOff + c * stride + r] = src[sOff + r * ld + c];
+        int[][] shapes = {{8, 8, 8, 8}, {16, 24, 24, 16}, {24, 40, 43, 29}, {8, 64, 1024, 9}, {40, 8, 9, 1024},
+                {16, 1024, 1024, 16}, {24, 16, 40, 24}};
+        for (boolean rowsOuter : new boolean[] {false, true}) {
+            for (int[] s : shapes) {
+                int rows = s[0];
+                int cols = s[1];
+                int ld = s[2];
+                int stride = s[3];
+                int sOff = 5;
+                int dOff = 3;
+                float[] src = randomFloats(rnd, sOff + rows * ld);
+                float[] got = randomFloats(rnd, dOff + cols * stride + 4);
+                float[] want = got.clone();
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        want[dOff + c * stride + r] = src[sOff + r * ld + c];
+                    }
                 }
+                TransposeJit.transpose8(rowsOuter, got, dOff, stride, src, sOff, ld, rows / 8, cols / 8);
+                assertSameBits(rows + " x " + cols + ", ld " + ld + ", stride " + stride
+                        + (rowsOuter ? ", along the rows" : ", down the columns"), want, got);
             }
-            TransposeJit.transpose8(got, dOff, stride, src, sOff, ld, rows / 8, cols / 8);
-            assertSameBits(rows + " x " + cols + ", ld " + ld + ", stride " + stride, want, got);
         }
     }
 

@@ -133,9 +133,14 @@ public final class TransposeCode {
      * source block's first row and {@link #DW} at the destination block (its rows {@link #D_STRIDE}
      * bytes apart, the source's {@link #LD}); {@link #BIAS} steps along the bias with the column
      * blocks when {@code bias}. {@link #ROW} and {@link #BIAS} (when not {@code bias}) are the
-     * body's to use.
+     * body's to use. With {@code rowsOuter} (not with {@code bias}) the row blocks are the outer
+     * loop: the source lines of one row block are used by consecutive column blocks (see
+     * {@link #transpose8}).
      */
-    private static byte[] blockLoops(int n, boolean bias, java.util.function.Consumer<X86Asm> body) {
+    private static byte[] blockLoops(int n, boolean bias, boolean rowsOuter, java.util.function.Consumer<X86Asm> body) {
+        if (bias && rowsOuter) {
+            throw new IllegalArgumentException("TransposeCode: a bias steps with the column blocks, which must be outer");
+        }
         X86Asm x = new X86Asm();
         int[] saved = {R12, R13, R14, R15};
         for (int r : saved) {
@@ -145,7 +150,10 @@ public final class TransposeCode {
         x.movLoad(D_STRIDE, mem(ARGS, 8));
         x.addLoad(SRC, mem(ARGS, 16));
         x.movLoad(LD, mem(ARGS, 24));
-        x.movLoad(COLS, mem(ARGS, 40));
+        // the outer loop's count, read once; the inner one's is read again per outer block
+        int outer = rowsOuter ? ROWS : COLS;
+        int inner = rowsOuter ? COLS : ROWS;
+        x.movLoad(outer, mem(ARGS, rowsOuter ? 32 : 40));
         if (bias) {
             x.addLoad(BIAS, mem(ARGS, 48));
         }
@@ -155,25 +163,36 @@ public final class TransposeCode {
             x.add(LD_N, LD_N);
             x.add(D_STRIDE_N, D_STRIDE_N);
         }
-        Label colBlock = new Label();
-        x.bind(colBlock);
+        // a step to the next row block: n source rows, n destination floats; to the next column block: the reverse
+        Label outerBlock = new Label();
+        x.bind(outerBlock);
         x.mov(SW, SRC);
         x.mov(DW, DST);
-        x.movLoad(ROWS, mem(ARGS, 32));
-        Label rowBlock = new Label();
-        x.bind(rowBlock);
+        x.movLoad(inner, mem(ARGS, rowsOuter ? 40 : 32));
+        Label innerBlock = new Label();
+        x.bind(innerBlock);
         body.accept(x);
-        x.add(SW, LD_N);
-        x.addImm(DW, 4 * n);
-        x.dec(ROWS);
-        x.jnz(rowBlock);
-        x.addImm(SRC, 4 * n);
-        x.add(DST, D_STRIDE_N);
+        if (rowsOuter) {
+            x.addImm(SW, 4 * n);
+            x.add(DW, D_STRIDE_N);
+        } else {
+            x.add(SW, LD_N);
+            x.addImm(DW, 4 * n);
+        }
+        x.dec(inner);
+        x.jnz(innerBlock);
+        if (rowsOuter) {
+            x.add(SRC, LD_N);
+            x.addImm(DST, 4 * n);
+        } else {
+            x.addImm(SRC, 4 * n);
+            x.add(DST, D_STRIDE_N);
+        }
         if (bias) {
             x.addImm(BIAS, 4 * n);
         }
-        x.dec(COLS);
-        x.jnz(colBlock);
+        x.dec(outer);
+        x.jnz(outerBlock);
         for (int i = saved.length - 1; i >= 0; i--) {
             x.pop(saved[i]);
         }
@@ -184,7 +203,7 @@ public final class TransposeCode {
 
     /** The transpose for {@code mode}. */
     public static byte[] transpose(Mode mode) {
-        return blockLoops(16, true, x -> {
+        return blockLoops(16, true, false, x -> {
             x.mov(ROW, SW);
             for (int r = 0; r < 16; r++) {
                 x.vmovupsLoad(r, mem(ROW, 0));
@@ -237,10 +256,19 @@ public final class TransposeCode {
      * column {@code c} whole in one register: 16 loads, 16 shuffles and 8 stores per block, none
      * crossing lanes (the Vector API's two-vector {@code rearrange} costs two {@code vpermps} and
      * a {@code vblendvps} each, 24 per block, about 1 ns per float on Zen 1).
+     *
+     * <p>With {@code rowsOuter} the blocks go along the rows (all column blocks of 8 rows, then the
+     * next 8 rows), else down the columns. Along the rows, a 64-byte source line serves two
+     * consecutive blocks; down the columns, {@code 8*rowBlocks} other lines come between, and where
+     * the source rows are a multiple of 4 KB apart all of them fall in one L1 set: a GEMM's B strip
+     * (16 rows of 1024 floats into a packed strip) went down the columns at 0.41-0.45 ns per float,
+     * along the rows at 0.24-0.25 (Zen 1; rows 1040 floats apart 0.18-0.19 and 0.20-0.21). Down the
+     * columns is for a destination whose rows are far apart: each block completes the lines of its
+     * 8 destination rows that the block above began (see {@code ConvDirect.transpose}).
      */
-    public static byte[] transpose8() {
+    public static byte[] transpose8(boolean rowsOuter) {
         final int row4 = BIAS;
-        return blockLoops(8, false, x -> {
+        return blockLoops(8, false, rowsOuter, x -> {
             x.mov(ROW, SW);
             x.lea(row4, mem(SW, LD, 4, 0));
             // ymm i: rows i | i+4, columns 0-3; ymm 4+i: the same rows, columns 4-7
