@@ -166,21 +166,23 @@ final class GemmPack {
      */
 
     /**
-     * Whether {@link #copyBandsNR} copies a row of a strip as two vectors instead of through
-     * {@code System.arraycopy}: where the machine's vectors are 256-bit, so that the GEMM's kernels,
-     * the register transposes and these copies all use one species (see the note above on what
-     * a second species did to a copy). A strip's row is 64 bytes there, and {@code arraycopy}'s
+     * Whether {@link #copyBandsNR} copies through {@link TransposeJit#copyStrips} (generated code,
+     * two ymm loads and stores per row) instead of {@code System.arraycopy}: where a strip's row is
+     * 16 floats (256-bit vectors) and the code runs. A row is 64 bytes there, and {@code arraycopy}'s
      * call cost most of the time: Zen 1, 1 thread, the 64 strips of a 1024 x 1024 B (rows 4 KB
-     * apart) packed one at a time, 586-598 us against 305-322. Class-loader A/B in one JVM against
-     * {@code arraycopy}: sgemm 64 x 1024 x 1024 with B untransposed (a Linear layer's input
-     * gradient) 3.88-3.93 -> 3.46-3.56 ms; sgemm 1024^3 44.4 -> 44.6 GFLOP/s, 2048^3 44.2 -> 44.7.
-     * No vectors boxed: 96-192 bytes a call (an epilogue record) after transposing products had
-     * run, as before.
+     * apart) packed one at a time, 687-699 us against 345-350 (then with the tiles of 64 x 1024 x
+     * 1024 with B untransposed, a Linear layer's input gradient: 3.65 -> 3.34-3.35 ms; class-loader
+     * A/B in one JVM 3.93 -> 3.37 ms). A Vector API copy (two
+     * {@code fromArray}/{@code intoArray} per row) ran at about the generated code's rate, but after
+     * a JIT history of other shapes (a Linear 784 -> 300 trained first) it boxed its vectors for good:
+     * 6.3 MB and 4.7 ms per 64 x 1024 x 1024 product instead of 14 KB (argument wrappers of the 64
+     * calls) and 3.4-4.1 ms ({@code LinearAllocationTest} in the engine module; see also the
+     * note above).
      */
-    private static final boolean VECTOR_COPY = T8 != null && F.vectorBitSize() == 256;
+    private static final boolean JIT_COPY = NR == 16 && TransposeJit.COPY_STRIPS;
 
     /** Rows of B that {@link #copyBandsNR} copies into every strip before going on to the next rows. */
-    private static final int BAND = 8;
+    private static final int BAND = dev.kiln.kernels.cpu.x86.TransposeCode.COPY_BAND;
 
     /**
      * The full strips of an untransposed B: {@code kc} rows of {@code cols} floats (a multiple of
@@ -192,16 +194,16 @@ final class GemmPack {
      * with bands of 8 rows (4 rows 1.06-1.13, 16 rows 0.96-0.98).
      */
     private static void copyBandsNR(float[] dst, int dOff, float[] src, int sOff, int ld, int kc, int cols) {
-        for (int p0 = 0; p0 < kc; p0 += BAND) {
+        int p0 = 0;
+        if (JIT_COPY && cols > 0 && kc >= BAND) {
+            TransposeJit.copyStrips(dst, dOff, kc * NR, src, sOff, ld, kc / BAND, cols / NR);
+            p0 = kc / BAND * BAND;
+        }
+        for (; p0 < kc; p0 += BAND) {
             int p1 = Math.min(kc, p0 + BAND);
             for (int s = 0; s < cols; s += NR) {
                 for (int p = p0, q = sOff + p0 * ld + s, d = dOff + s * kc + p0 * NR; p < p1; p++, q += ld, d += NR) {
-                    if (VECTOR_COPY) {
-                        FloatVector.fromArray(F, src, q).intoArray(dst, d);
-                        FloatVector.fromArray(F, src, q + L).intoArray(dst, d + L);
-                    } else {
-                        System.arraycopy(src, q, dst, d, NR);
-                    }
+                    System.arraycopy(src, q, dst, d, NR);
                 }
             }
         }

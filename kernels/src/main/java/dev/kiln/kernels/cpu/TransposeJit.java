@@ -35,12 +35,14 @@ final class TransposeJit {
     static volatile boolean use;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
     /** Built code: the transpose per {@link Mode} (by ordinal), then the interleave. */
-    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 3];
+    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 4];
     private static final int INTERLEAVE = Mode.values().length;
     /** The slot of the 8 x 8 transpose. */
     private static final int EIGHT = INTERLEAVE + 1;
     /** The slot of the 8 x 8 transpose along the rows of blocks. */
     private static final int EIGHT_ROWS = INTERLEAVE + 2;
+    /** The slot of the strip copy ({@link TransposeCode#copyStrips}). */
+    private static final int COPY = INTERLEAVE + 3;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
@@ -58,6 +60,11 @@ final class TransposeJit {
     static final boolean CAN8;
     /** Whether {@link #leadingBlocks} uses the 8 x 8 code now (as {@link #use} for the 16 x 16 code). */
     static volatile boolean use8;
+    /**
+     * Whether {@link #copyStrips} can run here (AVX, self check passing, and not turned off with
+     * {@code -Dkiln.transpose.jit=false}).
+     */
+    static final boolean COPY_STRIPS;
 
     static {
         boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
@@ -68,6 +75,7 @@ final class TransposeJit {
         CAN8 = JitCode.usable(TransposeJit::selfCheck8, "avx");
         SUPPORTED8 = !ok && CAN8;
         use8 = SUPPORTED8 && on;
+        COPY_STRIPS = on && JitCode.usable(TransposeJit::selfCheckCopy, "avx");
     }
 
     /** Rows and columns of the blocks {@link #leadingBlocks} transposes now: 16, 8, or 0 (none). */
@@ -231,6 +239,61 @@ final class TransposeJit {
         call(rowsOuter ? EIGHT_ROWS : EIGHT, MemorySegment.ofArray(dst), s, s, args);
     }
 
+    /** Two strips of three bands from rows 21 floats apart through the copy code against plain Java, every other float left alone. */
+    private static boolean selfCheckCopy() {
+        int ld = 37;
+        int band = TransposeCode.COPY_BAND;
+        int stride = 3 * band * 16 + 5;
+        float[] src = new float[3 + 3 * band * ld + 40];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (i * 37 % 101 - 50) * 0.13f;
+        }
+        float[] got = new float[2 + 2 * stride];
+        for (int i = 0; i < got.length; i++) {
+            got[i] = i * 0.01f;
+        }
+        float[] want = got.clone();
+        copyStrips(got, 1, stride, src, 3, ld, 3, 2);
+        for (int t = 0; t < 2; t++) {
+            for (int p = 0; p < 3 * band; p++) {
+                for (int j = 0; j < 16; j++) {
+                    want[1 + t * stride + p * 16 + j] = src[3 + p * ld + t * 16 + j];
+                }
+            }
+        }
+        return java.util.Arrays.equals(want, got);
+    }
+
+    /**
+     * For {@code t < strips}, {@code p < 8*bands}, {@code j < 16}:
+     * {@code dst[dOff + t*stripStride + p*16 + j] = src[sOff + p*ld + t*16 + j]}: rows of 16 floats
+     * of an untransposed B into packed strips of 16 columns, a band of 8 rows into every strip in
+     * turn ({@link TransposeCode#copyStrips}).
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    static void copyStrips(float[] dst, int dOff, int stripStride, float[] src, int sOff, int ld, int bands,
+                           int strips) {
+        long rows = (long) TransposeCode.COPY_BAND * bands;
+        if (bands < 1 || strips < 1 || dOff < 0 || sOff < 0 || ld < 0 || stripStride < 0
+                || dOff + (strips - 1L) * stripStride + rows * 16 > dst.length
+                || sOff + (rows - 1) * ld + 16L * strips > src.length) {
+            throw new IllegalArgumentException("TransposeJit: strip copy arguments out of bounds: " + bands
+                    + " bands of " + TransposeCode.COPY_BAND + " rows, " + strips + " strips, dst " + dOff + "+"
+                    + stripStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/" + src.length);
+        }
+        long[] args = ARGS.get();
+        args[0] = 4L * dOff;
+        args[1] = 4L * sOff;
+        args[2] = 4L * ld;
+        args[3] = bands;
+        args[4] = strips;
+        args[5] = 4L * stripStride;
+        args[6] = 4L * TransposeCode.COPY_BAND * ld;
+        MemorySegment s = MemorySegment.ofArray(src);
+        call(COPY, MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+    }
+
     /**
      * {@code dst[dOff + p*8 + k] = src[sOff + k*ld + p]} for {@code k < 8}, {@code p < 16*blocks}:
      * eight rows interleaved ({@link TransposeCode#interleave8}).
@@ -308,7 +371,7 @@ final class TransposeJit {
             synchronized (KERNELS) {
                 h = KERNELS[k];
                 if (h == null) {
-                    byte[] code = k == INTERLEAVE ? TransposeCode.interleave8()
+                    byte[] code = k == COPY ? TransposeCode.copyStrips() : k == INTERLEAVE ? TransposeCode.interleave8()
                             : k >= EIGHT ? TransposeCode.transpose8(k == EIGHT_ROWS) : TransposeCode.transpose(Mode.values()[k]);
                     h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
                     KERNELS[k] = h;

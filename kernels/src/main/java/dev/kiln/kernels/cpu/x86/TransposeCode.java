@@ -304,4 +304,55 @@ public final class TransposeCode {
             }
         });
     }
+    /** Rows of a band in {@link #copyStrips}. */
+    public static final int COPY_BAND = 8;
+
+    /**
+     * Copies rows of 16 floats into packed strips, {@code void f(dst, src, unused, args)}, {@code args}
+     * eight-byte values {@code dOff, sOff, ld, bands, strips, stripStride, bandLd} (bytes but
+     * {@code bands, strips}; {@code bandLd = 8*ld}): with {@code D = dst + dOff}, {@code S = src + sOff}
+     * (floats, strides in floats here), for {@code s < strips}, {@code p < 8*bands}, {@code j < 16}:
+     * {@code D[s*stripStride + p*16 + j] = S[p*ld + s*16 + j]}, a band of 8 rows into every strip
+     * before the next band (the order of {@code GemmPack}'s banded copy). Two ymm loads and two
+     * stores per row, no call per row: {@code System.arraycopy} of 64 bytes cost most of the time in
+     * its call, and a Vector API copy, which ran at this rate, could end up boxing its vectors for
+     * good after a JIT history with other shapes (6.3 MB per 64 x 1024 x 1024 product).
+     */
+    public static byte[] copyStrips() {
+        final int dst = RDI, src = RSI, args = RCX, bands = RDX, ld = R8, row = R9, s = R10, d = R11, strips = RAX;
+        X86Asm x = new X86Asm();
+        x.addLoad(dst, mem(args, 0));
+        x.addLoad(src, mem(args, 8));
+        x.movLoad(ld, mem(args, 16));
+        x.movLoad(bands, mem(args, 24));
+        Label band = new Label();
+        x.bind(band);
+        x.movLoad(strips, mem(args, 32));
+        x.mov(s, src);
+        x.mov(d, dst);
+        Label strip = new Label();
+        x.bind(strip);
+        x.mov(row, s);
+        for (int r = 0; r < COPY_BAND; r++) {
+            int y = 2 * (r & 1);
+            x.vmovupsLoadY(y, mem(row, 0));
+            x.vmovupsLoadY(y + 1, mem(row, 32));
+            x.vmovupsStoreY(mem(d, 64 * r), y);
+            x.vmovupsStoreY(mem(d, 64 * r + 32), y + 1);
+            if (r < COPY_BAND - 1) {
+                x.add(row, ld);
+            }
+        }
+        x.addImm(s, 64);
+        x.addLoad(d, mem(args, 40));
+        x.dec(strips);
+        x.jnz(strip);
+        x.addLoad(src, mem(args, 48));
+        x.addImm(dst, 64 * COPY_BAND);
+        x.dec(bands);
+        x.jnz(band);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
 }
