@@ -34,7 +34,7 @@ final class TransposeJit {
     /** Whether they use it now: {@link #ENABLED} unless a test or benchmark turns it off (never on where unsupported). */
     static volatile boolean use;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-    /** Built code: the transpose per {@link Mode} (by ordinal), then the interleave. */
+    /** Built code: the transpose per {@link Mode} (by ordinal), the interleave, the 8 x 8 transpose in both block orders, the strip copy. */
     private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 4];
     private static final int INTERLEAVE = Mode.values().length;
     /** The slot of the 8 x 8 transpose. */
