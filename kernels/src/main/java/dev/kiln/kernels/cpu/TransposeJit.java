@@ -224,19 +224,23 @@ final class TransposeJit {
      */
     static void transpose8(boolean rowsOuter, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
                            int rowBlocks, int colBlocks) {
-        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
-                0, false);
-        MemorySegment s = MemorySegment.ofArray(src);
-        call(rowsOuter ? EIGHT_ROWS : EIGHT, MemorySegment.ofArray(dst), s, s, args);
+        transpose8(rowsOuter, MemorySegment.ofArray(dst), dst.length, dOff, dStride, MemorySegment.ofArray(src),
+                src.length, sOff, ld, rowBlocks, colBlocks);
     }
 
     /** {@link #transpose8(boolean, float[], int, int, float[], int, int, int, int)} on ints (the code only moves 32-bit values). */
     static void transpose8(boolean rowsOuter, int[] dst, int dOff, int dStride, int[] src, int sOff, int ld,
                            int rowBlocks, int colBlocks) {
-        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
+        transpose8(rowsOuter, MemorySegment.ofArray(dst), dst.length, dOff, dStride, MemorySegment.ofArray(src),
+                src.length, sOff, ld, rowBlocks, colBlocks);
+    }
+
+    /** The 8 x 8 code on the arrays behind {@code dst} and {@code src} (lengths in 32-bit elements), after checking the bounds. */
+    private static void transpose8(boolean rowsOuter, MemorySegment dst, int dstLength, int dOff, int dStride,
+                                   MemorySegment src, int srcLength, int sOff, int ld, int rowBlocks, int colBlocks) {
+        MemorySegment args = blockArgs(8, dstLength, dOff, dStride, srcLength, sOff, ld, rowBlocks, colBlocks, null,
                 0, false);
-        MemorySegment s = MemorySegment.ofArray(src);
-        call(rowsOuter ? EIGHT_ROWS : EIGHT, MemorySegment.ofArray(dst), s, s, args);
+        call(rowsOuter ? EIGHT_ROWS : EIGHT, dst, src, src, args);
     }
 
     /** Two strips of three bands from rows 21 floats apart through the copy code against plain Java, every other float left alone. */

@@ -7,7 +7,10 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * registers in four rounds of shuffles ({@code vunpcklps/vunpckhps}, {@code vunpcklpd/vunpckhpd},
  * then {@code vshuff32x4} twice: 64 shuffles, 16 loads and 16 stores per block), with what it
  * stores optionally plus a value per destination row (a bias: {@link Mode#BIAS}) or plus what the
- * destination holds ({@link Mode#ADD}).
+ * destination holds ({@link Mode#ADD}). Beside it, for the packing of the GEMM and the
+ * convolutions: an interleave of 8 rows ({@link #interleave8}), an AVX {@code 8 x 8} transpose in
+ * either block order ({@link #transpose8}) and a copy of 16-float rows into packed strips
+ * ({@link #copyStrips}).
  *
  * <p>The function is {@code void f(dst, src, bias, args)}, four addresses (System V), {@code args}
  * eight-byte values {@code dOff, dStride, sOff, ld, rowBlocks, colBlocks, biasOff}, offsets and
@@ -304,6 +307,7 @@ public final class TransposeCode {
             }
         });
     }
+
     /** Rows of a band in {@link #copyStrips}. */
     public static final int COPY_BAND = 8;
 
