@@ -160,7 +160,7 @@ public final class Sparse {
 
             @Override
             public int grid() {
-                return SparseCsrJit.STRIP;
+                return SparseCsrJit.grid(plan);
             }
         };
     }

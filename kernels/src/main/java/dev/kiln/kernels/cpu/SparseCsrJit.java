@@ -45,13 +45,25 @@ final class SparseCsrJit {
     /** Which path the CSR products take: their default choice, or one forced (tests). */
     enum Mode { AUTO, VECTOR, JIT }
 
-    /** Whether the code can run here. */
+    /** Which kernel runs here: AVX-512's column-blocked strips, AVX2's rows, or none. */
+    enum Isa { AVX512, AVX2, NONE }
+
+    /** Whether {@link SparseCsrCode#strip} (AVX-512F) can run here. */
+    static final boolean STRIPS_SUPPORTED;
+    /** Whether {@link SparseCsrCode#rows8} (AVX2 and FMA) can run here. */
+    static final boolean ROWS_SUPPORTED;
+    /**
+     * The kernel the products use: the strips where they can run, else the rows;
+     * {@code -Dkiln.sparse.isa=avx2} picks the rows on an AVX-512 machine.
+     */
+    static final Isa ISA;
+    /** Whether some code can run here. */
     static final boolean SUPPORTED;
     /** Whether the CSR products use it by default. */
     static final boolean ENABLED;
     /** Set by tests only. */
     static volatile Mode mode = Mode.AUTO;
-    /** Lanes per call: the widest kernel's. */
+    /** Lanes per call: the widest AVX-512 kernel's, and the AVX2 kernel's. */
     static final int LANES = 16 * SparseCsrCode.MAX_NV;
     /** Rows per strip of a plan. */
     static final int STRIP = 64;
@@ -59,13 +71,61 @@ final class SparseCsrJit {
     static final int BLOCK_COLS = 128;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS,
             ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-    /** Plans by the matrix's colIdx array (identity: arrays do not override equals). */
-    private static final Map<int[], Plan> PLANS = new WeakHashMap<>();
+    private static final FunctionDescriptor ROWS_SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS,
+            ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** What is known of a matrix, by its colIdx array (identity: arrays do not override equals). */
+    private static final Map<int[], Seen> PLANS = new WeakHashMap<>();
 
     static {
-        boolean ok = JitCode.usable(SparseCsrJit::selfCheck, "avx512f");
-        SUPPORTED = ok;
-        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.sparse.jit", "true"));
+        STRIPS_SUPPORTED = JitCode.usable(SparseCsrJit::selfCheckStrips, "avx512f");
+        ROWS_SUPPORTED = JitCode.usable(SparseCsrJit::selfCheckRows, "avx2", "fma");
+        boolean wantRows = "avx2".equalsIgnoreCase(System.getProperty("kiln.sparse.isa", ""));
+        ISA = STRIPS_SUPPORTED && !(wantRows && ROWS_SUPPORTED) ? Isa.AVX512 : ROWS_SUPPORTED ? Isa.AVX2 : Isa.NONE;
+        SUPPORTED = ISA != Isa.NONE;
+        ENABLED = SUPPORTED && Boolean.parseBoolean(System.getProperty("kiln.sparse.jit", "true"));
+    }
+
+    /** A matrix laid out for one of the kernels. */
+    sealed interface Plan permits StripPlan, RowPlan {
+        int rows();
+
+        int cols();
+    }
+
+    /** A matrix seen once ({@code plan} null) or planned, with the rowPtr and width it was seen with. */
+    private record Seen(int[] rowPtr, int cols, Plan plan) {
+    }
+
+    /**
+     * A matrix for {@link SparseCsrCode#rows8}: checked copies of its row offsets and column
+     * indices, the indices followed by {@link SparseCsrCode#PREFETCH_DISTANCE} zeros (the kernel
+     * reads that far ahead), and its values as they are (see {@link SparseCsr}: not to be
+     * modified once made).
+     */
+    record RowPlan(int rows, int cols, int[] rowPtr, int[] idx, float[] val) implements Plan {
+        static RowPlan of(SparseCsr w) {
+            int rows = w.rows();
+            int cols = w.cols();
+            int[] rowPtr = w.rowPtr().clone();
+            int nnz = rowPtr[rows];
+            if (rowPtr[0] != 0 || nnz > w.colIdx().length || nnz > w.values().length) {
+                throw new IllegalArgumentException("SparseCsrJit: row offsets from " + rowPtr[0] + " to " + nnz
+                        + " for " + w.colIdx().length + " column indices and " + w.values().length + " values");
+            }
+            int[] idx = Arrays.copyOf(w.colIdx(), nnz + SparseCsrCode.PREFETCH_DISTANCE);
+            for (int r = 0; r < rows; r++) {
+                if (rowPtr[r + 1] < rowPtr[r]) {
+                    throw new IllegalArgumentException("SparseCsrJit: row offsets decrease at row " + r);
+                }
+                for (int p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+                    if (idx[p] < 0 || idx[p] >= cols) {
+                        throw new IllegalArgumentException("SparseCsrJit: column index " + idx[p] + " in row " + r
+                                + " (expected [0, " + cols + "))");
+                    }
+                }
+            }
+            return new RowPlan(rows, cols, rowPtr, idx, w.values());
+        }
     }
 
     /**
@@ -76,9 +136,9 @@ final class SparseCsrJit {
      * {@code hdr} (rows within the strip), elements in {@code idx} and {@code val}. Strip g's
      * records start at int {@code hdrStart[g]}, its elements at {@code elemStart[g]}.
      */
-    record Plan(int[] rowPtr, int rows, int cols, int blockCols, int blocks, int[] hdrStart, int[] elemStart,
-                int[] hdr, int[] idx, float[] val) {
-        static Plan of(SparseCsr w, int blockCols) {
+    record StripPlan(int[] rowPtr, int rows, int cols, int blockCols, int blocks, int[] hdrStart, int[] elemStart,
+                     int[] hdr, int[] idx, float[] val) implements Plan {
+        static StripPlan of(SparseCsr w, int blockCols) {
             int rows = w.rows();
             int cols = w.cols();
             int[] rowPtr = w.rowPtr();
@@ -154,7 +214,7 @@ final class SparseCsrJit {
                     }
                 }
             }
-            return new Plan(rowPtr, rows, cols, blockCols, blocks, hdrStart, elemStart, hdr, idx, val);
+            return new StripPlan(rowPtr, rows, cols, blockCols, blocks, hdrStart, elemStart, hdr, idx, val);
         }
     }
 
@@ -172,17 +232,24 @@ final class SparseCsrJit {
                 Linker.Option.critical(true));
     }
 
-    /** Three rows (a pair and a lone one) of a small CSR matrix in two blocks against plain Java arithmetic. */
-    private static boolean selfCheck() {
-        SparseCsr w = new SparseCsr(3, 3, new int[] {0, 2, 3, 5}, new int[] {0, 2, 1, 0, 2},
-                new float[] {1.5f, -2f, 3f, 0.25f, 4f});
-        float[] b = new float[3 * LANES];
+    /** {@link SparseCsrCode#rows8} installed, made when first used (a constant, as {@link Code}). */
+    private static final class RowsCode {
+        static final MethodHandle KERNEL = JitCode.function(SparseCsrCode.rows8(), ROWS_SIGNATURE,
+                Linker.Option.critical(true));
+    }
+
+    /** Three rows of a small CSR matrix (one of them empty): the product against plain Java arithmetic. */
+    private static boolean check(Plan plan, SparseCsr w) {
+        float[] b = new float[w.cols() * LANES];
         for (int i = 0; i < b.length; i++) {
             b[i] = i * 0.5f - 7;
         }
-        float[] c = new float[3 * LANES];
-        call(Plan.of(w, 2), 0, c, 0, LANES, b, 0, LANES);
-        for (int r = 0; r < 3; r++) {
+        float[] c = new float[w.rows() * LANES];
+        Arrays.fill(c, Float.NaN);
+        if (rows(plan, c, 0, LANES, 0, w.rows(), b, 0, LANES, 0, LANES) != LANES) {
+            return false;
+        }
+        for (int r = 0; r < w.rows(); r++) {
             for (int l = 0; l < LANES; l++) {
                 float want = 0;
                 for (int p = w.rowPtr()[r]; p < w.rowPtr()[r + 1]; p++) {
@@ -194,6 +261,22 @@ final class SparseCsrJit {
             }
         }
         return true;
+    }
+
+    private static SparseCsr checkMatrix() {
+        return new SparseCsr(4, 3, new int[] {0, 2, 3, 3, 5}, new int[] {0, 2, 1, 0, 2},
+                new float[] {1.5f, -2f, 3f, 0.25f, 4f});
+    }
+
+    /** The strips' kernel, a pair and a lone row in two blocks. */
+    private static boolean selfCheckStrips() {
+        SparseCsr w = checkMatrix();
+        return check(StripPlan.of(w, 2), w);
+    }
+
+    private static boolean selfCheckRows() {
+        SparseCsr w = checkMatrix();
+        return check(RowPlan.of(w), w);
     }
 
     /**
@@ -212,19 +295,24 @@ final class SparseCsrJit {
             return null;
         }
         synchronized (PLANS) {
-            Plan plan = PLANS.get(w.colIdx());
-            boolean seen = plan != null && plan.rowPtr() == w.rowPtr() && plan.cols() == w.cols();
-            if (seen && plan.blockCols() == BLOCK_COLS) {
-                return plan;
+            Seen seen = PLANS.get(w.colIdx());
+            boolean same = seen != null && seen.rowPtr() == w.rowPtr() && seen.cols() == w.cols();
+            if (same && seen.plan() != null) {
+                return seen.plan();
             }
-            if (!seen && md == Mode.AUTO) {
-                PLANS.put(w.colIdx(), new Plan(w.rowPtr(), w.rows(), w.cols(), 0, 0, null, null, null, null, null));
+            if (!same && md == Mode.AUTO) {
+                PLANS.put(w.colIdx(), new Seen(w.rowPtr(), w.cols(), null));
                 return null;
             }
-            plan = Plan.of(w, BLOCK_COLS);
-            PLANS.put(w.colIdx(), plan);
+            Plan plan = ISA == Isa.AVX512 ? StripPlan.of(w, BLOCK_COLS) : RowPlan.of(w);
+            PLANS.put(w.colIdx(), new Seen(w.rowPtr(), w.cols(), plan));
             return plan;
         }
+    }
+
+    /** The units that row ranges given to {@link #rows} should start on: a strip, or any row. */
+    static int grid(Plan plan) {
+        return plan instanceof StripPlan ? STRIP : 1;
     }
 
     /**
@@ -236,20 +324,52 @@ final class SparseCsrJit {
      */
     static int rows(Plan plan, float[] c, int cOff, int ldc, int r0, int r1, float[] b, int bOff, int ldb, int j0,
                     int j1) {
+        if (plan instanceof RowPlan rp) {
+            if (r0 >= r1) {
+                return j0;
+            }
+            int j = j0;
+            for (; j + LANES <= j1; j += LANES) {
+                call(rp, r0, r1, c, cOff + j - j0, ldc, b, bOff + j, ldb);
+            }
+            return j;
+        }
+        StripPlan sp = (StripPlan) plan;
         if (r0 % STRIP != 0 || r1 % STRIP != 0 && r1 != plan.rows()) {
             return j0;
         }
         int j = j0;
         for (; j + LANES <= j1; j += LANES) {
             for (int g = r0 / STRIP; g * STRIP < r1; g++) {
-                call(plan, g, c, cOff + j - j0 + (g * STRIP - r0) * ldc, ldc, b, bOff + j, ldb);
+                call(sp, g, c, cOff + j - j0 + (g * STRIP - r0) * ldc, ldc, b, bOff + j, ldb);
             }
         }
         return j;
     }
 
+    /** One checked downcall of the rows' kernel: rows {@code [r0, r1)}, {@link #LANES} lanes, C at {@code cOff}, B at {@code bOff}. */
+    private static void call(RowPlan plan, int r0, int r1, float[] c, int cOff, int ldc, float[] b, int bOff, int ldb) {
+        int cols = plan.cols();
+        if (r0 < 0 || r1 > plan.rows() || r0 >= r1 || cOff < 0 || ldc < LANES
+                || (long) cOff + (long) (r1 - r0 - 1) * ldc + LANES > c.length
+                || bOff < 0 || ldb < LANES || (long) bOff + (long) (cols - 1) * ldb + LANES > b.length) {
+            throw new IllegalStateException("SparseCsrJit: arguments out of bounds: rows [" + r0 + ", " + r1 + ") of "
+                    + plan.rows() + ", c " + cOff + "+r*" + ldc + " of " + c.length + ", b " + bOff + "+q*" + ldb
+                    + " of " + b.length + " (" + cols + " rows)");
+        }
+        try {
+            RowsCode.KERNEL.invokeExact(MemorySegment.ofArray(c), MemorySegment.ofArray(plan.rowPtr()),
+                    MemorySegment.ofArray(plan.idx()), MemorySegment.ofArray(plan.val()), MemorySegment.ofArray(b),
+                    4L * cOff, 4L * r0, 4L * bOff, 4L * ldc, 4L * ldb, (long) (r1 - r0));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** One checked downcall: strip {@code g}, {@link #LANES} lanes, C at {@code cOff}, B at {@code bOff}. */
-    private static void call(Plan plan, int g, float[] c, int cOff, int ldc, float[] b, int bOff, int ldb) {
+    private static void call(StripPlan plan, int g, float[] c, int cOff, int ldc, float[] b, int bOff, int ldb) {
         int rs = Math.min(STRIP, plan.rows() - g * STRIP);
         int cols = plan.cols();
         if (g < 0 || rs < 1 || cOff < 0 || ldc < LANES || (long) cOff + (long) (rs - 1) * ldc + LANES > c.length

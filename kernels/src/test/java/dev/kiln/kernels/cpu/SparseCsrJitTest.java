@@ -145,9 +145,10 @@ class SparseCsrJitTest {
 
     @Test
     void plansInNarrowBlocksKeepEveryRowsOrder() {
+        Assumptions.assumeTrue(SparseCsrJit.STRIPS_SUPPORTED, "the AVX-512 kernel cannot run here");
         for (int blockCols : new int[] {1, 3, 7}) {
             SparseCsr w = matrix(67, 40, 0.4);
-            SparseCsrJit.Plan plan = SparseCsrJit.Plan.of(w, blockCols);
+            SparseCsrJit.Plan plan = SparseCsrJit.StripPlan.of(w, blockCols);
             float[] b = TestArrays.randomFloats(rnd, 40 * 70);
             float[] want = new float[67 * 64];
             float[] got = new float[67 * 64];
@@ -159,8 +160,9 @@ class SparseCsrJitTest {
 
     @Test
     void rowsOffTheStripGridAreLeftToTheVectorPath() {
+        Assumptions.assumeTrue(SparseCsrJit.STRIPS_SUPPORTED, "the AVX-512 kernel cannot run here");
         SparseCsr w = matrix(130, 20, 0.5);
-        SparseCsrJit.Plan plan = SparseCsrJit.Plan.of(w, 128);
+        SparseCsrJit.Plan plan = SparseCsrJit.StripPlan.of(w, 128);
         float[] b = new float[20 * 64];
         float[] c = new float[130 * 64];
         assertEquals(0, SparseCsrJit.rows(plan, c, 0, 64, 1, 64, b, 0, 64, 0, 64));
@@ -182,8 +184,9 @@ class SparseCsrJitTest {
 
     @Test
     void badArgumentsNeverReachTheCode() {
+        Assumptions.assumeTrue(SparseCsrJit.STRIPS_SUPPORTED, "the AVX-512 kernel cannot run here");
         SparseCsr w = matrix(64, 20, 0.5);
-        SparseCsrJit.Plan plan = SparseCsrJit.Plan.of(w, 128);
+        SparseCsrJit.Plan plan = SparseCsrJit.StripPlan.of(w, 128);
         float[] b = new float[20 * 64];
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> SparseCsrJit.rows(plan, new float[63 * 64], 0, 64, 0, 64, b, 0, 64, 0, 64));
@@ -191,8 +194,75 @@ class SparseCsrJitTest {
         assertThrows(IllegalStateException.class,
                 () -> SparseCsrJit.rows(plan, new float[64 * 64], 0, 64, 0, 64, new float[19 * 64 + 63], 0, 64, 0, 64));
         w.colIdx()[w.colIdx().length - 1] = 20;
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SparseCsrJit.Plan.of(w, 8));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SparseCsrJit.StripPlan.of(w, 8));
         assertTrue(bad.getMessage().contains("outside [0, 20)"), bad.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SparseCsrCode.strip(5));
+    }
+
+    /**
+     * The AVX2 kernel on any range of rows (off any grid, empty rows, the matrix's last element,
+     * whose prefetch reads the padding), lanes from an offset, B unaligned and wider than the
+     * lanes: bit for bit against the Vector API loop, nothing written outside the rows and lanes.
+     */
+    @Test
+    void rowPlansMatchTheVectorLoopOnAnyRows() {
+        Assumptions.assumeTrue(SparseCsrJit.ROWS_SUPPORTED, "the AVX2 kernel cannot run here");
+        int[][] shapes = {{1, 1}, {5, 3}, {70, 40}, {129, 300}};
+        double[] densities = {0, 0.02, 0.3, 1};
+        int variant = 0;
+        for (int[] shape : shapes) {
+            for (double density : densities) {
+                int rows = shape[0];
+                int cols = shape[1];
+                SparseCsr w = matrix(rows, cols, density);
+                SparseCsrJit.RowPlan plan = SparseCsrJit.RowPlan.of(w);
+                int ldb = 64 * 2 + 5;
+                int bOff = 3 + variant % 5;
+                float[] b = TestArrays.randomFloats(rnd, bOff + cols * ldb);
+                int ldc = 64 * 2 + 1;
+                int[][] ranges = {{0, rows}, {rows / 3, rows - rows / 4}, {rows - 1, rows}};
+                for (int[] range : ranges) {
+                    int r0 = range[0];
+                    int r1 = Math.max(range[1], r0 + 1);
+                    for (int j1 : new int[] {64, 127, 128 + 5}) {
+                        int j0 = j1 == 64 ? 0 : 2;
+                        float[] want = new float[2 + (r1 - r0) * ldc];
+                        Arrays.fill(want, Float.NaN);
+                        float[] got = want.clone();
+                        int done = SparseCsrJit.rows(plan, got, 2, ldc, r0, r1, b, bOff, ldb, j0, j1);
+                        int whole = j0 + (j1 - j0) / 64 * 64;
+                        assertEquals(whole, done);
+                        SparseCsrLoops.rows(want, 2, ldc, false, w.rowPtr(), w.colIdx(), w.values(), r0, r1, b, bOff,
+                                ldb, j0, whole);
+                        assertSameBits("rows " + r0 + ".." + r1 + " of " + rows + "x" + cols + " density " + density
+                                + " lanes " + j0 + ".." + j1, want, got);
+                    }
+                }
+                variant++;
+            }
+        }
+    }
+
+    @Test
+    void rowPlansCheckTheMatrixAndTheBuffers() {
+        Assumptions.assumeTrue(SparseCsrJit.ROWS_SUPPORTED, "the AVX2 kernel cannot run here");
+        SparseCsr w = matrix(64, 20, 0.5);
+        SparseCsrJit.RowPlan plan = SparseCsrJit.RowPlan.of(w);
+        float[] b = new float[20 * 64];
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SparseCsrJit.rows(plan, new float[63 * 64], 0, 64, 0, 64, b, 0, 64, 0, 64));
+        assertTrue(e.getMessage().contains("out of bounds"), e.getMessage());
+        assertThrows(IllegalStateException.class,
+                () -> SparseCsrJit.rows(plan, new float[64 * 64], 0, 64, 0, 64, new float[19 * 64 + 63], 0, 64, 0, 64));
+        assertThrows(IllegalStateException.class,
+                () -> SparseCsrJit.rows(plan, new float[64 * 64], 0, 63, 0, 2, b, 0, 64, 0, 64));
+        int last = w.colIdx().length - 1;
+        int kept = w.colIdx()[last];
+        w.colIdx()[last] = 20;
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SparseCsrJit.RowPlan.of(w));
+        assertTrue(bad.getMessage().contains("expected [0, 20)"), bad.getMessage());
+        w.colIdx()[last] = kept;
+        w.colIdx()[0] = 25;
+        assertEquals(kept, plan.idx()[last], "the plan keeps its own checked copy");
     }
 }

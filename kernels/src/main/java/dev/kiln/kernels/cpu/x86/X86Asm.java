@@ -253,6 +253,16 @@ public final class X86Asm {
         vexRR(1, 1, 0xEF, yd, ya, yb);
     }
 
+    /** {@code vbroadcastss ymm, dword [m]}. */
+    public void vbroadcastssY(int yd, Mem m) {
+        vexRM(1, 2, 1, 0x18, yd, 0, m);
+    }
+
+    /** {@code vfmadd231ps yd, ya, ymmword [m]}: {@code yd = ya * [m] + yd}, one rounding. */
+    public void vfmadd231psY(int yd, int ya, Mem m) {
+        vexRM(1, 2, 1, 0xB8, yd, ya, m);
+    }
+
     /** {@code vpbroadcastd ymm, dword [m]}. */
     public void vpbroadcastdY(int yd, Mem m) {
         vexRM(1, 2, 1, 0x58, yd, 0, m);
