@@ -34,9 +34,8 @@ final class TransposeJit {
     /** Whether they use it now: {@link #ENABLED} unless a test or benchmark turns it off (never on where unsupported). */
     static volatile boolean use;
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-    /** Built code: the transpose per {@link Mode} (by ordinal), the interleave, the 8 x 8 transpose in both block orders, the strip copy. */
-    private static final MethodHandle[] KERNELS = new MethodHandle[Mode.values().length + 4];
-    private static final int INTERLEAVE = Mode.values().length;
+    /* Slots of the code: the transpose per Mode (by ordinal), the interleave, the 8 x 8 transpose in both block orders, the strip copy. */
+    private static final int INTERLEAVE = 3;
     /** The slot of the 8 x 8 transpose. */
     private static final int EIGHT = INTERLEAVE + 1;
     /** The slot of the 8 x 8 transpose along the rows of blocks. */
@@ -368,22 +367,61 @@ final class TransposeJit {
         return MemorySegment.ofArray(args);
     }
 
-    /** Calls the code in slot {@code k} of {@link #KERNELS} (built on first use) with checked arguments. */
+    /** Installs the code of slot {@code k}. */
+    private static MethodHandle build(int k) {
+        byte[] code = k == COPY ? TransposeCode.copyStrips() : k == INTERLEAVE ? TransposeCode.interleave8()
+                : k >= EIGHT ? TransposeCode.transpose8(k == EIGHT_ROWS) : TransposeCode.transpose(Mode.values()[k]);
+        return JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
+    }
+
+    /*
+     * The installed code, one constant per slot, built when first called. Constants on purpose:
+     * C2 inlines a downcall through a static final handle, and then keeps the heap segments of its
+     * arguments off the heap; through a handle read from an array it did not (one call there
+     * allocated its four segments: 14 KB a 1024^3 sgemm, 28 KB a sparse Linear product of
+     * 1024x1024, batch 64; see SparseCsrJit's Code for the time it can also cost).
+     */
+    private static final class Write {
+        static final MethodHandle H = build(Mode.WRITE.ordinal());
+    }
+
+    private static final class Bias {
+        static final MethodHandle H = build(Mode.BIAS.ordinal());
+    }
+
+    private static final class Add {
+        static final MethodHandle H = build(Mode.ADD.ordinal());
+    }
+
+    private static final class Interleave {
+        static final MethodHandle H = build(INTERLEAVE);
+    }
+
+    private static final class Eight {
+        static final MethodHandle H = build(EIGHT);
+    }
+
+    private static final class EightRows {
+        static final MethodHandle H = build(EIGHT_ROWS);
+    }
+
+    private static final class Copy {
+        static final MethodHandle H = build(COPY);
+    }
+
+    /** Calls the code in slot {@code k} with checked arguments. */
     private static void call(int k, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment args) {
-        MethodHandle h = KERNELS[k];
-        if (h == null) {
-            synchronized (KERNELS) {
-                h = KERNELS[k];
-                if (h == null) {
-                    byte[] code = k == COPY ? TransposeCode.copyStrips() : k == INTERLEAVE ? TransposeCode.interleave8()
-                            : k >= EIGHT ? TransposeCode.transpose8(k == EIGHT_ROWS) : TransposeCode.transpose(Mode.values()[k]);
-                    h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
-                    KERNELS[k] = h;
-                }
-            }
-        }
         try {
-            h.invokeExact(a, b, c, args);
+            switch (k) {
+                case 0 -> Write.H.invokeExact(a, b, c, args);
+                case 1 -> Bias.H.invokeExact(a, b, c, args);
+                case 2 -> Add.H.invokeExact(a, b, c, args);
+                case INTERLEAVE -> Interleave.H.invokeExact(a, b, c, args);
+                case EIGHT -> Eight.H.invokeExact(a, b, c, args);
+                case EIGHT_ROWS -> EightRows.H.invokeExact(a, b, c, args);
+                case COPY -> Copy.H.invokeExact(a, b, c, args);
+                default -> throw new IllegalArgumentException("TransposeJit: no code in slot " + k);
+            }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
