@@ -33,8 +33,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * ({@link #SPIN_NANOS}); a result does not depend on the number of threads. CSR products that
  * do not accumulate run generated x86 code where it can run ({@link SparseCsrJit}, bit for bit
  * the results of the Vector API loops; {@code -Dkiln.sparse.jit=false} turns it off), which keeps
- * a plan per matrix (a reordered copy of its elements, about 8 bytes each), and then cuts the
- * rows between threads on 64-row strips. Pruned weights
+ * a plan per matrix (with AVX-512 a reordered copy of its elements, about 8 bytes each, and the
+ * rows cut between threads on 64-row strips; with AVX2 a checked copy of its column indices).
+ * Pruned weights
  * contribute nothing, not even a NaN or infinity of the dense operand at their position. Outputs
  * must not overlap inputs.
  *

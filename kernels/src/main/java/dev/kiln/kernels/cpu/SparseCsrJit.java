@@ -17,17 +17,21 @@ import java.util.WeakHashMap;
 /**
  * The CSR product's inner loop as x86-64 machine code ({@link SparseCsrCode}), installed by
  * {@link JitCode} and called through the FFM linker with {@code Linker.Option.critical(true)} on
- * the Java arrays in place. It runs strips of {@link #STRIP} rows, blocked over the columns, from
- * a {@link Plan} made once per matrix. Same results, bit for bit, as {@link SparseCsrLoops#rows},
- * whose Vector API paths stay the fallback (and take the products that add into C, row ranges
- * off the strip grid and lanes past the last whole {@link #LANES}).
+ * the Java arrays in place, from a {@link Plan} made once per matrix. With AVX-512 it runs strips
+ * of {@link #STRIP} rows, blocked over the columns ({@link StripPlan}); with AVX2 (16 ymm
+ * registers) rows one at a time over 64 lanes, prefetching the rows of B it needs next
+ * ({@link RowPlan}, {@link SparseCsrCode#rows8}; on Zen 1, 1024x1024, batch 64, a whole
+ * {@code Sparse.spmmCsr} at 90% 766 -> 532 us on one thread and 420 -> 303 on two against the
+ * Vector API loops, 95% 403 -> 290 and 243 -> 181). Same results, bit for bit, as
+ * {@link SparseCsrLoops#rows}, whose Vector API paths stay the fallback (and take the products
+ * that add into C, row ranges off the strip grid and lanes past the last whole {@link #LANES}).
  *
- * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx512f,
- * the self-check at class load passing, and no {@code -Dkiln.sparse.jit=false}. The plan is
- * checked when it is made, C and B in Java before each downcall ({@link #call}), so that a bad
- * argument throws rather than crashing the JVM.
+ * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx512f
+ * (or avx2 and fma), the self-check at class load passing, and no {@code -Dkiln.sparse.jit=false}.
+ * The plan is checked when it is made, C and B in Java before each downcall ({@link #call}), so
+ * that a bad argument throws rather than crashing the JVM.
  *
- * <p>Measured (1024x1024, batch 64, one thread, min of 900 calls, the paths interleaved in one
+ * <p>Measured with AVX-512 (1024x1024, batch 64, one thread, min of 900 calls, the paths interleaved in one
  * process, shared 2-core Zen 5): 90% sparsity 141-142 us a product against 204-206 on the Vector
  * API, 95% 88-91 against 108-113; two threads 84 against 117 and 57 against 70. Blocks of 64, 96,
  * 128, 160, 192, 256 and all 1024 columns: 151, 145, 141, 141, 144, 147, 181 us at 90% (90-100 us

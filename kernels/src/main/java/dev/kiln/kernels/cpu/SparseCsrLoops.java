@@ -33,8 +33,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Where it can, {@link Sparse} runs the products that do not accumulate through
  * {@link SparseCsrJit} instead, machine code with the same arithmetic (same bits) on a per-matrix
- * plan, which makes the column blocking pay: the segments' mispredicted exits cost less there,
- * and the plan pairs rows of about equal length per block.
+ * plan, which makes the column blocking pay with AVX-512: the segments' mispredicted exits cost
+ * less there, and the plan pairs rows of about equal length per block. With AVX2 it runs
+ * {@link #row8}'s loop, prefetching B's rows, which the Vector API cannot.
  */
 final class SparseCsrLoops {
     private static final VectorSpecies<Float> F = Simd.F;

@@ -6,7 +6,7 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * Machine code of the CSR product's inner loop: {@link #strip} (AVX-512F) and {@link #rows8}
  * (AVX2, described there). {@link #strip} runs one strip of rows, blocked over the columns so
  * that the rows of B a block needs stay in L1, from a plan made once per matrix
- * (see {@code SparseCsrJit.Plan}): per block, {@code pairs} pair records of 4 ints
+ * (see {@code SparseCsrJit.StripPlan}): per block, {@code pairs} pair records of 4 ints
  * {@code (a, b, na, nb)} ({@code na <= nb}) naming two rows of C (the same row twice for a lone
  * row, with {@code na = 0}) and the counts of their stored elements in the block, and the
  * elements themselves as a stream of column indices and values: {@code na} pairs
