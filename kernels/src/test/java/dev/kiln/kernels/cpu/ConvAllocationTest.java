@@ -35,7 +35,7 @@ class ConvAllocationTest {
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles", "lenet"})
+    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles", "lenet", "few1", "few3"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
@@ -75,8 +75,11 @@ class ConvAllocationTest {
             case "tiles" -> new ConvGeom(3, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             // LeNet-5's 6 -> 16 through Conv: 5-row direct forward, scattering input gradient, 5-tap weight rows (AVX2)
             case "lenet" -> new ConvGeom(4, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8, tiles or lenet, got "
-                    + kernels);
+            // few input channels (ConvFew): LeNet-5's first layer, 1 -> 6 5x5, and the small VGGs' first, 3 -> 32 3x3
+            case "few1" -> new ConvGeom(4, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1);
+            case "few3" -> new ConvGeom(2, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8, tiles, lenet, few1 or few3,"
+                    + " got " + kernels);
         };
     }
 
