@@ -180,7 +180,7 @@ class SparseTest {
         }
     }
 
-    /** Batch rows through the 64-, 32- and 16-lane paths and the scalar one give the same bits. */
+    /** Batch rows through the 64-, 32- and 16-lane paths (16 for four block rows with 16 registers) and the scalar one give the same bits. */
     @Test
     void eachBatchRowIsExactlyIndependentOfTheBatchSize() {
         eachBatchRowIndependent(2 * TILE + L + 3);
@@ -192,17 +192,22 @@ class SparseTest {
         int cols = 301;
         SparseCsr csr = SparseCsr.fromDense(weight(rows, cols, 0.3), 0, rows, cols, 0f);
         BlockSparse block = BlockSparse.fromDense(blockWeight(rows, cols, 4, 2, 0.3), 0, rows, cols, 4, 2, 0f);
+        BlockSparse column = BlockSparse.fromDense(blockWeight(rows, cols, 4, 1, 0.3), 0, rows, cols, 4, 1, 0f);
         float[] x = TestArrays.randomFloats(rnd, batch * cols);
         float[] all = new float[batch * rows];
         float[] allBlock = new float[batch * rows];
+        float[] allColumn = new float[batch * rows];
         Sparse.spmmCsr(all, 0, rows, csr, x, 0, cols, batch, false);
         Sparse.spmmBlock(allBlock, 0, rows, block, x, 0, cols, batch, false);
+        Sparse.spmmBlock(allColumn, 0, rows, column, x, 0, cols, batch, false);
         float[] one = new float[rows];
         for (int t = 0; t < batch; t++) {
             Sparse.spmmCsr(one, 0, rows, csr, x, t * cols, cols, 1, false);
             assertArrayEquals(Arrays.copyOfRange(all, t * rows, t * rows + rows), one, "csr batch row " + t);
             Sparse.spmmBlock(one, 0, rows, block, x, t * cols, cols, 1, false);
             assertArrayEquals(Arrays.copyOfRange(allBlock, t * rows, t * rows + rows), one, "block batch row " + t);
+            Sparse.spmmBlock(one, 0, rows, column, x, t * cols, cols, 1, false);
+            assertArrayEquals(Arrays.copyOfRange(allColumn, t * rows, t * rows + rows), one, "4x1 block batch row " + t);
         }
     }
 
