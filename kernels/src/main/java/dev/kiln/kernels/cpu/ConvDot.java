@@ -31,10 +31,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvDot {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
+    /** Whether the tile is 3 x 3 ({@link #tile3}: 9 accumulators), for 16 vector registers, rather than 4 x 4. */
+    static final boolean NARROW = Simd.REGISTERS < 32;
     /** Output channels per tile. */
-    static final int MT = 4;
+    static final int MT = NARROW ? 3 : 4;
     /** Taps per tile. */
-    static final int TT = 4;
+    static final int TT = NARROW ? 3 : 4;
     /**
      * Vectors of positions a tile should sweep between loading and storing its 16 partial sums:
      * images with fewer go several at a time (LeNet-5's 10x10 outputs on a 14-wide padded image, 9
@@ -77,14 +79,27 @@ final class ConvDot {
      * with the bias gradient, against the path it replaces: 1 -> 6 at 28x28 k5 0.29 vs 0.42-0.45 ms,
      * 6 -> 16 at 14x14 k5 0.41 vs 0.54, 3 -> 32 at 32x32 1.44 vs 1.70, 6 -> 16 at 28x28 k5 4.16 vs
      * 4.59, 3 -> 16 at 64x64 4.02 vs 4.62; but 3 -> 64 at 32x32 5.14 vs 4.00, 12 -> 48 at 16x16 2.92
-     * vs 1.85, 24 -> 40 at 16x16 4.80 vs 3.06. Only with 32 vector registers ({@link Simd#REGISTERS}):
-     * with 16 (AVX2) the tile's 16 accumulators and 8 operands spill, and on Zen 1 the packed path
-     * (with its transposes generated, {@link TransposeJit}) was faster: 6 -> 16 2.08 vs 2.37 ms,
-     * 3 -> 32 6.63 vs 8.47 (without the bias gradient, a pass over the output gradient).
+     * vs 1.85, 24 -> 40 at 16x16 4.80 vs 3.06. With 16 vector registers the 4 x 4 tile's 16
+     * accumulators and 8 operands spilled (Zen 1: 6 -> 16 2.37 vs 2.08 ms on the packed path, 3 -> 32
+     * 8.47 vs 6.63); a 3 x 3 tile ({@link #NARROW}) runs there, routed for at most
+     * {@link #NARROW_MAX_OC} output channels.
      */
     static boolean routed(ConvGeom g) {
-        return ENABLED && Simd.REGISTERS >= 32 && suits(g) && g.ocPerGroup() <= 32 && g.cPerGroup() * g.kh() * g.kw() <= 160;
+        return ENABLED && suits(g) && g.ocPerGroup() <= (NARROW ? NARROW_MAX_OC : 32)
+                && g.cPerGroup() * g.kh() * g.kw() <= 160;
     }
+
+    /**
+     * The most output channels per group {@link #routed} takes with the 3 x 3 tile (16 registers).
+     * Zen 1, batch 64, 1 thread, min of 3 s, with the bias gradient, {@link #tile3} against the path
+     * that took it before: 1 -> 6 at 28x28 k5 0.91 vs 1.79-1.88 ms (2 threads 0.50 vs 1.03),
+     * 3 -> 6 at 32x32 k5 1.72 vs 4.35, 6 -> 6 at 14x14 k5 0.57 vs 1.37, 1 -> 8 at 28x28 0.87 vs 1.18,
+     * 4 -> 8 at 28x28 1.54 vs 2.89, 3 -> 12 at 32x32 2.34 vs 3.57, 3 -> 16 at 32x32 3.51 vs 4.33;
+     * but 8 -> 16 at 28x28 4.77 vs 4.37, 16 -> 16 at 14x14 2.54 vs 1.96, 1 -> 32 at 28x28 3.54 vs
+     * 3.41, 3 -> 32 at 32x32 6.83 vs 6.94, 16 -> 32 at 14x14 4.75 vs 3.16, 3 -> 64 13.2 vs 12.7 (the
+     * packed GEMM's 5-row tiles waste up to 40% on a few channels, this tile 3 x 3 none).
+     */
+    static final int NARROW_MAX_OC = 12;
 
     /**
      * {@code Conv.conv2dBackwardWeight} (arguments checked, {@link #suits}), with the bias gradient
@@ -171,9 +186,14 @@ final class ConvDot {
                 int x0 = tap[t0];
                 int x1 = t0 + 1 < taps ? tap[t0 + 1] : x0;
                 int x2 = t0 + 2 < taps ? tap[t0 + 2] : x0;
-                int x3 = t0 + 3 < taps ? tap[t0 + 3] : x0;
-                tile(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, gStride, s.xpad, x0, x1, x2, x3,
-                        xStride, steps, images);
+                if (NARROW) {
+                    tile3(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, gStride, s.xpad, x0, x1, x2, xStride, steps,
+                            images);
+                } else {
+                    int x3 = t0 + 3 < taps ? tap[t0 + 3] : x0;
+                    tile(s.acc, (m0 * tPad + t0 * MT) * L, s.gyp, g0, gStride, s.xpad, x0, x1, x2, x3,
+                            xStride, steps, images);
+                }
             }
         }
     }
@@ -245,6 +265,48 @@ final class ConvDot {
         c31.intoArray(acc, a + 13 * L);
         c32.intoArray(acc, a + 14 * L);
         c33.intoArray(acc, a + 15 * L);
+    }
+
+    /** {@link #tile} for 3 rows and 3 taps ({@link #NARROW}). */
+    private static void tile3(float[] acc, int a, float[] gyp, int g0, int gStride, float[] xp,
+                              int x0, int x1, int x2, int xStride, int steps, int images) {
+        FloatVector c00 = FloatVector.fromArray(F, acc, a);
+        FloatVector c01 = FloatVector.fromArray(F, acc, a + 1 * L);
+        FloatVector c02 = FloatVector.fromArray(F, acc, a + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(F, acc, a + 3 * L);
+        FloatVector c11 = FloatVector.fromArray(F, acc, a + 4 * L);
+        FloatVector c12 = FloatVector.fromArray(F, acc, a + 5 * L);
+        FloatVector c20 = FloatVector.fromArray(F, acc, a + 6 * L);
+        FloatVector c21 = FloatVector.fromArray(F, acc, a + 7 * L);
+        FloatVector c22 = FloatVector.fromArray(F, acc, a + 8 * L);
+        for (int b = 0; b < images; b++, g0 += gStride, x0 += xStride, x1 += xStride, x2 += xStride) {
+            for (int s = 0, o = 0, q = g0; s < steps; s++, o += L, q += 3 * L) {
+                FloatVector y0 = FloatVector.fromArray(F, gyp, q);
+                FloatVector y1 = FloatVector.fromArray(F, gyp, q + L);
+                FloatVector y2 = FloatVector.fromArray(F, gyp, q + 2 * L);
+                FloatVector v = FloatVector.fromArray(F, xp, x0 + o);
+                c00 = y0.fma(v, c00);
+                c10 = y1.fma(v, c10);
+                c20 = y2.fma(v, c20);
+                v = FloatVector.fromArray(F, xp, x1 + o);
+                c01 = y0.fma(v, c01);
+                c11 = y1.fma(v, c11);
+                c21 = y2.fma(v, c21);
+                v = FloatVector.fromArray(F, xp, x2 + o);
+                c02 = y0.fma(v, c02);
+                c12 = y1.fma(v, c12);
+                c22 = y2.fma(v, c22);
+            }
+        }
+        c00.intoArray(acc, a);
+        c01.intoArray(acc, a + 1 * L);
+        c02.intoArray(acc, a + 2 * L);
+        c10.intoArray(acc, a + 3 * L);
+        c11.intoArray(acc, a + 4 * L);
+        c12.intoArray(acc, a + 5 * L);
+        c20.intoArray(acc, a + 6 * L);
+        c21.intoArray(acc, a + 7 * L);
+        c22.intoArray(acc, a + 8 * L);
     }
 
     /**

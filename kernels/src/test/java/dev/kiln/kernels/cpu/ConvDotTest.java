@@ -84,6 +84,8 @@ class ConvDotTest {
     void routesNarrowStrideOneLayersOnlyWhenEnabled() {
         assertEquals(!Simd.SCALAR && ConvDot.ENABLED && GemmMicro.MR == 8, ConvDot.routed(new ConvGeom(64, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1)));
         assertFalse(ConvDot.routed(new ConvGeom(64, 6, 14, 14, 16, 5, 5, 2, 2, 0, 0, 1, 1, 1)), "stride 2");
+        assertEquals(!Simd.SCALAR && ConvDot.ENABLED, ConvDot.routed(new ConvGeom(64, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1)),
+                "LeNet-5's first layer, on both register files");
         assertFalse(ConvDot.routed(new ConvGeom(64, 3, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "64 output channels");
         assertFalse(ConvDot.routed(new ConvGeom(64, 24, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "216 taps");
         assertEquals(!Simd.SCALAR && ConvDot.ENABLED && GemmMicro.MR == 8, ConvDot.routed(new ConvGeom(64, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)));
