@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * values it meets are the consecutive floats {@code xpad[tap[t] + i*wp + j]} of the zero-padded
  * image: one plain vector load per 16 positions on each side. The extra columns pair input values
  * with a zero output gradient (so a non-finite input value there turns the sum into NaN, where the
- * exact sum would skip it). A tile of 4 output channels x 4 taps keeps 16 vector accumulators
+ * exact sum would skip it). A tile of 4 output channels x 4 taps (3 x 3 with 16 vector registers,
+ * {@link #NARROW}) keeps 16 (9) vector accumulators
  * (partial sums per lane) for one image, loaded from and stored to a per-part buffer; missing
  * channels read zeros and missing taps repeat the first one, their sums dropped. The lanes
  * are added at the end of each part of the batch ({@link ConvParts}), and the parts in order, so
@@ -38,7 +39,7 @@ final class ConvDot {
     /** Taps per tile. */
     static final int TT = NARROW ? 3 : 4;
     /**
-     * Vectors of positions a tile should sweep between loading and storing its 16 partial sums:
+     * Vectors of positions a tile should sweep between loading and storing its partial sums:
      * images with fewer go several at a time (LeNet-5's 10x10 outputs on a 14-wide padded image, 9
      * vectors each, in chunks of 8).
      */
