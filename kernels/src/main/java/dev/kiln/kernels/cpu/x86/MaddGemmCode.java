@@ -110,8 +110,7 @@ public final class MaddGemmCode {
      */
     private static X86Asm enter(int lda3) {
         X86Asm x = new X86Asm();
-        x.push(RBX);
-        x.push(R12);
+        x.save(RBX, R12);
         // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+24] lda, [rsp+32] ldc (ldb),
         // [rsp+40] steps, [rsp+48] tiles (two pushes and the return address above them)
         x.add(RDI, RCX);
@@ -127,10 +126,7 @@ public final class MaddGemmCode {
 
     /** Both kernels' exit: r12 and rbx restored, {@code vzeroupper}, {@code ret}; the code. */
     private static byte[] leave(X86Asm x) {
-        x.pop(R12);
-        x.pop(RBX);
-        x.vzeroupper();
-        x.ret();
+        x.restoreAndReturn(RBX, R12);
         return x.bytes();
     }
 

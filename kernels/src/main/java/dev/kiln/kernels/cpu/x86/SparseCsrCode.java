@@ -37,7 +37,8 @@ public final class SparseCsrCode {
     public static final int ROW_LANES = 64;
     /** How many elements ahead {@link #rows8} prefetches B's rows. */
     public static final int PREFETCH_DISTANCE = 8;
-    private static final int PUSHED = 6;
+    /** The callee-saved registers {@link #strip} uses, and {@link #rows8}. */
+    private static final int[] SAVED = {RBX, RBP, R12, R13, R14, R15}, ROWS_SAVED = {RBX, RBP, R12};
     private static final int LOCALS = 16;
     /** Locals: blocks left, and whether the current block is the first (1) or not (0). */
     private static final Mem LEFT = mem(RSP, 0), FIRST = mem(RSP, 8);
@@ -47,7 +48,7 @@ public final class SparseCsrCode {
 
     /** The stack argument {@code i} (0: hdrOff) after the pushes and locals. */
     private static Mem arg(int i) {
-        return mem(RSP, LOCALS + 8 * (PUSHED + 1) + 8 * i);
+        return mem(RSP, LOCALS + 8 * (SAVED.length + 1) + 8 * i);
     }
 
     /** The kernel for {@code nv} vectors of 16 lanes. */
@@ -58,12 +59,7 @@ public final class SparseCsrCode {
         final int c = RDI, hdr = RSI, idx = RDX, val = RCX, b = R8, ldb = RBX, ldc = RBP;
         final int p = R10, both = R12, end = R11, left = R13, rowA = R14, rowB = R15, t0 = RAX, t1 = R9;
         X86Asm x = new X86Asm();
-        x.push(RBX);
-        x.push(RBP);
-        x.push(R12);
-        x.push(R13);
-        x.push(R14);
-        x.push(R15);
+        x.save(SAVED);
         x.subImm(RSP, LOCALS);
         x.add(c, R9);
         x.addLoad(hdr, arg(0));
@@ -144,14 +140,7 @@ public final class SparseCsrCode {
         x.movStore(LEFT, t0);
         x.jnz(block);
         x.addImm(RSP, LOCALS);
-        x.pop(R15);
-        x.pop(R14);
-        x.pop(R13);
-        x.pop(R12);
-        x.pop(RBP);
-        x.pop(RBX);
-        x.vzeroupper();
-        x.ret();
+        x.restoreAndReturn(SAVED);
         return x.bytes();
     }
 
@@ -182,10 +171,8 @@ public final class SparseCsrCode {
         final int c = RDI, ptr = RSI, idx = RDX, val = RCX, b = R8, ldb = RBX, ldc = RBP;
         final int p = R10, end = R11, left = R12, t0 = RAX, t1 = R9;
         X86Asm x = new X86Asm();
-        x.push(RBX);
-        x.push(RBP);
-        x.push(R12);
-        int args = 8 * (3 + 1);
+        x.save(ROWS_SAVED);
+        int args = 8 * (ROWS_SAVED.length + 1);
         x.add(c, R9);
         x.addLoad(ptr, mem(RSP, args));
         x.addLoad(b, mem(RSP, args + 8));
@@ -224,11 +211,7 @@ public final class SparseCsrCode {
         x.addImm(ptr, 4);
         x.dec(left);
         x.jnz(row);
-        x.pop(R12);
-        x.pop(RBP);
-        x.pop(RBX);
-        x.vzeroupper();
-        x.ret();
+        x.restoreAndReturn(ROWS_SAVED);
         return x.bytes();
     }
 

@@ -146,9 +146,7 @@ public final class TransposeCode {
         }
         X86Asm x = new X86Asm();
         int[] saved = {R12, R13, R14, R15};
-        for (int r : saved) {
-            x.push(r);
-        }
+        x.save(saved);
         x.addLoad(DST, mem(ARGS, 0));
         x.movLoad(D_STRIDE, mem(ARGS, 8));
         x.addLoad(SRC, mem(ARGS, 16));
@@ -196,11 +194,7 @@ public final class TransposeCode {
         }
         x.dec(outer);
         x.jnz(outerBlock);
-        for (int i = saved.length - 1; i >= 0; i--) {
-            x.pop(saved[i]);
-        }
-        x.vzeroupper();
-        x.ret();
+        x.restoreAndReturn(saved);
         return x.bytes();
     }
 

@@ -73,7 +73,7 @@ public final class VnniGemmCode {
         final int col0 = RAX, col3 = R10, ap = R11, count = RBX;
         final int stepB = dot ? 64 : 4;
         X86Asm x = new X86Asm();
-        x.push(RBX);
+        x.save(RBX);
         // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+16] ldb, [rsp+24] steps, [rsp+32] tiles
         x.add(a, RCX);
         x.add(b, R8);
@@ -131,9 +131,7 @@ public final class VnniGemmCode {
         }
         x.dec(tiles);
         x.jnz(tile);
-        x.pop(RBX);
-        x.vzeroupper();
-        x.ret();
+        x.restoreAndReturn(RBX);
         return x.bytes();
     }
 }

@@ -407,6 +407,25 @@ public final class X86Asm {
         emit(0xC3);
     }
 
+    /** Pushes the callee-saved registers {@code regs} in order (a function's entry). */
+    public void save(int... regs) {
+        for (int r : regs) {
+            push(r);
+        }
+    }
+
+    /**
+     * A function's exit: pops {@code regs} (as given to {@link #save}) in reverse order, then
+     * {@code vzeroupper} and {@code ret}.
+     */
+    public void restoreAndReturn(int... regs) {
+        for (int i = regs.length - 1; i >= 0; i--) {
+            pop(regs[i]);
+        }
+        vzeroupper();
+        ret();
+    }
+
     /** Binds {@code l} here; patches the forward jumps to it. */
     public void bind(Label l) {
         if (l.pos >= 0) {
