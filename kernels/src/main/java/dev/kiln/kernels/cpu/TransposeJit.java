@@ -42,6 +42,8 @@ final class TransposeJit {
     private static final int EIGHT_ROWS = INTERLEAVE + 2;
     /** The slot of the strip copy ({@link TransposeCode#copyStrips}). */
     private static final int COPY = INTERLEAVE + 3;
+    /** The slot of the 5-row strip packing ({@link TransposeCode#packRows}). */
+    private static final int PACK5 = INTERLEAVE + 4;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
@@ -64,6 +66,11 @@ final class TransposeJit {
      * {@code -Dkiln.transpose.jit=false}).
      */
     static final boolean COPY_STRIPS;
+    /**
+     * Whether {@link #packRows5} can run here (AVX, self check passing, and not turned off with
+     * {@code -Dkiln.transpose.jit=false}).
+     */
+    static final boolean PACK_ROWS5;
 
     static {
         boolean ok = JitCode.usable(TransposeJit::selfCheck, "avx512f");
@@ -75,6 +82,7 @@ final class TransposeJit {
         SUPPORTED8 = !ok && CAN8;
         use8 = SUPPORTED8 && on;
         COPY_STRIPS = on && JitCode.usable(TransposeJit::selfCheckCopy, "avx");
+        PACK_ROWS5 = on && JitCode.usable(TransposeJit::selfCheckPack5, "avx");
     }
 
     /** Rows and columns of the blocks {@link #leadingBlocks} transposes now: 16, 8, or 0 (none). */
@@ -267,6 +275,63 @@ final class TransposeJit {
         return java.util.Arrays.equals(want, got);
     }
 
+    /** Three 5-row strips of 17 columns (two blocks of 8 through the code, the last column by hand) against plain Java. */
+    private static boolean selfCheckPack5() {
+        int ld = 23;
+        int kc = 17;
+        int stride = 5 * kc + 2;
+        float[] src = new float[2 + 15 * ld];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (i * 37 % 101 - 50) * 0.13f;
+        }
+        float[] got = new float[1 + 3 * stride];
+        for (int i = 0; i < got.length; i++) {
+            got[i] = i * 0.01f;
+        }
+        float[] want = got.clone();
+        packRows5(got, 1, stride, src, 2, ld, 2, 3);
+        for (int t = 0; t < 3; t++) {
+            for (int i = 0; i < 5; i++) {
+                got[1 + t * stride + 16 * 5 + i] = src[2 + (5 * t + i) * ld + 16];
+                for (int p = 0; p < kc; p++) {
+                    want[1 + t * stride + p * 5 + i] = src[2 + (5 * t + i) * ld + p];
+                }
+            }
+        }
+        return java.util.Arrays.equals(want, got);
+    }
+
+    /**
+     * Packs strips of 5 rows column by column ({@link TransposeCode#packRows}): for
+     * {@code t < strips}, {@code p < 8*blocks}, {@code i < 5},
+     * {@code dst[dOff + t*stripStride + p*5 + i] = src[sOff + (5*t + i)*ld + p]}; it also writes 3
+     * floats of no meaning after each strip's column {@code 8*blocks - 1}, so the caller must then
+     * pack at least one more column of every strip.
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array, or a strip would overlap the next
+     */
+    static void packRows5(float[] dst, int dOff, int stripStride, float[] src, int sOff, int ld, int blocks,
+                          int strips) {
+        long written = 40L * blocks + 3;
+        if (blocks < 1 || strips < 1 || dOff < 0 || sOff < 0 || ld < 8L * blocks || stripStride < written
+                || dOff + (strips - 1L) * stripStride + written > dst.length
+                || sOff + (5L * strips - 1) * ld + 8L * blocks > src.length) {
+            throw new IllegalArgumentException("TransposeJit: 5-row packing arguments out of bounds: " + strips
+                    + " strips of " + blocks + " blocks of 8 columns, dst " + dOff + "+" + stripStride + "/"
+                    + dst.length + ", src " + sOff + "+" + ld + "/" + src.length);
+        }
+        long[] args = ARGS.get();
+        args[0] = 4L * dOff;
+        args[1] = 4L * sOff;
+        args[2] = 4L * ld;
+        args[3] = blocks;
+        args[4] = strips;
+        args[5] = 4L * stripStride;
+        args[6] = 4L * 5 * ld;
+        MemorySegment s = MemorySegment.ofArray(src);
+        call(PACK5, MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+    }
+
     /**
      * For {@code t < strips}, {@code p < 8*bands}, {@code j < 16}:
      * {@code dst[dOff + t*stripStride + p*16 + j] = src[sOff + p*ld + t*16 + j]}: rows of 16 floats
@@ -369,7 +434,8 @@ final class TransposeJit {
 
     /** Installs the code of slot {@code k}. */
     private static MethodHandle build(int k) {
-        byte[] code = k == COPY ? TransposeCode.copyStrips() : k == INTERLEAVE ? TransposeCode.interleave8()
+        byte[] code = k == PACK5 ? TransposeCode.packRows(5) : k == COPY ? TransposeCode.copyStrips()
+                : k == INTERLEAVE ? TransposeCode.interleave8()
                 : k >= EIGHT ? TransposeCode.transpose8(k == EIGHT_ROWS) : TransposeCode.transpose(Mode.values()[k]);
         return JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
     }
@@ -409,6 +475,10 @@ final class TransposeJit {
         static final MethodHandle H = build(COPY);
     }
 
+    private static final class Pack5 {
+        static final MethodHandle H = build(PACK5);
+    }
+
     /** Calls the code in slot {@code k} with checked arguments. */
     private static void call(int k, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment args) {
         try {
@@ -420,6 +490,7 @@ final class TransposeJit {
                 case EIGHT -> Eight.H.invokeExact(a, b, c, args);
                 case EIGHT_ROWS -> EightRows.H.invokeExact(a, b, c, args);
                 case COPY -> Copy.H.invokeExact(a, b, c, args);
+                case PACK5 -> Pack5.H.invokeExact(a, b, c, args);
                 default -> throw new IllegalArgumentException("TransposeJit: no code in slot " + k);
             }
         } catch (RuntimeException | Error e) {

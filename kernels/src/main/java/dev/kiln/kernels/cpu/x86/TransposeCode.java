@@ -302,6 +302,85 @@ public final class TransposeCode {
         });
     }
 
+    /**
+     * Packs strips of {@code rows} rows (5 to 8) of a row-major matrix column by column, the layout of
+     * the GEMM's packed A strips, {@code void f(dst, src, unused, args)}, {@code args} eight-byte
+     * values {@code dOff, sOff, ld, blocks, strips, stripStride, stripLd} (bytes but
+     * {@code blocks, strips}; {@code stripLd = rows*ld}): with {@code D = dst + dOff},
+     * {@code S = src + sOff} (floats, strides in floats here), for {@code t < strips},
+     * {@code p < 8*blocks}, {@code i < rows}: {@code D[t*stripStride + p*rows + i] = S[(t*rows + i)*ld + p]}.
+     * It also writes {@code 8 - rows} floats of no meaning after each strip's last column,
+     * {@code D[t*stripStride + 8*blocks*rows ...]}: the caller packs at least one more column there.
+     *
+     * <p>Per 8 columns as in {@link #transpose8}: row {@code i < 4} in a register's low 128-bit lane,
+     * row {@code i + 4} (where there is one) in its high lane ({@code vmovups xmm} clears it
+     * otherwise), two in-lane 4 x 4 transposes, then column {@code c} whole in one register, stored
+     * as 8 floats at its place: each store's last {@code 8 - rows} floats are overwritten by the
+     * next column's. 10 loads, 16 shuffles and 8 stores per 8 columns of a 5-row strip, against 40
+     * scalar loads and stores.
+     */
+    public static byte[] packRows(int rows) {
+        if (rows < 5 || rows > 8) {
+            throw new IllegalArgumentException("TransposeCode.packRows: expected 5 to 8 rows, got " + rows);
+        }
+        final int dst = RDI, src = RSI, row4 = RDX, args = RCX, ld = R8, blocks = R9, sw = R10, dw = R11,
+                row = RAX, strips = R12;
+        X86Asm x = new X86Asm();
+        x.save(strips);
+        x.addLoad(dst, mem(args, 0));
+        x.addLoad(src, mem(args, 8));
+        x.movLoad(ld, mem(args, 16));
+        x.movLoad(strips, mem(args, 32));
+        Label strip = new Label();
+        x.bind(strip);
+        x.mov(sw, src);
+        x.mov(dw, dst);
+        x.movLoad(blocks, mem(args, 24));
+        Label block = new Label();
+        x.bind(block);
+        x.mov(row, sw);
+        x.lea(row4, mem(sw, ld, 4, 0));
+        for (int i = 0; i < 4; i++) {
+            x.vmovupsLoadX(i, mem(row, 0));
+            x.vmovupsLoadX(4 + i, mem(row, 16));
+            if (4 + i < rows) {
+                x.vinsertf128(i, i, mem(row4, 0), 1);
+                x.vinsertf128(4 + i, 4 + i, mem(row4, 16), 1);
+            }
+            if (i < 3) {
+                x.add(row, ld);
+                if (4 + i + 1 < rows) {
+                    x.add(row4, ld);
+                }
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            int t = 4 * h;
+            int a = 8 + 4 * h;
+            x.vunpcklpsY(a, t, t + 1);
+            x.vunpckhpsY(a + 1, t, t + 1);
+            x.vunpcklpsY(a + 2, t + 2, t + 3);
+            x.vunpckhpsY(a + 3, t + 2, t + 3);
+            x.vunpcklpdY(t, a, a + 2);
+            x.vunpckhpdY(t + 1, a, a + 2);
+            x.vunpcklpdY(t + 2, a + 1, a + 3);
+            x.vunpckhpdY(t + 3, a + 1, a + 3);
+        }
+        for (int c = 0; c < 8; c++) {
+            x.vmovupsStoreY(mem(dw, 4 * rows * c), c);
+        }
+        x.addImm(sw, 32);
+        x.addImm(dw, 32 * rows);
+        x.dec(blocks);
+        x.jnz(block);
+        x.addLoad(src, mem(args, 48));
+        x.addLoad(dst, mem(args, 40));
+        x.dec(strips);
+        x.jnz(strip);
+        x.restoreAndReturn(strips);
+        return x.bytes();
+    }
+
     /** Rows of a band in {@link #copyStrips}. */
     public static final int COPY_BAND = 8;
 
