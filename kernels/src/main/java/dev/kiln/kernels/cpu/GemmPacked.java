@@ -168,6 +168,10 @@ final class GemmPacked {
      */
     static void macro(float[] ap, float[] bp, float[] bd, int bdOff, int ldb, float[] tile, float[] c,
                       int cOff, int ldc, int mc, int nc, int kc, Epilogue ep, int j0, boolean rowsFirst) {
+        if (GemmJit.use && mc >= MR && nc >= NR) {
+            macroJit(ap, bp, bd, bdOff, ldb, tile, c, cOff, ldc, mc, nc, kc, ep, j0, rowsFirst);
+            return;
+        }
         if (rowsFirst) {
             for (int ir = 0; ir < mc; ir += MR) {
                 for (int jr = 0; jr < nc; jr += NR) {
@@ -177,6 +181,50 @@ final class GemmPacked {
         } else {
             for (int jr = 0; jr < nc; jr += NR) {
                 for (int ir = 0; ir < mc; ir += MR) {
+                    tile(ap, bp, bd, bdOff, ldb, tile, c, cOff, ldc, mc, nc, kc, ep, j0, ir, jr);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #macro} with its full tiles through {@link GemmJit}: a call per strip of B (down its
+     * column of tiles) or, with {@code rowsFirst}, per strip of A (along its row), the partial tiles
+     * after each through {@link #tile}. The same tiles in the same order, so the same bits.
+     */
+    private static void macroJit(float[] ap, float[] bp, float[] bd, int bdOff, int ldb, float[] tile, float[] c,
+                                 int cOff, int ldc, int mc, int nc, int kc, Epilogue ep, int j0, boolean rowsFirst) {
+        int fullM = mc / MR;
+        int fullN = nc / NR;
+        boolean inPlace = bd != null;
+        float[] bs = inPlace ? bd : bp;
+        int step = inPlace ? ldb : NR;
+        int bStep = inPlace ? NR : NR * kc;
+        int bBase = inPlace ? bdOff : 0;
+        int bo = ep.bo() + j0;
+        if (rowsFirst) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                if (ir < fullM * MR) {
+                    GemmJit.tiles(ap, ir * kc, 0, bs, bBase, step, bStep, c, cOff + ir * ldc, ldc, NR, kc, fullN,
+                            ep.load(), ep.bias(), bo, NR, ep.relu());
+                    if (fullN * NR < nc) {
+                        tile(ap, bp, bd, bdOff, ldb, tile, c, cOff, ldc, mc, nc, kc, ep, j0, ir, fullN * NR);
+                    }
+                } else {
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        tile(ap, bp, bd, bdOff, ldb, tile, c, cOff, ldc, mc, nc, kc, ep, j0, ir, jr);
+                    }
+                }
+            }
+        } else {
+            for (int jr = 0; jr < nc; jr += NR) {
+                int ir = 0;
+                if (jr < fullN * NR) {
+                    GemmJit.tiles(ap, 0, MR * kc, bs, bBase + jr / NR * bStep, step, 0, c, cOff + jr, ldc, MR * ldc,
+                            kc, fullM, ep.load(), ep.bias(), bo + jr, 0, ep.relu());
+                    ir = fullM * MR;
+                }
+                for (; ir < mc; ir += MR) {
                     tile(ap, bp, bd, bdOff, ldb, tile, c, cOff, ldc, mc, nc, kc, ep, j0, ir, jr);
                 }
             }

@@ -263,6 +263,30 @@ public final class X86Asm {
         vexRM(1, 2, 1, 0xB8, yd, ya, m);
     }
 
+    /** {@code vfmadd231ps yd, ya, yb}: {@code yd = ya * yb + yd}, one rounding. */
+    public void vfmadd231psYY(int yd, int ya, int yb) {
+        vexRR(1, 2, 0xB8, yd, ya, yb);
+    }
+
+    /** {@code vaddps yd, ya, ymmword [m]}. */
+    public void vaddpsY(int yd, int ya, Mem m) {
+        vexRM(0, 1, 1, 0x58, yd, ya, m);
+    }
+
+    /**
+     * {@code vmaxps yd, ya, yb}: per lane {@code ya > yb ? ya : yb}, so {@code yb} where either is
+     * NaN or both are zeros ({@code vmaxps yd, zero, v} is {@code v < 0 ? +0 : v} with NaN and
+     * {@code -0} kept, Java's {@code v < 0 ? 0 : v}).
+     */
+    public void vmaxpsY(int yd, int ya, int yb) {
+        vexRR(0, 1, 0x5F, yd, ya, yb);
+    }
+
+    /** {@code vxorps yd, ya, yb} (256 bits). */
+    public void vxorpsY(int yd, int ya, int yb) {
+        vexRR(0, 1, 0x57, yd, ya, yb);
+    }
+
     /** {@code vpbroadcastd ymm, dword [m]}. */
     public void vpbroadcastdY(int yd, Mem m) {
         vexRM(1, 2, 1, 0x58, yd, 0, m);

@@ -1,0 +1,154 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.cpu.GemmMicro.MR;
+import static dev.kiln.kernels.cpu.GemmMicro.NR;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+
+import dev.kiln.kernels.cpu.x86.FmaGemmCode;
+import dev.kiln.kernels.cpu.x86.JitCode;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The fp32 GEMM's full tiles as x86-64 machine code generated at run time ({@link FmaGemmCode}) on
+ * AVX2 + FMA machines with 16 vector registers, where {@link GemmMicro}'s tiles have 5 rows: a run
+ * of tiles per call, the same float operations as {@link GemmMicro#kernel} in the same order, so
+ * the same bits.
+ *
+ * <p>Why: on a tile alone, with A and B in L1/L2, the Vector API kernel is as fast (both within
+ * noise of each other, Zen 1); inside the GEMM, where the A strips come from L2 and C's rows are
+ * far apart, the code's tiles were faster. Zen 1, 1 thread, class-loader A/B in one JVM against the
+ * Vector API tiles (best of 8): {@code sgemm} 2048^3 401.8 -> 396.1 ms, 1024^3 50.0 -> 48.7, 512^3
+ * 6.07 -> 5.93; on 2 threads 2048^3 241.0 -> 235.5, 1024^3 29.2 -> 26.9; a Linear layer's three
+ * products at batch 64, 784 -> 300 2.22 -> 2.16 ms, 1024 -> 1024 10.55 -> 10.16 ms. Prefetching
+ * A, B or C's rows from the code changed nothing measurable.
+ *
+ * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx2 and
+ * fma, tiles of {@code 5 x 16}, the self check passing, and no {@code -Dkiln.gemm.jit=false}. Every
+ * argument is checked in Java first ({@link #tiles}), since a bad address would crash the JVM
+ * rather than throw.
+ */
+final class GemmJit {
+    /** Whether the code can run here. */
+    static final boolean SUPPORTED;
+    /** Whether the GEMM uses it by default. */
+    static final boolean ENABLED;
+    /** Whether it uses it now: {@link #ENABLED} unless a test or benchmark turns it off (never on where unsupported). */
+    static volatile boolean use;
+    private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[FmaGemmCode.ARGS]);
+
+    static {
+        boolean ok = MR <= FmaGemmCode.MAX_ROWS && NR == 16
+                && JitCode.usable(GemmJit::selfCheck, "avx2", "fma");
+        SUPPORTED = ok;
+        ENABLED = ok && Boolean.parseBoolean(System.getProperty("kiln.gemm.jit", "true"));
+        use = ENABLED;
+    }
+
+    private GemmJit() {
+    }
+
+    /** Turns the code on (where {@link #SUPPORTED}) or off; returns whether it was on. Tests and benchmarks only. */
+    static boolean use(boolean on) {
+        boolean was = use;
+        use = on && SUPPORTED;
+        return was;
+    }
+
+    /**
+     * Three tiles (packed B, then B in place with a bias, then ReLU over old C) against
+     * {@link GemmMicro#kernel}, bit for bit, nothing else written.
+     */
+    private static boolean selfCheck() {
+        int kc = 7;
+        int ldc = 37;
+        float[] ap = new float[3 * MR * kc + 2];
+        float[] bp = new float[3 + 40 * kc];
+        float[] bias = new float[NR + 5];
+        for (int i = 0; i < ap.length; i++) {
+            ap[i] = (i * 37 % 101 - 50) * 0.13f;
+        }
+        for (int i = 0; i < bp.length; i++) {
+            bp[i] = (i * 53 % 97 - 48) * 0.07f;
+        }
+        for (int i = 0; i < bias.length; i++) {
+            bias[i] = i * 0.7f - 3f;
+        }
+        for (int variant = 0; variant < 3; variant++) {
+            int bStride = variant == 0 ? NR : 40;
+            boolean load = variant == 2;
+            float[] z = variant == 1 ? bias : null;
+            boolean relu = variant == 2;
+            float[] got = new float[2 + 2 * MR * ldc];
+            for (int i = 0; i < got.length; i++) {
+                got[i] = (i % 13 - 6) * 0.5f;
+            }
+            float[] want = got.clone();
+            for (int t = 0; t < 2; t++) {
+                GemmMicro.kernel(kc, ap, 2 + t * MR * kc, bp, 3 + t * 16, bStride, want, 2 + t * MR * ldc + 1, ldc,
+                        load, z, 1 + t, relu);
+            }
+            tiles(ap, 2, MR * kc, bp, 3, bStride, 16, got, 3, ldc, MR * ldc, kc, 2, load, z, 1, 1, relu);
+            if (!java.util.Arrays.equals(want, got)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code tiles} full tiles through the code: tile {@code t} is
+     * {@code GemmMicro.kernel(kc, ap, aOff + t*aStep, b, bOff + t*bStep, bStride, c, cOff + t*cStep, ldc,
+     * load, bias, bo + t*biasStep, relu)}, with the same result.
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    static void tiles(float[] ap, int aOff, int aStep, float[] b, int bOff, int bStride, int bStep, float[] c,
+                      int cOff, int ldc, int cStep, int kc, int tiles, boolean load, float[] bias, int bo,
+                      int biasStep, boolean relu) {
+        long last = tiles - 1L;
+        if (tiles < 1 || kc < 1 || aOff < 0 || aStep < 0 || bOff < 0 || bStride < 0 || bStep < 0 || cOff < 0
+                || ldc < 0 || cStep < 0 || aOff + last * aStep + (long) MR * kc > ap.length
+                || bOff + last * bStep + (kc - 1L) * bStride + NR > b.length
+                || cOff + last * cStep + (MR - 1L) * ldc + NR > c.length
+                || bias != null && (bo < 0 || biasStep < 0 || bo + last * biasStep + NR > bias.length)) {
+            throw new IllegalArgumentException("GemmJit: tile arguments out of bounds: " + tiles + " tiles of " + kc
+                    + " steps, A " + aOff + "+" + aStep + "/" + ap.length + ", B " + bOff + "+" + bStep + " rows "
+                    + bStride + "/" + b.length + ", C " + cOff + "+" + cStep + " rows " + ldc + "/" + c.length
+                    + (bias == null ? "" : ", bias " + bo + "+" + biasStep + "/" + bias.length));
+        }
+        long[] args = ARGS.get();
+        args[FmaGemmCode.A_OFF] = 4L * aOff;
+        args[FmaGemmCode.B_OFF] = 4L * bOff;
+        args[FmaGemmCode.C_OFF] = 4L * cOff;
+        args[FmaGemmCode.BIAS_OFF] = bias == null ? 0 : 4L * bo;
+        args[FmaGemmCode.LDC] = 4L * ldc;
+        args[FmaGemmCode.B_STRIDE] = 4L * bStride;
+        args[FmaGemmCode.STEPS] = kc;
+        args[FmaGemmCode.TILES] = tiles;
+        args[FmaGemmCode.A_STEP] = 4L * aStep;
+        args[FmaGemmCode.B_STEP] = 4L * bStep;
+        args[FmaGemmCode.C_STEP] = 4L * cStep;
+        args[FmaGemmCode.BIAS_STEP] = bias == null ? 0 : 4L * biasStep;
+        args[FmaGemmCode.LOAD] = load ? 1 : 0;
+        args[FmaGemmCode.BIAS] = bias == null ? 0 : 1;
+        args[FmaGemmCode.RELU] = relu ? 1 : 0;
+        MemorySegment z = MemorySegment.ofArray(bias == null ? c : bias);
+        try {
+            Code.H.invokeExact(MemorySegment.ofArray(ap), MemorySegment.ofArray(b), MemorySegment.ofArray(c), z,
+                    MemorySegment.ofArray(args));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The installed code, a constant so that C2 inlines the downcall (see {@code TransposeJit}'s handles). */
+    private static final class Code {
+        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR),
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+    }
+}

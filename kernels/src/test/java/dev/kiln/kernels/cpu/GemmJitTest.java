@@ -1,0 +1,149 @@
+package dev.kiln.kernels.cpu;
+
+import static dev.kiln.kernels.TestArrays.randomFloats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.kernels.Parallel;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The generated fp32 tiles ({@link GemmJit}, AVX2 + FMA with 5-row tiles) against
+ * {@link GemmMicro#kernel}, bit for bit, nothing else written; the GEMM with and without them, bit
+ * for bit, on every path that reaches them; and the checks that keep bad arguments from the code.
+ * Skipped where the code cannot run.
+ */
+class GemmJitTest {
+    private static final int MR = GemmMicro.MR;
+    private static final int NR = GemmMicro.NR;
+    private final SplittableRandom rnd = new SplittableRandom(77);
+    private boolean was;
+
+    @BeforeEach
+    void needsCode() {
+        Assumptions.assumeTrue(GemmJit.SUPPORTED, "the generated fp32 tiles cannot run here");
+        was = GemmJit.use(true);
+    }
+
+    @AfterEach
+    void restore() {
+        GemmJit.use(was);
+    }
+
+    @Test
+    void tilesMatchTheVectorKernel() {
+        // kc, tiles, B row stride (16: packed; wider: read in place), and whether the tiles go down a column
+        // (A steps, B stays) or along a row (B steps, A stays: rowsFirst)
+        int[][] shapes = {{1, 1, 16, 0}, {7, 3, 16, 0}, {64, 2, 37, 0}, {1025, 4, 16, 0}, {9, 3, 16, 1},
+                {33, 5, 50, 1}};
+        for (int[] s : shapes) {
+            int kc = s[0];
+            int tiles = s[1];
+            int bStride = s[2];
+            boolean alongRow = s[3] == 1;
+            int ldc = alongRow ? NR * tiles + 3 : NR + 5;
+            int aStep = alongRow ? 0 : MR * kc;
+            int bStep = alongRow ? (bStride == NR ? NR * kc : NR) : 0;
+            int cStep = alongRow ? NR : MR * ldc;
+            int biasStep = alongRow ? NR : 0;
+            float[] ap = randomFloats(rnd, 2 + tiles * MR * kc);
+            float[] b = randomFloats(rnd, 3 + (tiles - 1) * bStep + (kc - 1) * bStride + NR + 1);
+            float[] bias = randomFloats(rnd, 1 + tiles * NR);
+            ap[2] = Float.NaN;
+            for (int flags = 0; flags < 8; flags++) {
+                boolean load = (flags & 1) != 0;
+                float[] z = (flags & 2) != 0 ? bias : null;
+                boolean relu = (flags & 4) != 0;
+                float[] got = randomFloats(rnd, 4 + (tiles - 1) * cStep + (MR - 1) * ldc + NR + 3);
+                got[4] = -0f;
+                float[] want = got.clone();
+                for (int t = 0; t < tiles; t++) {
+                    GemmMicro.kernel(kc, ap, 2 + t * aStep, b, 3 + t * bStep, bStride, want, 4 + t * cStep, ldc, load,
+                            z, 1 + t * biasStep, relu);
+                }
+                GemmJit.tiles(ap, 2, aStep, b, 3, bStride, bStep, got, 4, ldc, cStep, kc, tiles, load, z, 1, biasStep,
+                        relu);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                            "kc " + kc + ", " + tiles + " tiles, B stride " + bStride + (alongRow ? " along a row" : "")
+                                    + ", load " + load + ", bias " + (z != null) + ", relu " + relu + ": element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmGivesTheSameBitsWithAndWithoutTheCode() {
+        // m, n, k, transA, transB: B read in place (a Linear batch), packed panels (m past 4 row blocks),
+        // shallow slices in rows-first order, several slices of k, transposes, edges in every dimension
+        int[][] shapes = {{64, 300, 784, 0, 0}, {64, 300, 784, 0, 1}, {400, 100, 70, 1, 0}, {700, 600, 100, 0, 0},
+                {23, 50, 2100, 0, 0}, {401, 33, 17, 1, 1}, {5, 16, 1, 0, 0}, {131, 1029, 9, 0, 0}};
+        for (int threads : new int[] {1, 2}) {
+            int before = Parallel.threads();
+            Parallel.setThreads(threads);
+            try {
+                for (int[] s : shapes) {
+                    int m = s[0], n = s[1], k = s[2];
+                    boolean tA = s[3] == 1, tB = s[4] == 1;
+                    float[] a = randomFloats(rnd, m * k);
+                    float[] b = randomFloats(rnd, k * n);
+                    float[] bias = randomFloats(rnd, n);
+                    float[] c0 = randomFloats(rnd, m * n);
+                    for (int mode = 0; mode < 3; mode++) {
+                        float[][] out = new float[2][];
+                        for (int v = 0; v < 2; v++) {
+                            GemmJit.use(v == 1);
+                            float[] c = c0.clone();
+                            if (mode == 2) {
+                                Gemm.sgemmBias(true, c, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, bias, 0, m, n, k);
+                            } else {
+                                Gemm.sgemm(mode == 1, c, 0, n, tA, a, 0, tA ? m : k, tB, b, 0, tB ? k : n, m, n, k);
+                            }
+                            out[v] = c;
+                        }
+                        for (int i = 0; i < out[0].length; i++) {
+                            assertEquals(Float.floatToRawIntBits(out[0][i]), Float.floatToRawIntBits(out[1][i]),
+                                    m + "x" + n + "x" + k + " tA " + tA + " tB " + tB + " mode " + mode + " threads "
+                                            + threads + ": element " + i);
+                        }
+                    }
+                }
+            } finally {
+                Parallel.setThreads(before);
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefusedBeforeTheCall() {
+        int kc = 4;
+        float[] ap = new float[2 * MR * kc];
+        float[] b = new float[kc * NR];
+        float[] c = new float[(2 * MR - 1) * NR + NR];
+        GemmJit.tiles(ap, 0, MR * kc, b, 0, NR, 0, c, 0, NR, MR * NR, kc, 2, false, null, 0, 0, false); // exactly fits
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 1, MR * kc, b, 0, NR, 0, c, 0, NR, MR * NR, kc, 2, false, null, 0, 0, false));
+        assertTrue(e.getMessage().contains("2 tiles of 4 steps") && e.getMessage().contains("A 1+" + MR * kc),
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 0, MR * kc, b, 1, NR, 0, c, 0, NR, MR * NR, kc, 2, false, null, 0, 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 0, MR * kc, b, 0, NR + 1, 0, c, 0, NR, MR * NR, kc, 2, false, null, 0, 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 0, MR * kc, b, 0, NR, 0, c, 1, NR, MR * NR, kc, 2, false, null, 0, 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 0, MR * kc, b, 0, NR, 0, c, 0, NR, MR * NR, kc, 3, false, null, 0, 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 0, MR * kc, b, 0, NR, 0, c, 0, NR, MR * NR, 0, 2, false, null, 0, 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmJit.tiles(ap, 0, -1, b, 0, NR, 0, c, 0, NR, MR * NR, kc, 2, false, null, 0, 0, false));
+        assertThrows(IllegalArgumentException.class, () -> GemmJit.tiles(ap, 0, MR * kc, b, 0, NR, 0, c, 0, NR,
+                MR * NR, kc, 2, false, new float[NR], 0, 1, false));
+        GemmJit.tiles(ap, 0, MR * kc, b, 0, NR, 0, c, 0, NR, MR * NR, kc, 2, false, new float[NR], 0, 0, true);
+    }
+}
