@@ -247,7 +247,15 @@ final class TransposeJit {
                                    MemorySegment src, int srcLength, int sOff, int ld, int rowBlocks, int colBlocks) {
         MemorySegment args = blockArgs(8, dstLength, dOff, dStride, srcLength, sOff, ld, rowBlocks, colBlocks, null,
                 0, false);
-        call(rowsOuter ? EIGHT_ROWS : EIGHT, dst, src, src, args);
+        try {
+            if (rowsOuter) {
+                EightRows.H.invokeExact(dst, src, src, args);
+            } else {
+                Eight.H.invokeExact(dst, src, src, args);
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
     }
 
     /** Two strips of three bands from rows 21 floats apart through the copy code against plain Java, every other float left alone. */
@@ -329,7 +337,11 @@ final class TransposeJit {
         args[5] = 4L * stripStride;
         args[6] = 4L * 5 * ld;
         MemorySegment s = MemorySegment.ofArray(src);
-        call(PACK5, MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+        try {
+            Pack5.H.invokeExact(MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
     }
 
     /**
@@ -359,7 +371,11 @@ final class TransposeJit {
         args[5] = 4L * stripStride;
         args[6] = 4L * TransposeCode.COPY_BAND * ld;
         MemorySegment s = MemorySegment.ofArray(src);
-        call(COPY, MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+        try {
+            Copy.H.invokeExact(MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
     }
 
     /**
@@ -380,8 +396,12 @@ final class TransposeJit {
         args[1] = 4L * sOff;
         args[2] = 4L * ld;
         args[3] = blocks;
-        call(INTERLEAVE, MemorySegment.ofArray(dst), MemorySegment.ofArray(src), MemorySegment.ofArray(INTERLEAVE_TABLE),
-                MemorySegment.ofArray(args));
+        try {
+            Interleave.H.invokeExact(MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
+                    MemorySegment.ofArray(INTERLEAVE_TABLE), MemorySegment.ofArray(args));
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
     }
 
     /**
@@ -397,8 +417,17 @@ final class TransposeJit {
         boolean biased = mode == Mode.BIAS;
         MemorySegment args = blockArgs(16, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, bias,
                 biasOff, biased);
-        call(mode.ordinal(), MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
-                MemorySegment.ofArray(biased ? bias : src), args);
+        MemorySegment d = MemorySegment.ofArray(dst);
+        MemorySegment sr = MemorySegment.ofArray(src);
+        try {
+            switch (mode) {
+                case WRITE -> Write.H.invokeExact(d, sr, sr, args);
+                case BIAS -> Bias.H.invokeExact(d, sr, MemorySegment.ofArray(bias), args);
+                case ADD -> Add.H.invokeExact(d, sr, sr, args);
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
     }
 
     /**
@@ -445,7 +474,13 @@ final class TransposeJit {
      * C2 inlines a downcall through a static final handle, and then keeps the heap segments of its
      * arguments off the heap; through a handle read from an array it did not (one call there
      * allocated its four segments: 14 KB a 1024^3 sgemm, 28 KB a sparse Linear product of
-     * 1024x1024, batch 64; see SparseCsrJit's Code for the time it can also cost).
+     * 1024x1024, batch 64; see SparseCsrJit's Code for the time it can also cost). And each is
+     * invoked at its own call site: through one method holding every slot's call (a switch on the
+     * slot), which the packing of every shape shared, C2 left some downcalls of the inlined switch
+     * out of line once several slots had been used, and their calls allocated again (Zen 1, 1
+     * thread, per sgemm call after warm-up: 64x1024x1024 14.2 KB with B untransposed or 14.0 KB
+     * transposed depending on the order the shapes ran in, 512^3 1.7 KB; 192 B each with a call
+     * site per slot).
      */
     private static final class Write {
         static final MethodHandle H = build(Mode.WRITE.ordinal());
@@ -479,24 +514,11 @@ final class TransposeJit {
         static final MethodHandle H = build(PACK5);
     }
 
-    /** Calls the code in slot {@code k} with checked arguments. */
-    private static void call(int k, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment args) {
-        try {
-            switch (k) {
-                case 0 -> Write.H.invokeExact(a, b, c, args);
-                case 1 -> Bias.H.invokeExact(a, b, c, args);
-                case 2 -> Add.H.invokeExact(a, b, c, args);
-                case INTERLEAVE -> Interleave.H.invokeExact(a, b, c, args);
-                case EIGHT -> Eight.H.invokeExact(a, b, c, args);
-                case EIGHT_ROWS -> EightRows.H.invokeExact(a, b, c, args);
-                case COPY -> Copy.H.invokeExact(a, b, c, args);
-                case PACK5 -> Pack5.H.invokeExact(a, b, c, args);
-                default -> throw new IllegalArgumentException("TransposeJit: no code in slot " + k);
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
+    /** What a downcall threw, as an unchecked exception (the code itself throws nothing). */
+    private static RuntimeException rethrow(Throwable e) {
+        if (e instanceof Error err) {
+            throw err;
         }
+        return e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
 }
