@@ -151,9 +151,15 @@ public final class Gemm {
                               boolean transA, float[] a, int aOff, int lda, long strideA,
                               boolean transB, float[] b, int bOff, int ldb, long strideB,
                               int batch, int m, int n, int k) {
-        Objects.requireNonNull(c, name + ": c is null");
-        Objects.requireNonNull(a, name + ": a is null");
-        Objects.requireNonNull(b, name + ": b is null");
+        if (c == null) {
+            throw new NullPointerException(name + ": c is null");
+        }
+        if (a == null) {
+            throw new NullPointerException(name + ": a is null");
+        }
+        if (b == null) {
+            throw new NullPointerException(name + ": b is null");
+        }
         GemmArgs.check(name, "floats", c.length, cOff, ldc, strideC, transA, a.length, aOff, lda, strideA,
                 transB, b.length, bOff, ldb, strideB, batch, m, n, k);
     }

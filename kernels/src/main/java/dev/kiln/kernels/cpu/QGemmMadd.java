@@ -300,11 +300,13 @@ final class QGemmMadd {
         MemorySegment aSeg = MemorySegment.ofArray(ap);
         MemorySegment pSeg = MemorySegment.ofArray(panels);
         MemorySegment cSeg = MemorySegment.ofArray(rb);
+        MemorySegment tSeg = tmp == null ? null : MemorySegment.ofArray(tmp);
         for (int jb = j0; jb < j1; jb += NB) {
             int cols = Math.min(NB, j1 - jb);
             for (int p = 0; packed == null && p * NR < cols; p++) {
                 int w = Math.min(NR, cols - p * NR);
-                packB(panels, kq * NR * p, (w + 7) / 8 * 8, tmp, b, bOff + (jb + p * NR) * ldb, ldb, w, k);
+                packB(panels, pSeg, kq * NR * p, (w + 7) / 8 * 8, tmp, tSeg, b, bOff + (jb + p * NR) * ldb, ldb, w,
+                        k);
             }
             int first = packed == null ? 0 : jb / NR;
             for (int ic = i0; ic < i1; ic += MC) {
@@ -360,9 +362,11 @@ final class QGemmMadd {
         int panels = (n + NR - 1) / NR;
         int[] dst = new int[Math.multiplyExact(kq, NR * panels)];
         int[] tmp = QGemmBuffers.get().widened(kq * NR);
+        MemorySegment dSeg = MemorySegment.ofArray(dst);
+        MemorySegment tSeg = MemorySegment.ofArray(tmp);
         for (int p = 0; p < panels; p++) {
             int w = Math.min(NR, n - p * NR);
-            packB(dst, kq * NR * p, (w + 7) / 8 * 8, tmp, b, bOff + p * NR * ldb, ldb, w, k);
+            packB(dst, dSeg, kq * NR * p, (w + 7) / 8 * 8, tmp, tSeg, b, bOff + p * NR * ldb, ldb, w, k);
         }
         return dst;
     }
@@ -377,7 +381,8 @@ final class QGemmMadd {
      * Along the rows rather than down the columns: 64 x 1024 x 1024 with B widened per call,
      * Zen 1, 1 thread, 3185-3186 -> 3147-3150 us.
      */
-    static void packB(int[] dst, int dOff, int width, int[] tmp, byte[] b, int bOff, int ldb, int cols, int k) {
+    static void packB(int[] dst, MemorySegment dstSeg, int dOff, int width, int[] tmp, MemorySegment tmpSeg, byte[] b,
+                      int bOff, int ldb, int cols, int k) {
         int kp = (k + 1) / 2;
         int kq = (kp + 7) / 8 * 8;
         for (int j = 0; j < width; j++) {
@@ -401,7 +406,7 @@ final class QGemmMadd {
             java.util.Arrays.fill(tmp, t + kp, t + kq, 0);
         }
         if (TransposeJit.CAN8) {
-            TransposeJit.transpose8(true, dst, dOff, width, tmp, 0, kq, width / 8, kq / 8);
+            TransposeJit.transpose8(true, dstSeg, dOff, width, tmpSeg, 0, kq, width / 8, kq / 8);
             return;
         }
         for (int j = 0; j < width; j++) {

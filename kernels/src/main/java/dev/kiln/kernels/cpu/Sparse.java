@@ -552,8 +552,12 @@ public final class Sparse {
 
     private static void checkLinear(String name, float[] y, int yOff, int ldy, int rows, int cols, float[] x, int xOff,
                                     int ldx, int batch) {
-        Objects.requireNonNull(y, name + ": y is null");
-        Objects.requireNonNull(x, name + ": x is null");
+        if (y == null) {
+            throw new NullPointerException(name + ": y is null");
+        }
+        if (x == null) {
+            throw new NullPointerException(name + ": x is null");
+        }
         if (batch < 0) {
             throw new IllegalArgumentException(name + ": expected batch >= 0, got " + batch);
         }
@@ -563,8 +567,12 @@ public final class Sparse {
 
     private static void checkLeft(String name, float[] c, int cOff, int ldc, int rows, int cols, float[] b, int bOff,
                                   int ldb, int n) {
-        Objects.requireNonNull(c, name + ": c is null");
-        Objects.requireNonNull(b, name + ": b is null");
+        if (c == null) {
+            throw new NullPointerException(name + ": c is null");
+        }
+        if (b == null) {
+            throw new NullPointerException(name + ": b is null");
+        }
         if (n < 0) {
             throw new IllegalArgumentException(name + ": expected n >= 0, got " + n);
         }

@@ -231,27 +231,39 @@ final class TransposeJit {
      */
     static void transpose8(boolean rowsOuter, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
                            int rowBlocks, int colBlocks) {
-        transpose8(rowsOuter, MemorySegment.ofArray(dst), dst.length, dOff, dStride, MemorySegment.ofArray(src),
-                src.length, sOff, ld, rowBlocks, colBlocks);
-    }
-
-    /** {@link #transpose8(boolean, float[], int, int, float[], int, int, int, int)} on ints (the code only moves 32-bit values). */
-    static void transpose8(boolean rowsOuter, int[] dst, int dOff, int dStride, int[] src, int sOff, int ld,
-                           int rowBlocks, int colBlocks) {
-        transpose8(rowsOuter, MemorySegment.ofArray(dst), dst.length, dOff, dStride, MemorySegment.ofArray(src),
-                src.length, sOff, ld, rowBlocks, colBlocks);
-    }
-
-    /** The 8 x 8 code on the arrays behind {@code dst} and {@code src} (lengths in 32-bit elements), after checking the bounds. */
-    private static void transpose8(boolean rowsOuter, MemorySegment dst, int dstLength, int dOff, int dStride,
-                                   MemorySegment src, int srcLength, int sOff, int ld, int rowBlocks, int colBlocks) {
-        MemorySegment args = blockArgs(8, dstLength, dOff, dStride, srcLength, sOff, ld, rowBlocks, colBlocks, null,
+        long[] args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
                 0, false);
+        MemorySegment d = MemorySegment.ofArray(dst);
+        MemorySegment s = MemorySegment.ofArray(src);
         try {
             if (rowsOuter) {
-                EightRows.H.invokeExact(dst, src, src, args);
+                EightRows.H.invokeExact(d, s, s, MemorySegment.ofArray(args));
             } else {
-                Eight.H.invokeExact(dst, src, src, args);
+                Eight.H.invokeExact(d, s, s, MemorySegment.ofArray(args));
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * {@link #transpose8(boolean, float[], int, int, float[], int, int, int, int)} on the 32-bit
+     * elements of {@code dst} and {@code src} (the code only moves them; the bounds checked against
+     * the segments' sizes): int arrays whose segments the caller makes once for many calls (the
+     * AVX2 int8 GEMM's weight widening, a call per panel of B). Made here, C2 inlined the segment
+     * factory for ints too rarely to keep them off the heap (8 KB per 64 x 1024 x 1024 product).
+     *
+     * @throws IllegalArgumentException when an index would fall outside its segment
+     */
+    static void transpose8(boolean rowsOuter, MemorySegment dst, int dOff, int dStride, MemorySegment src, int sOff,
+                           int ld, int rowBlocks, int colBlocks) {
+        long[] args = blockArgs(8, (int) Math.min(Integer.MAX_VALUE, dst.byteSize() / 4), dOff, dStride,
+                (int) Math.min(Integer.MAX_VALUE, src.byteSize() / 4), sOff, ld, rowBlocks, colBlocks, null, 0, false);
+        try {
+            if (rowsOuter) {
+                EightRows.H.invokeExact(dst, src, src, MemorySegment.ofArray(args));
+            } else {
+                Eight.H.invokeExact(dst, src, src, MemorySegment.ofArray(args));
             }
         } catch (Throwable e) {
             throw rethrow(e);
@@ -415,15 +427,16 @@ final class TransposeJit {
     static void transpose(Mode mode, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                           int colBlocks, float[] bias, int biasOff) {
         boolean biased = mode == Mode.BIAS;
-        MemorySegment args = blockArgs(16, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, bias,
+        long[] args = blockArgs(16, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, bias,
                 biasOff, biased);
         MemorySegment d = MemorySegment.ofArray(dst);
         MemorySegment sr = MemorySegment.ofArray(src);
+        MemorySegment a = MemorySegment.ofArray(args);
         try {
             switch (mode) {
-                case WRITE -> Write.H.invokeExact(d, sr, sr, args);
-                case BIAS -> Bias.H.invokeExact(d, sr, MemorySegment.ofArray(bias), args);
-                case ADD -> Add.H.invokeExact(d, sr, sr, args);
+                case WRITE -> Write.H.invokeExact(d, sr, sr, a);
+                case BIAS -> Bias.H.invokeExact(d, sr, MemorySegment.ofArray(bias), a);
+                case ADD -> Add.H.invokeExact(d, sr, sr, a);
             }
         } catch (Throwable e) {
             throw rethrow(e);
@@ -433,13 +446,15 @@ final class TransposeJit {
     /**
      * The argument block of a transpose in {@code block x block} blocks ({@link TransposeCode}'s
      * {@code args}, in this thread's buffer), after checking that every element it touches lies in
-     * its array (and the bias, when {@code biased}).
+     * its array (and the bias, when {@code biased}). The array, not a segment of it: the caller
+     * wraps it next to the downcall, where C2 keeps the wrapper off the heap; a segment returned
+     * from here was allocated whenever this method was not inlined (the AVX2 int8 GEMM's weight
+     * widening, 9.8 KB per 64 x 1024 x 1024 product).
      *
      * @throws IllegalArgumentException when an index would fall outside its array
      */
-    private static MemorySegment blockArgs(int block, int dstLength, int dOff, int dStride, int srcLength, int sOff,
-                                           int ld, int rowBlocks, int colBlocks, float[] bias, int biasOff,
-                                           boolean biased) {
+    private static long[] blockArgs(int block, int dstLength, int dOff, int dStride, int srcLength, int sOff,
+                                    int ld, int rowBlocks, int colBlocks, float[] bias, int biasOff, boolean biased) {
         long lastRow = (long) block * rowBlocks - 1;
         long lastCol = (long) block * colBlocks - 1;
         if (rowBlocks < 1 || colBlocks < 1 || dOff < 0 || sOff < 0 || dStride < 0 || ld < 0
@@ -458,7 +473,7 @@ final class TransposeJit {
         args[4] = rowBlocks;
         args[5] = colBlocks;
         args[6] = biased ? 4L * biasOff : 0;
-        return MemorySegment.ofArray(args);
+        return args;
     }
 
     /** Installs the code of slot {@code k}. */
