@@ -400,7 +400,9 @@ final class ConvPacked {
      * {@code out[r, q] (=|+=) sum_t A[r, t] * col[t, q]} for {@code r < m}, {@code q < P}, with
      * row {@code r} of the output at {@code out[outOff + r*P]}, {@code A} packed by {@link #packA}
      * and {@code xpad} one padded image ({@link #pad}); adds when {@code acc}. {@code bp} holds
-     * {@code KC * NR} floats and {@code tile} {@code MR * NR}.
+     * {@code KC * NR} floats and {@code tile} {@code MR * NR}. The full tiles of a strip go through
+     * {@link GemmJit} where it runs (one call per strip; Zen 1, 1 thread, batch 64, the 3 -> 32 layer
+     * at 32 x 32 5.93 -> 5.44 ms, the other layers measured level).
      */
     void forward(boolean acc, float[] out, int outOff, float[] ap, int m, float[] xpad, float[] bp, float[] tile) {
         int mr = roundUp(m, MR);
@@ -410,7 +412,13 @@ final class ConvPacked {
                 int kc = Math.min(depth, k - pc);
                 packPositions(bp, xpad, pc, kc, q0);
                 boolean load = acc || pc > 0;
-                for (int ir = 0; ir < mr; ir += MR) {
+                int ir = 0;
+                if (GemmJit.use && nr == NR && m >= MR) {
+                    GemmJit.tiles(ap, pc * mr, MR * kc, bp, 0, NR, 0, out, outOff + q0, p, MR * p, kc, m / MR, load,
+                            null, 0, 0, false);
+                    ir = m / MR * MR;
+                }
+                for (; ir < mr; ir += MR) {
                     int ci = outOff + ir * p + q0;
                     int rows = Math.min(MR, m - ir);
                     boolean full = rows == MR && nr == NR;
@@ -442,7 +450,13 @@ final class ConvPacked {
                 int t0 = s * NR;
                 int nr = Math.min(NR, k - t0);
                 packTaps(bp, rows, xpad, t0, nr, q0, kc);
-                for (int ir = 0; ir < mr; ir += MR) {
+                int ir = 0;
+                if (GemmJit.use && nr == NR && m >= MR) {
+                    GemmJit.tiles(ap, 0, MR * kc, bp, 0, NR, 0, gw, gwOff + t0, k, MR * k, kc, m / MR, load, null, 0, 0,
+                            false);
+                    ir = m / MR * MR;
+                }
+                for (; ir < mr; ir += MR) {
                     int ci = gwOff + ir * k + t0;
                     int rws = Math.min(MR, m - ir);
                     boolean full = rws == MR && nr == NR;

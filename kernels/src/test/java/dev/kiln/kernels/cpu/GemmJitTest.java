@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Parallel;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -115,6 +116,40 @@ class GemmJitTest {
                 }
             } finally {
                 Parallel.setThreads(before);
+            }
+        }
+    }
+
+    @Test
+    void convolutionsGiveTheSameBitsWithAndWithoutTheCode() {
+        // the packed convolution paths (forward, input gradient as a forward pass, weight gradient) run their full
+        // tiles through the code: odd channel counts (a partial tile), strides, groups, a tail of positions
+        ConvGeom[] geoms = {new ConvGeom(2, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1),
+                new ConvGeom(3, 7, 9, 11, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+                new ConvGeom(2, 8, 10, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 2)};
+        for (ConvGeom g : geoms) {
+            assertTrue(ConvPacked.suits(g) && ConvPacked.suitsWeight(g), g + " should take the packed paths");
+            float[] x = randomFloats(rnd, g.n() * g.c() * g.h() * g.w());
+            float[] w = randomFloats(rnd, g.oc() * g.cPerGroup() * g.kh() * g.kw());
+            float[] bias = randomFloats(rnd, g.oc());
+            float[] gy = randomFloats(rnd, g.n() * g.oc() * g.oh() * g.ow());
+            float[][][] out = new float[2][][];
+            for (int v = 0; v < 2; v++) {
+                GemmJit.use(v == 1);
+                float[] y = new float[gy.length];
+                float[] gx = new float[x.length];
+                float[] gw = new float[w.length];
+                float[] gb = new float[g.oc()];
+                Conv.conv2d(y, x, w, bias, g);
+                Conv.conv2dBackwardInput(gx, gy, w, g);
+                Conv.conv2dBackwardWeight(gw, gb, x, gy, g);
+                out[v] = new float[][] {y, gx, gw, gb};
+            }
+            for (int t = 0; t < 4; t++) {
+                for (int i = 0; i < out[0][t].length; i++) {
+                    assertEquals(Float.floatToRawIntBits(out[0][t][i]), Float.floatToRawIntBits(out[1][t][i]),
+                            g + " result " + t + ": element " + i);
+                }
             }
         }
     }
