@@ -26,7 +26,8 @@ class ConvPackedSwapTest {
     void swappedWeightGradientMatchesTheOtherPathBitForBit() {
         Assumptions.assumeFalse(Simd.SCALAR, "no packed convolution paths without vectors");
         // first layers (1 or 3 channels, the case it is for), positions in several slices, a stride, groups,
-        // a dilation, output channels past a strip of 16
+        // a dilation, output channels past a strip; those the tiles of this CPU do not swap are skipped (1 -> 32
+        // and the grouped layer swap with 5 x 16 and with 8 x 32 tiles)
         ConvGeom[] gs = {new ConvGeom(3, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(2, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(2, 3, 40, 40, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
@@ -36,9 +37,14 @@ class ConvPackedSwapTest {
         SplittableRandom rnd = new SplittableRandom(61);
         int saved = Parallel.threads();
         try {
+            int swapped = 0;
             for (ConvGeom g : gs) {
                 ConvPacked cp = ConvPacked.of(g);
-                assertTrue(ConvPacked.suitsWeight(g) && cp.swapsWeight(g.ocPerGroup()), "swaps " + g);
+                assertTrue(ConvPacked.suitsWeight(g), "packed weight gradient for " + g);
+                if (!cp.swapsWeight(g.ocPerGroup())) {
+                    continue; // with 8 x 32 tiles (32 registers) fewer layers gain from it
+                }
+                swapped++;
                 float[] x = randomFloats(rnd, (int) g.xSize());
                 float[] gy = randomFloats(rnd, (int) g.ySize());
                 double[] gwr = new double[(int) g.wSize()];
@@ -59,6 +65,7 @@ class ConvPackedSwapTest {
                     }
                 }
             }
+            assertTrue(swapped >= 2, "expected at least two of the layers to take the swapped path, got " + swapped);
         } finally {
             ConvPacked.swapWeights = true;
             Parallel.setThreads(saved);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +32,9 @@ class GemmAllocationTest {
 
     @Test
     void sgemmAllocatesLittleAfterAHistoryOfShapes() throws IOException, InterruptedException {
+        // measured where tiles have 5 rows (AVX2, 16 registers); the AVX-512 packing runs other routines
+        // (16 x 16 transposes) whose allocation after such a history has not been measured
+        Assumptions.assumeTrue(GemmMicro.MR == 5, "measured on AVX2 machines only");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
