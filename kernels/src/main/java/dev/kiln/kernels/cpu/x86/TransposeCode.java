@@ -268,30 +268,7 @@ public final class TransposeCode {
         return blockLoops(8, false, rowsOuter, x -> {
             x.mov(ROW, SW);
             x.lea(row4, mem(SW, LD, 4, 0));
-            // ymm i: rows i | i+4, columns 0-3; ymm 4+i: the same rows, columns 4-7
-            for (int i = 0; i < 4; i++) {
-                x.vmovupsLoadX(i, mem(ROW, 0));
-                x.vinsertf128(i, i, mem(row4, 0), 1);
-                x.vmovupsLoadX(4 + i, mem(ROW, 16));
-                x.vinsertf128(4 + i, 4 + i, mem(row4, 16), 1);
-                if (i < 3) {
-                    x.add(ROW, LD);
-                    x.add(row4, LD);
-                }
-            }
-            // per half h (columns 4h .. 4h+3): ymm 8+4h+j the rows paired, then column 4h+j in ymm 4h+j
-            for (int h = 0; h < 2; h++) {
-                int t = 4 * h;
-                int a = 8 + 4 * h;
-                x.vunpcklpsY(a, t, t + 1);
-                x.vunpckhpsY(a + 1, t, t + 1);
-                x.vunpcklpsY(a + 2, t + 2, t + 3);
-                x.vunpckhpsY(a + 3, t + 2, t + 3);
-                x.vunpcklpdY(t, a, a + 2);
-                x.vunpckhpdY(t + 1, a, a + 2);
-                x.vunpcklpdY(t + 2, a + 1, a + 3);
-                x.vunpckhpdY(t + 3, a + 1, a + 3);
-            }
+            eightColumns(x, ROW, row4, LD, 8);
             x.mov(ROW, DW);
             for (int c = 0; c < 8; c++) {
                 x.vmovupsStoreY(mem(ROW, 0), c);
@@ -340,32 +317,7 @@ public final class TransposeCode {
         x.bind(block);
         x.mov(row, sw);
         x.lea(row4, mem(sw, ld, 4, 0));
-        for (int i = 0; i < 4; i++) {
-            x.vmovupsLoadX(i, mem(row, 0));
-            x.vmovupsLoadX(4 + i, mem(row, 16));
-            if (4 + i < rows) {
-                x.vinsertf128(i, i, mem(row4, 0), 1);
-                x.vinsertf128(4 + i, 4 + i, mem(row4, 16), 1);
-            }
-            if (i < 3) {
-                x.add(row, ld);
-                if (4 + i + 1 < rows) {
-                    x.add(row4, ld);
-                }
-            }
-        }
-        for (int h = 0; h < 2; h++) {
-            int t = 4 * h;
-            int a = 8 + 4 * h;
-            x.vunpcklpsY(a, t, t + 1);
-            x.vunpckhpsY(a + 1, t, t + 1);
-            x.vunpcklpsY(a + 2, t + 2, t + 3);
-            x.vunpckhpsY(a + 3, t + 2, t + 3);
-            x.vunpcklpdY(t, a, a + 2);
-            x.vunpckhpdY(t + 1, a, a + 2);
-            x.vunpcklpdY(t + 2, a + 1, a + 3);
-            x.vunpckhpdY(t + 3, a + 1, a + 3);
-        }
+        eightColumns(x, row, row4, ld, rows);
         for (int c = 0; c < 8; c++) {
             x.vmovupsStoreY(mem(dw, 4 * rows * c), c);
         }
@@ -379,6 +331,47 @@ public final class TransposeCode {
         x.jnz(strip);
         x.restoreAndReturn(strips);
         return x.bytes();
+    }
+
+    /**
+     * Eight columns of {@code rows} rows (4 to 8) into {@code ymm0-7}, column {@code c} in {@code ymm c}
+     * (row {@code i} in lane {@code i}; lanes of missing rows zero): row {@code i < 4} loaded into a
+     * register's low 128-bit lane ({@code vmovups xmm} clears the high one), row {@code i + 4} into
+     * its high lane ({@code vinsertf128}), then per half of the columns two in-lane 4 x 4 transposes
+     * through {@code ymm8-15}. {@code row} and {@code row4} start at rows 0 and 4 and step by
+     * {@code ld} bytes (they end on rows 3 and 7, or the last row).
+     */
+    private static void eightColumns(X86Asm x, int row, int row4, int ld, int rows) {
+        // ymm i: rows i | i+4, columns 0-3; ymm 4+i: the same rows, columns 4-7
+        for (int i = 0; i < 4; i++) {
+            x.vmovupsLoadX(i, mem(row, 0));
+            if (4 + i < rows) {
+                x.vinsertf128(i, i, mem(row4, 0), 1);
+            }
+            x.vmovupsLoadX(4 + i, mem(row, 16));
+            if (4 + i < rows) {
+                x.vinsertf128(4 + i, 4 + i, mem(row4, 16), 1);
+            }
+            if (i < 3) {
+                x.add(row, ld);
+                if (4 + i + 1 < rows) {
+                    x.add(row4, ld);
+                }
+            }
+        }
+        // per half h (columns 4h .. 4h+3): ymm 8+4h+j the rows paired, then column 4h+j in ymm 4h+j
+        for (int h = 0; h < 2; h++) {
+            int t = 4 * h;
+            int a = 8 + 4 * h;
+            x.vunpcklpsY(a, t, t + 1);
+            x.vunpckhpsY(a + 1, t, t + 1);
+            x.vunpcklpsY(a + 2, t + 2, t + 3);
+            x.vunpckhpsY(a + 3, t + 2, t + 3);
+            x.vunpcklpdY(t, a, a + 2);
+            x.vunpckhpdY(t + 1, a, a + 2);
+            x.vunpcklpdY(t + 2, a + 1, a + 3);
+            x.vunpckhpdY(t + 3, a + 1, a + 3);
+        }
     }
 
     /** Rows of a band in {@link #copyStrips}. */
