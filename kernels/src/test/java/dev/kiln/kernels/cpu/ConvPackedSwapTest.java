@@ -26,14 +26,16 @@ class ConvPackedSwapTest {
     void swappedWeightGradientMatchesTheOtherPathBitForBit() {
         Assumptions.assumeFalse(Simd.SCALAR, "no packed convolution paths without vectors");
         // first layers (1 or 3 channels, the case it is for), positions in several slices, a stride, groups,
-        // a dilation, output channels past a strip; those the tiles of this CPU do not swap are skipped (1 -> 32
-        // and the grouped layer swap with 5 x 16 and with 8 x 32 tiles)
+        // a dilation, output channels past a strip, fewer taps than a tile's rows and fewer channels than its
+        // columns (partial tiles only); those the tiles of this CPU do not swap are skipped (1 -> 32, the grouped
+        // layer and the 2 x 2 one swap with 5 x 16 and with 8 x 32 tiles)
         ConvGeom[] gs = {new ConvGeom(3, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(2, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(2, 3, 40, 40, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new ConvGeom(3, 2, 17, 15, 36, 3, 3, 2, 2, 1, 1, 1, 1, 1),
                 new ConvGeom(2, 2, 12, 12, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2),
-                new ConvGeom(2, 1, 30, 30, 16, 5, 5, 1, 1, 2, 2, 1, 1, 1)};
+                new ConvGeom(2, 1, 30, 30, 16, 5, 5, 1, 1, 2, 2, 1, 1, 1),
+                new ConvGeom(2, 1, 12, 13, 12, 2, 2, 1, 1, 0, 0, 1, 1, 1)};
         SplittableRandom rnd = new SplittableRandom(61);
         int saved = Parallel.threads();
         try {
