@@ -104,9 +104,7 @@ public record SparseCsr(int rows, int cols, int[] rowPtr, int[] colIdx, float[] 
 
     /** Validation shared by the dense-to-sparse conversions. */
     static void checkDense(String name, float[] w, int off, int rows, int cols, float threshold) {
-        if (w == null) {
-            throw new NullPointerException(name + ": w is null");
-        }
+        Objects.requireNonNull(w, name + ": w is null");
         if (rows < 0 || cols < 0 || off < 0) {
             throw new IllegalArgumentException(name + ": expected rows, cols, offset >= 0, got rows=" + rows
                     + ", cols=" + cols + ", offset=" + off);

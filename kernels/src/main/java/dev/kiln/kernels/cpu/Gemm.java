@@ -151,15 +151,9 @@ public final class Gemm {
                               boolean transA, float[] a, int aOff, int lda, long strideA,
                               boolean transB, float[] b, int bOff, int ldb, long strideB,
                               int batch, int m, int n, int k) {
-        if (c == null) {
-            throw new NullPointerException(name + ": c is null");
-        }
-        if (a == null) {
-            throw new NullPointerException(name + ": a is null");
-        }
-        if (b == null) {
-            throw new NullPointerException(name + ": b is null");
-        }
+        GemmArgs.nonNull(c, name, "c");
+        GemmArgs.nonNull(a, name, "a");
+        GemmArgs.nonNull(b, name, "b");
         GemmArgs.check(name, "floats", c.length, cOff, ldc, strideC, transA, a.length, aOff, lda, strideA,
                 transB, b.length, bOff, ldb, strideB, batch, m, n, k);
     }

@@ -96,12 +96,8 @@ final class GemmPack {
                     }
                 }
             } else if (s < jitRows) {
-                int row0 = aOff + (i0 + s) * lda + p0;
-                for (int p = jitCols, d = base + jitCols * MR; p < kc; p++, d += MR) {
-                    for (int i = 0, q = row0 + p; i < MR; i++, q += lda) {
-                        ap[d + i] = a[q];
-                    }
-                }
+                // the columns past the generated code's blocks of 8
+                columnsOfRows(ap, base + jitCols * MR, a, aOff + (i0 + s) * lda + p0 + jitCols, lda, kc - jitCols);
             } else {
                 int row0 = aOff + (i0 + s) * lda + p0;
                 int rows = mr == MR ? transposeRows(true, ap, base, MR, a, row0, lda, MR, kc) : 0;

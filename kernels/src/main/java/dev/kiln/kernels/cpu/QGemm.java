@@ -378,12 +378,8 @@ public final class QGemm {
 
     private static void checkInputs(String name, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                                     byte[] b, int bOff, int ldb, int m, int n, int k) {
-        if (a == null) {
-            throw new NullPointerException(name + ": a is null");
-        }
-        if (b == null) {
-            throw new NullPointerException(name + ": b is null");
-        }
+        GemmArgs.nonNull(a, name, "a");
+        GemmArgs.nonNull(b, name, "b");
         QGemmArgs.checkDims(name, m, n, k);
         QGemmArgs.checkZeroPoint(name, "zpA", zpA, aUnsigned);
         QGemmArgs.checkMatrix(name, "a", a.length, aOff, lda, m, k);
@@ -391,9 +387,7 @@ public final class QGemm {
     }
 
     private static void checkScales(String name, float[] scaleB, float[] bias, int n) {
-        if (scaleB == null) {
-            throw new NullPointerException(name + ": scaleB is null");
-        }
+        GemmArgs.nonNull(scaleB, name, "scaleB");
         QGemmArgs.checkScales(name, scaleB.length, bias == null ? -1 : bias.length, n);
     }
 }

@@ -552,12 +552,8 @@ public final class Sparse {
 
     private static void checkLinear(String name, float[] y, int yOff, int ldy, int rows, int cols, float[] x, int xOff,
                                     int ldx, int batch) {
-        if (y == null) {
-            throw new NullPointerException(name + ": y is null");
-        }
-        if (x == null) {
-            throw new NullPointerException(name + ": x is null");
-        }
+        GemmArgs.nonNull(y, name, "y");
+        GemmArgs.nonNull(x, name, "x");
         if (batch < 0) {
             throw new IllegalArgumentException(name + ": expected batch >= 0, got " + batch);
         }
@@ -567,12 +563,8 @@ public final class Sparse {
 
     private static void checkLeft(String name, float[] c, int cOff, int ldc, int rows, int cols, float[] b, int bOff,
                                   int ldb, int n) {
-        if (c == null) {
-            throw new NullPointerException(name + ": c is null");
-        }
-        if (b == null) {
-            throw new NullPointerException(name + ": b is null");
-        }
+        GemmArgs.nonNull(c, name, "c");
+        GemmArgs.nonNull(b, name, "b");
         if (n < 0) {
             throw new IllegalArgumentException(name + ": expected n >= 0, got " + n);
         }

@@ -1,6 +1,7 @@
 package dev.kiln.kernels.ref;
 
 import dev.kiln.kernels.cpu.GemmArgs;
+import java.util.Objects;
 
 /**
  * Reference GEMM over {@code double[]}: the triple loop of the definition, accumulating in double.
@@ -66,15 +67,9 @@ public final class RefGemm {
                               boolean transA, double[] a, int aOff, int lda, long strideA,
                               boolean transB, double[] b, int bOff, int ldb, long strideB,
                               int batch, int m, int n, int k) {
-        if (c == null) {
-            throw new NullPointerException(name + ": c is null");
-        }
-        if (a == null) {
-            throw new NullPointerException(name + ": a is null");
-        }
-        if (b == null) {
-            throw new NullPointerException(name + ": b is null");
-        }
+        Objects.requireNonNull(c, name + ": c is null");
+        Objects.requireNonNull(a, name + ": a is null");
+        Objects.requireNonNull(b, name + ": b is null");
         GemmArgs.check(name, "doubles", c.length, cOff, ldc, strideC, transA, a.length, aOff, lda, strideA,
                 transB, b.length, bOff, ldb, strideB, batch, m, n, k);
     }

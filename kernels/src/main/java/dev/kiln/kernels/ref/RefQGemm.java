@@ -221,12 +221,8 @@ public final class RefQGemm {
 
     private static void checkInputs(String name, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                                     byte[] b, int bOff, int ldb, int m, int n, int k) {
-        if (a == null) {
-            throw new NullPointerException(name + ": a is null");
-        }
-        if (b == null) {
-            throw new NullPointerException(name + ": b is null");
-        }
+        Objects.requireNonNull(a, name + ": a is null");
+        Objects.requireNonNull(b, name + ": b is null");
         QGemmArgs.checkDims(name, m, n, k);
         QGemmArgs.checkZeroPoint(name, "zpA", zpA, aUnsigned);
         QGemmArgs.checkMatrix(name, "a", a.length, aOff, lda, m, k);
@@ -234,9 +230,7 @@ public final class RefQGemm {
     }
 
     private static void checkScales(String name, double[] scaleB, double[] bias, int n) {
-        if (scaleB == null) {
-            throw new NullPointerException(name + ": scaleB is null");
-        }
+        Objects.requireNonNull(scaleB, name + ": scaleB is null");
         QGemmArgs.checkScales(name, scaleB.length, bias == null ? -1 : bias.length, n);
     }
 }

@@ -111,12 +111,8 @@ public final class RefSparse {
 
     private static void checkLinear(String name, double[] y, int yOff, int ldy, int rows, int cols, double[] x,
                                     int xOff, int ldx, int batch) {
-        if (y == null) {
-            throw new NullPointerException(name + ": y is null");
-        }
-        if (x == null) {
-            throw new NullPointerException(name + ": x is null");
-        }
+        Objects.requireNonNull(y, name + ": y is null");
+        Objects.requireNonNull(x, name + ": x is null");
         if (batch < 0) {
             throw new IllegalArgumentException(name + ": expected batch >= 0, got " + batch);
         }
@@ -126,12 +122,8 @@ public final class RefSparse {
 
     private static void checkLeft(String name, double[] c, int cOff, int ldc, int rows, int cols, double[] b, int bOff,
                                   int ldb, int n) {
-        if (c == null) {
-            throw new NullPointerException(name + ": c is null");
-        }
-        if (b == null) {
-            throw new NullPointerException(name + ": b is null");
-        }
+        Objects.requireNonNull(c, name + ": c is null");
+        Objects.requireNonNull(b, name + ": b is null");
         if (n < 0) {
             throw new IllegalArgumentException(name + ": expected n >= 0, got " + n);
         }

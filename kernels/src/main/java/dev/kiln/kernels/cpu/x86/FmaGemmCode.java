@@ -88,35 +88,26 @@ public final class FmaGemmCode {
         x.jnz(step);
         // the epilogue; row r of C at c + r*ldc (rows 2 and 3 from row2 = c + 2*ldc)
         x.lea(row2, mem(c, ldc, 2, 0));
-        Label noLoad = new Label();
-        x.movLoad(count, mem(args, 8 * LOAD));
-        x.cmpImm(count, 0);
-        x.jz(noLoad);
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < 2; h++) {
-                x.vaddpsY(2 * r + h, 2 * r + h, rowOf(r, c, row2, ldc, 32 * h));
+        when(x, count, mem(args, 8 * LOAD), () -> {
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < 2; h++) {
+                    x.vaddpsY(2 * r + h, 2 * r + h, rowOf(r, c, row2, ldc, 32 * h));
+                }
             }
-        }
-        x.bind(noLoad);
-        Label noBias = new Label();
-        x.movLoad(count, mem(args, 8 * BIAS));
-        x.cmpImm(count, 0);
-        x.jz(noBias);
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < 2; h++) {
-                x.vaddpsY(2 * r + h, 2 * r + h, mem(bias, 32 * h));
+        });
+        when(x, count, mem(args, 8 * BIAS), () -> {
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < 2; h++) {
+                    x.vaddpsY(2 * r + h, 2 * r + h, mem(bias, 32 * h));
+                }
             }
-        }
-        x.bind(noBias);
-        Label noRelu = new Label();
-        x.movLoad(count, mem(args, 8 * RELU));
-        x.cmpImm(count, 0);
-        x.jz(noRelu);
-        x.vxorpsY(15, 15, 15);
-        for (int i = 0; i < 2 * rows; i++) {
-            x.vmaxpsY(i, 15, i);
-        }
-        x.bind(noRelu);
+        });
+        when(x, count, mem(args, 8 * RELU), () -> {
+            x.vxorpsY(15, 15, 15);
+            for (int i = 0; i < 2 * rows; i++) {
+                x.vmaxpsY(i, 15, i);
+            }
+        });
         for (int r = 0; r < rows; r++) {
             for (int h = 0; h < 2; h++) {
                 x.vmovupsStoreY(rowOf(r, c, row2, ldc, 32 * h), 2 * r + h);
@@ -130,6 +121,16 @@ public final class FmaGemmCode {
         x.jnz(tile);
         x.restoreAndReturn(saved);
         return x.bytes();
+    }
+
+    /** Emits {@code body} to run only when the flag at {@code flag} is not 0 (read through the scratch register {@code tmp}). */
+    private static void when(X86Asm x, int tmp, Mem flag, Runnable body) {
+        Label skip = new Label();
+        x.movLoad(tmp, flag);
+        x.cmpImm(tmp, 0);
+        x.jz(skip);
+        body.run();
+        x.bind(skip);
     }
 
     /** Row {@code r < 5} of C, {@code disp} bytes in: {@code c}, {@code c + ldc}, {@code row2 = c + 2 ldc}, ... */
