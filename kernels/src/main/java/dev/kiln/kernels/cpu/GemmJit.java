@@ -17,13 +17,14 @@ import java.lang.invoke.MethodHandle;
  * of tiles per call, the same float operations as {@link GemmMicro#kernel} in the same order, so
  * the same bits.
  *
- * <p>Why: on a tile alone, with A and B in L1/L2, the Vector API kernel is as fast (both within
- * noise of each other, Zen 1); inside the GEMM, where the A strips come from L2 and C's rows are
- * far apart, the code's tiles were faster. Zen 1, 1 thread, class-loader A/B in one JVM against the
- * Vector API tiles (best of 8): {@code sgemm} 2048^3 401.8 -> 396.1 ms, 1024^3 50.0 -> 48.7, 512^3
- * 6.07 -> 5.93; on 2 threads 2048^3 241.0 -> 235.5, 1024^3 29.2 -> 26.9; a Linear layer's three
- * products at batch 64, 784 -> 300 2.22 -> 2.16 ms, 1024 -> 1024 10.55 -> 10.16 ms. Prefetching
- * A, B or C's rows from the code changed nothing measurable.
+ * <p>Why: a run of tiles per call, and tiles of few steps cost less around their loop. Zen 1, 1
+ * thread, batch 64, the code on and off in turn in one JVM (best of 24 x 5 calls): the packed
+ * convolution forward of 3 -> 32 at 32 x 32 5.93 -> 5.44 ms, 1 -> 32 at 28 x 28 (9 taps) 2.98 ->
+ * 2.56 ms. On large {@code sgemm} it is level within the host's noise: {@code tools/PropertyAB.java}
+ * ({@code kiln.gemm.jit false true}, geometric mean over both orders of loading, two runs) 2048^3
+ * 0.98x and 1.03x, 1024^3 1.04x and 1.01x on 1 thread, 1.01x on 2. On a tile alone with A and B in
+ * L1/L2 the two kernels are level. Prefetching A, B or C's rows from the code changed nothing
+ * measurable.
  *
  * <p>Used when {@link #ENABLED}: Linux x86-64 with native access, /proc/cpuinfo listing avx2 and
  * fma, tiles of {@code 5 x 16}, the self check passing, and no {@code -Dkiln.gemm.jit=false}. Every

@@ -197,9 +197,8 @@ final class GemmPack {
      * {@link TransposeJit#packRows5} (generated code: 8 columns at a time through two in-lane
      * 4 x 4 register transposes) rather than element by element ({@link #columnsOfRows}): where
      * the micro-kernel's strips have 5 rows (16 vector registers) and the code runs. Zen 1, 1 thread:
-     * the A blocks of {@code sgemm} 2048^3 (8M floats, A read from memory) 12-14 ms -> 3.6-3.9 ms;
-     * class-loader A/B in one JVM, best of 8: 2048^3 390.8-395.7 -> 385.0-390.0 ms, 1024^3 48.7 ->
-     * 48.2-48.3, 512^3 6.18 -> 6.06; on 2 threads 2048^3 204.9 -> 203.0, 1024^3 26.7 -> 25.4.
+     * the A blocks of {@code sgemm} 2048^3 (8M floats, A read from memory) 12-14 ms -> 3.6-3.9 ms,
+     * some 2% of the product's 390-400 ms.
      */
     private static final boolean JIT_PACK5 = MR == 5 && TransposeJit.PACK_ROWS5;
 
