@@ -66,8 +66,9 @@ final class ConvFew {
         ConvPacked cp = ConvPacked.of(g);
         int k = cp.k;
         int groups = g.groups();
-        float[] packed = pack(groups, ocg, k, (gi, m, t) -> w[(gi * ocg + m) * k + t]);
-        return run(false, y, g.oc(), bias, x, g.c(), cg, cp, packed, ocg, groups, g.n());
+        boolean jit = ConvFewJit.use;
+        float[] packed = pack(groups, ocg, k, jit ? ocg : MB, (gi, m, t) -> w[(gi * ocg + m) * k + t]);
+        return run(false, y, g.oc(), bias, x, g.c(), cg, cp, packed, jit, ocg, groups, g.n());
     }
 
     /**
@@ -84,8 +85,10 @@ final class ConvFew {
         int kk = kh * kw;
         int k = cp.k;
         // tap t = (o*kh + a)*kw + b of the output gradient meets w[o, c, kh-1-a, kw-1-b]
-        float[] packed = pack(g.groups(), cg, k, (gi, m, t) -> w[((gi * ocg + t / kk) * cg + m) * kk + kk - 1 - t % kk]);
-        return run(accumulate, gx, g.c(), null, gy, g.oc(), ocg, cp, packed, cg, g.groups(), g.n());
+        boolean jit = ConvFewJit.use;
+        float[] packed = pack(g.groups(), cg, k, jit ? cg : MB,
+                (gi, m, t) -> w[((gi * ocg + t / kk) * cg + m) * kk + kk - 1 - t % kk]);
+        return run(accumulate, gx, g.c(), null, gy, g.oc(), ocg, cp, packed, jit, cg, g.groups(), g.n());
     }
 
     private interface Weight {
@@ -93,55 +96,63 @@ final class ConvFew {
     }
 
     /**
-     * The weights per group in blocks of {@link #MB} rows: {@code [gi][block][t][MB]}, a missing
+     * The weights per group in blocks of {@code mb} rows: {@code [gi][block][t][mb]}, a missing
      * row's weights zero; in the calling thread's buffer ({@link ConvDirect#packedWeights}).
      */
-    private static float[] pack(int groups, int rows, int k, Weight w) {
-        int blocks = Math.ceilDiv(rows, MB);
-        float[] out = ConvDirect.packedWeights(groups * blocks * k * MB);
-        Arrays.fill(out, 0, groups * blocks * k * MB, 0f);
+    private static float[] pack(int groups, int rows, int k, int mb, Weight w) {
+        int blocks = Math.ceilDiv(rows, mb);
+        float[] out = ConvDirect.packedWeights(groups * blocks * k * mb);
+        Arrays.fill(out, 0, groups * blocks * k * mb, 0f);
         for (int gi = 0; gi < groups; gi++) {
             for (int m = 0; m < rows; m++) {
-                int base = (gi * blocks + m / MB) * k * MB + m % MB;
+                int base = (gi * blocks + m / mb) * k * mb + m % mb;
                 for (int t = 0; t < k; t++) {
-                    out[base + t * MB] = w.at(gi, m, t);
+                    out[base + t * mb] = w.at(gi, m, t);
                 }
             }
         }
         return out;
     }
 
+
     /**
      * Per image and group: pads {@code rows}' input ({@code inC} channels per image, {@code cin}
      * per group) into a buffer with slack, computes the {@code rows x (oh*wp)} flattened result
      * tile by tile, then writes the valid columns to {@code dst} ({@code outC} channels per image).
+     * The weights are {@code packed} in blocks of {@link #MB} rows for the Vector API tiles, or with
+     * {@code jit} in one block of all rows for one {@link ConvFewJit} call per image and group.
      */
     private static boolean run(boolean acc, float[] dst, int outC, float[] bias, float[] src, int inC, int cin,
-                               ConvPacked cp, float[] packed, int rows, int groups, int n) {
+                               ConvPacked cp, float[] packed, boolean jit, int rows, int groups, int n) {
         int wp = cp.wp;
         int plane = cp.hp * wp;
         int oh = cp.oh;
         int ow = cp.ow;
         long flat = (long) oh * wp;
-        long span = (long) VB * L;
+        long span = jit ? ConvFewJit.span(rows) : (long) VB * L;
         long tilesPer = (flat + span - 1) / span;
         long padSize = Math.max((long) cin * plane, cp.tap[cp.k - 1] + tilesPer * span) + L;
         long rowSize = tilesPer * span;
-        int blocks = Math.ceilDiv(rows, MB);
-        if (padSize > Integer.MAX_VALUE - 16 || rowSize * blocks * MB > Integer.MAX_VALUE - 16) {
+        int mb = jit ? rows : MB;
+        int blocks = Math.ceilDiv(rows, mb);
+        if (padSize > Integer.MAX_VALUE - 16 || rowSize * blocks * mb > Integer.MAX_VALUE - 16) {
             return false;
         }
         int k = cp.k;
         int row = (int) rowSize;
         int tiles = (int) tilesPer;
+        int sp = (int) span;
         int inImage = inC * cp.h * cp.w;
         int outImage = outC * oh * ow;
         ConvPacked.eachImage(n, img -> {
-            PadScratch s = PadScratch.of(SCRATCH, blocks * MB * row);
+            PadScratch s = PadScratch.of(SCRATCH, blocks * mb * row);
             float[] xpad = s.pad.zeroed(cp, (int) padSize);
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, src, img * inImage + gi * cin * cp.h * cp.w);
-                for (int b = 0; b < blocks; b++) {
+                if (jit) {
+                    ConvFewJit.tiles(rows, packed, gi * k * rows, xpad, 0, sp, s.out, 0, sp, row, cp.tap, k, tiles);
+                }
+                for (int b = 0; b < (jit ? 0 : blocks); b++) {
                     int wo = (gi * blocks + b) * k * MB;
                     int out = b * MB * row;
                     if (rows == 1) {
