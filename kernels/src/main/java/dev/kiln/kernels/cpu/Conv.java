@@ -93,10 +93,10 @@ public final class Conv {
                 || ConvFlat.routed(g) && ConvFlat.conv2d(y, x, w, bias, g)) {
             return;
         }
-        // few output channels before the packed GEMM tiles: on AVX2 (5-row tiles) a layer of 5 or 6
-        // channels took the packed path, 2 strips for 6 rows. Zen 1, 1 thread, batch 64, min of 30 x 5
-        // calls, packed vs ConvFew (generated code): 1 -> 6 at 28x28 k5 pad 2 1.20 vs 0.53 ms, 3 -> 6
-        // at 32x32 k5 2.77 vs 1.30, 1 -> 5 at 28x28 k5 0.75 vs 0.45, 6 -> 6 at 28x28 k3 2.15 vs 0.99
+        // ConvFew before the packed GEMM tiles (see ConvFew.suitsForward): on AVX2 (5-row tiles) a layer
+        // of 5 or 6 channels took the packed path, 2 strips for 6 rows. Zen 1, 1 thread, batch 64, min
+        // of 30 x 5 calls, packed vs ConvFew's generated code: 1 -> 6 at 28x28 k5 pad 2 1.20 vs 0.53 ms,
+        // 3 -> 6 at 32x32 k5 2.77 vs 1.30, 1 -> 5 at 28x28 k5 0.75 vs 0.45, 6 -> 6 at 28x28 k3 2.15 vs 0.99
         if (ConvFew.suitsForward(g) && ConvFew.forward(y, x, w, bias, g)
                 || !ConvFlat.suits(g) && ConvPacked.suits(g) && ConvPacked.conv2d(y, x, w, bias, g)) {
             return;

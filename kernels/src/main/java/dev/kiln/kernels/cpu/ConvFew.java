@@ -2,6 +2,7 @@ package dev.kiln.kernels.cpu;
 
 import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Simd;
+import dev.kiln.kernels.cpu.x86.FmaConvCode;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,7 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Stride-1 convolutions with few output channels (at most {@link #MAX_ROWS}): the input gradient
  * of a layer with few input channels (3 -> 32, 6 -> 16 and 1 -> 6 give 3, 6 and 1 rows), and the
  * forward pass of one with few output channels (1 -> 6), where a GEMM tile of 8 rows would be
- * mostly empty.
+ * mostly empty. On AVX2 machines the tiles are generated code ({@link ConvFewJit}: all rows up to
+ * 6 in one tile, one call per image), and the forward pass of layers with few taps per position
+ * and any number of output channels comes here too ({@link #suitsForward}).
  *
  * <p>The vectors run along the output positions flattened on the padded width
  * ({@code i*wp + j}, the columns {@code j >= ow} computed and dropped), so every tap of every
@@ -24,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The input gradient is the forward correlation of the output gradient, zero-padded by
  * {@code dh*(kh-1) - ph} (and likewise in width), with the flipped, transposed weight.
  *
- * <p>Measured, 1 thread, min CPU time of a 1 s loop, batch 64, against the path each replaces:
+ * <p>Measured (Zen 5, the Vector API tiles), 1 thread, min CPU time of a 1 s loop, batch 64, against the path each replaces:
  * input gradient (adding into the held gradient) 3 -> 32 at 32x32 1.02-1.25 vs 1.30-1.52 ms
  * (im2col), 3 -> 64 at 32x32 2.40-2.48 vs 4.28-4.34, 1 -> 6 at 28x28 k5 0.28-0.29 vs 0.35-0.49;
  * forward 1 -> 6 at 28x28 k5 0.24-0.26 vs 0.30-0.31 (pad 2), 0.18 vs 0.36-0.37 (no padding). LeNet-5's
@@ -44,6 +47,10 @@ final class ConvFew {
      * gradient ran at 8 GFLOP/s on Zen 1).
      */
     private static final int VB = Simd.REGISTERS >= 32 ? 6 : 3;
+    /** Most taps per position ({@code c/groups * kh * kw}) of a forward pass with more than {@link #MAX_ROWS} channels taken. */
+    static final int MAX_JIT_TAPS = 256;
+    /** Rows per block of {@link ConvFewJit}'s tiles. */
+    private static final int JB = FmaConvCode.MAX_ROWS;
 
     private ConvFew() {
     }
@@ -54,9 +61,19 @@ final class ConvFew {
                 && g.ph() <= g.dh() * (g.kh() - 1) && g.pw() <= g.dw() * (g.kw() - 1);
     }
 
-    /** Whether {@link #forward} can take the geometry: lanes, stride 1, at most {@link #MAX_ROWS} output channels per group. */
+    /**
+     * Whether {@code Conv} routes the forward pass here: lanes, stride 1, and at most
+     * {@link #MAX_ROWS} output channels per group, or, with {@link ConvFewJit}'s code, at most
+     * {@link #MAX_JIT_TAPS} taps per position (before the packed GEMM, not before Winograd or the
+     * direct kernels). Zen 1, 1 thread, batch 64, min of 24 x 5 calls, the packed GEMM (with its
+     * generated tiles) vs here: 1 -> 32 at 28x28 k3 1.89 vs 1.55 ms, 3 -> 32 at 32x32 k3 4.69 vs 3.84,
+     * 3 -> 64 at 32x32 k3 8.97 vs 7.91, 3 -> 16 at 32x32 k5 4.83 vs 3.59, 8 -> 16 at 14x14 k3 1.43 vs
+     * 1.06, 12 -> 32 at 16x16 k3 3.44 vs 3.18, 1x1 16 -> 64 at 28x28 5.54 vs 5.04, 1x1 64 -> 32 at
+     * 14x14 2.01 vs 1.73, 2 -> 8 at 28x28 k3 1.10 vs 0.57; the same bits in each.
+     */
     static boolean suitsForward(ConvGeom g) {
-        return !Simd.SCALAR && g.sh() == 1 && g.sw() == 1 && g.ocPerGroup() <= MAX_ROWS;
+        return !Simd.SCALAR && g.sh() == 1 && g.sw() == 1 && (g.ocPerGroup() <= MAX_ROWS
+                || ConvFewJit.use && (long) g.cPerGroup() * g.kh() * g.kw() <= MAX_JIT_TAPS);
     }
 
     /** {@code Conv.conv2d} (arguments checked, {@link #suitsForward}). Returns false, doing nothing, when a buffer would not fit an array. */
@@ -67,7 +84,8 @@ final class ConvFew {
         int k = cp.k;
         int groups = g.groups();
         boolean jit = ConvFewJit.use;
-        float[] packed = pack(groups, ocg, k, jit ? ocg : MB, (gi, m, t) -> w[(gi * ocg + m) * k + t]);
+        Weight wt = (gi, m, t) -> w[(gi * ocg + m) * k + t];
+        float[] packed = jit ? packJit(groups, ocg, k, wt) : pack(groups, ocg, k, wt);
         return run(false, y, g.oc(), bias, x, g.c(), cg, cp, packed, jit, ocg, groups, g.n());
     }
 
@@ -86,8 +104,8 @@ final class ConvFew {
         int k = cp.k;
         // tap t = (o*kh + a)*kw + b of the output gradient meets w[o, c, kh-1-a, kw-1-b]
         boolean jit = ConvFewJit.use;
-        float[] packed = pack(g.groups(), cg, k, jit ? cg : MB,
-                (gi, m, t) -> w[((gi * ocg + t / kk) * cg + m) * kk + kk - 1 - t % kk]);
+        Weight wt = (gi, m, t) -> w[((gi * ocg + t / kk) * cg + m) * kk + kk - 1 - t % kk];
+        float[] packed = jit ? packJit(g.groups(), cg, k, wt) : pack(g.groups(), cg, k, wt);
         return run(accumulate, gx, g.c(), null, gy, g.oc(), ocg, cp, packed, jit, cg, g.groups(), g.n());
     }
 
@@ -96,31 +114,49 @@ final class ConvFew {
     }
 
     /**
-     * The weights per group in blocks of {@code mb} rows: {@code [gi][block][t][mb]}, a missing
+     * The weights per group in blocks of {@link #MB} rows: {@code [gi][block][t][MB]}, a missing
      * row's weights zero; in the calling thread's buffer ({@link ConvDirect#packedWeights}).
      */
-    private static float[] pack(int groups, int rows, int k, int mb, Weight w) {
-        int blocks = Math.ceilDiv(rows, mb);
-        float[] out = ConvDirect.packedWeights(groups * blocks * k * mb);
-        Arrays.fill(out, 0, groups * blocks * k * mb, 0f);
+    private static float[] pack(int groups, int rows, int k, Weight w) {
+        int blocks = Math.ceilDiv(rows, MB);
+        float[] out = ConvDirect.packedWeights(groups * blocks * k * MB);
+        Arrays.fill(out, 0, groups * blocks * k * MB, 0f);
         for (int gi = 0; gi < groups; gi++) {
             for (int m = 0; m < rows; m++) {
-                int base = (gi * blocks + m / mb) * k * mb + m % mb;
+                int base = (gi * blocks + m / MB) * k * MB + m % MB;
                 for (int t = 0; t < k; t++) {
-                    out[base + t * mb] = w.at(gi, m, t);
+                    out[base + t * MB] = w.at(gi, m, t);
                 }
             }
         }
         return out;
     }
 
+    /**
+     * The weights for {@link ConvFewJit}: per group ({@code rows * k} floats) blocks of
+     * {@link FmaConvCode#MAX_ROWS} rows and a last one of the rows left, each {@code [t][rows of the block]}.
+     */
+    private static float[] packJit(int groups, int rows, int k, Weight w) {
+        float[] out = ConvDirect.packedWeights(groups * rows * k);
+        for (int gi = 0; gi < groups; gi++) {
+            for (int m = 0; m < rows; m++) {
+                int b0 = m / JB * JB;
+                int rb = Math.min(JB, rows - b0);
+                int base = gi * rows * k + b0 * k + m - b0;
+                for (int t = 0; t < k; t++) {
+                    out[base + t * rb] = w.at(gi, m, t);
+                }
+            }
+        }
+        return out;
+    }
 
     /**
      * Per image and group: pads {@code rows}' input ({@code inC} channels per image, {@code cin}
      * per group) into a buffer with slack, computes the {@code rows x (oh*wp)} flattened result
      * tile by tile, then writes the valid columns to {@code dst} ({@code outC} channels per image).
      * The weights are {@code packed} in blocks of {@link #MB} rows for the Vector API tiles, or with
-     * {@code jit} in one block of all rows for one {@link ConvFewJit} call per image and group.
+     * {@code jit} as {@link #packJit} for one {@link ConvFewJit} call per block of rows, image and group.
      */
     private static boolean run(boolean acc, float[] dst, int outC, float[] bias, float[] src, int inC, int cin,
                                ConvPacked cp, float[] packed, boolean jit, int rows, int groups, int n) {
@@ -129,19 +165,18 @@ final class ConvFew {
         int oh = cp.oh;
         int ow = cp.ow;
         long flat = (long) oh * wp;
-        long span = jit ? ConvFewJit.span(rows) : (long) VB * L;
-        long tilesPer = (flat + span - 1) / span;
-        long padSize = Math.max((long) cin * plane, cp.tap[cp.k - 1] + tilesPer * span) + L;
-        long rowSize = tilesPer * span;
-        int mb = jit ? rows : MB;
+        // every tile's positions: span(rows of its block) at a time, up to the end of the longest
+        long rowSize = jit ? Math.max(rows >= JB ? extent(flat, ConvFewJit.span(JB)) : 0,
+                rows % JB == 0 ? 0 : extent(flat, ConvFewJit.span(rows % JB))) : extent(flat, (long) VB * L);
+        long padSize = Math.max((long) cin * plane, cp.tap[cp.k - 1] + rowSize) + L;
+        int mb = jit ? JB : MB;
         int blocks = Math.ceilDiv(rows, mb);
         if (padSize > Integer.MAX_VALUE - 16 || rowSize * blocks * mb > Integer.MAX_VALUE - 16) {
             return false;
         }
         int k = cp.k;
         int row = (int) rowSize;
-        int tiles = (int) tilesPer;
-        int sp = (int) span;
+        int tiles = (int) (rowSize / (VB * L));
         int inImage = inC * cp.h * cp.w;
         int outImage = outC * oh * ow;
         ConvPacked.eachImage(n, img -> {
@@ -150,22 +185,28 @@ final class ConvFew {
             for (int gi = 0; gi < groups; gi++) {
                 ConvPad.pad(xpad, cp, src, img * inImage + gi * cin * cp.h * cp.w);
                 if (jit) {
-                    ConvFewJit.tiles(rows, packed, gi * k * rows, xpad, 0, sp, s.out, 0, sp, row, cp.tap, k, tiles);
-                }
-                for (int b = 0; b < (jit ? 0 : blocks); b++) {
-                    int wo = (gi * blocks + b) * k * MB;
-                    int out = b * MB * row;
-                    if (rows == 1) {
-                        for (int tl = 0; tl < tiles; tl++) {
-                            one(s.out, out + tl * VB * L, xpad, cp.tap, k, tl * VB * L, packed, wo);
-                        }
-                    } else if (VB == 6) {
-                        for (int tl = 0; tl < tiles; tl++) {
-                            three(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
-                        }
-                    } else {
-                        for (int tl = 0; tl < tiles; tl++) {
-                            threeNarrow(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
+                    for (int b = 0; b < blocks; b++) {
+                        int rb = Math.min(JB, rows - b * JB);
+                        int sp = ConvFewJit.span(rb);
+                        ConvFewJit.tiles(rb, packed, (gi * rows + b * JB) * k, xpad, 0, sp, s.out, b * JB * row, sp, row,
+                                cp.tap, k, (int) (extent(flat, sp) / sp));
+                    }
+                } else {
+                    for (int b = 0; b < blocks; b++) {
+                        int wo = (gi * blocks + b) * k * MB;
+                        int out = b * MB * row;
+                        if (rows == 1) {
+                            for (int tl = 0; tl < tiles; tl++) {
+                                one(s.out, out + tl * VB * L, xpad, cp.tap, k, tl * VB * L, packed, wo);
+                            }
+                        } else if (VB == 6) {
+                            for (int tl = 0; tl < tiles; tl++) {
+                                three(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
+                            }
+                        } else {
+                            for (int tl = 0; tl < tiles; tl++) {
+                                threeNarrow(s.out, out + tl * VB * L, row, xpad, cp.tap, k, tl * VB * L, packed, wo);
+                            }
                         }
                     }
                 }
@@ -179,6 +220,11 @@ final class ConvFew {
             }
         });
         return true;
+    }
+
+    /** {@code flat} rounded up to whole {@code span}s. */
+    private static long extent(long flat, long span) {
+        return (flat + span - 1) / span * span;
     }
 
     /**

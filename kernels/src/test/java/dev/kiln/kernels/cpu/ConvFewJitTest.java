@@ -2,7 +2,6 @@ package dev.kiln.kernels.cpu;
 
 import static dev.kiln.kernels.TestArrays.randomFloats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,7 +113,7 @@ class ConvFewJitTest {
         } finally {
             Parallel.setThreads(saved);
         }
-        assertEquals(24, ran, "forward and input gradient cases that ran");
+        assertTrue(ran >= 26, "forward and input gradient cases that ran: " + ran);
     }
 
     @Test
