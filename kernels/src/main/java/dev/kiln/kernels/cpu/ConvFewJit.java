@@ -172,7 +172,7 @@ final class ConvFewJit {
                 H1.invokeExact(MemorySegment.ofArray(w), MemorySegment.ofArray(x), MemorySegment.ofArray(out),
                         MemorySegment.ofArray(tap), MemorySegment.ofArray(args));
             } catch (Throwable e) {
-                throw rethrow(e);
+                throw TransposeJit.rethrow(e);
             }
         }
 
@@ -181,7 +181,7 @@ final class ConvFewJit {
                 H2.invokeExact(MemorySegment.ofArray(w), MemorySegment.ofArray(x), MemorySegment.ofArray(out),
                         MemorySegment.ofArray(tap), MemorySegment.ofArray(args));
             } catch (Throwable e) {
-                throw rethrow(e);
+                throw TransposeJit.rethrow(e);
             }
         }
 
@@ -190,7 +190,7 @@ final class ConvFewJit {
                 H3.invokeExact(MemorySegment.ofArray(w), MemorySegment.ofArray(x), MemorySegment.ofArray(out),
                         MemorySegment.ofArray(tap), MemorySegment.ofArray(args));
             } catch (Throwable e) {
-                throw rethrow(e);
+                throw TransposeJit.rethrow(e);
             }
         }
 
@@ -199,7 +199,7 @@ final class ConvFewJit {
                 H4.invokeExact(MemorySegment.ofArray(w), MemorySegment.ofArray(x), MemorySegment.ofArray(out),
                         MemorySegment.ofArray(tap), MemorySegment.ofArray(args));
             } catch (Throwable e) {
-                throw rethrow(e);
+                throw TransposeJit.rethrow(e);
             }
         }
 
@@ -208,7 +208,7 @@ final class ConvFewJit {
                 H5.invokeExact(MemorySegment.ofArray(w), MemorySegment.ofArray(x), MemorySegment.ofArray(out),
                         MemorySegment.ofArray(tap), MemorySegment.ofArray(args));
             } catch (Throwable e) {
-                throw rethrow(e);
+                throw TransposeJit.rethrow(e);
             }
         }
 
@@ -217,18 +217,8 @@ final class ConvFewJit {
                 H6.invokeExact(MemorySegment.ofArray(w), MemorySegment.ofArray(x), MemorySegment.ofArray(out),
                         MemorySegment.ofArray(tap), MemorySegment.ofArray(args));
             } catch (Throwable e) {
-                throw rethrow(e);
+                throw TransposeJit.rethrow(e);
             }
-        }
-
-        private static RuntimeException rethrow(Throwable e) {
-            if (e instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e instanceof Error err) {
-                throw err;
-            }
-            return new IllegalStateException(e);
         }
     }
 }

@@ -530,7 +530,7 @@ final class TransposeJit {
     }
 
     /** What a downcall threw, as an unchecked exception (the code itself throws nothing). */
-    private static RuntimeException rethrow(Throwable e) {
+    static RuntimeException rethrow(Throwable e) {
         if (e instanceof Error err) {
             throw err;
         }
