@@ -47,8 +47,12 @@ final class ConvFew {
      * gradient ran at 8 GFLOP/s on Zen 1).
      */
     private static final int VB = Simd.REGISTERS >= 32 ? 6 : 3;
-    /** Most taps per position ({@code c/groups * kh * kw}) of a forward pass with more than {@link #MAX_ROWS} channels taken. */
-    static final int MAX_JIT_TAPS = 256;
+    /**
+     * Most taps per position ({@code c/groups * kh * kw}) of a forward pass with more than
+     * {@link #MAX_ROWS} channels taken: the measured wins reach 108 (see {@link #suitsForward}), and
+     * every block of 6 channels reads all the taps again.
+     */
+    static final int MAX_JIT_TAPS = 128;
     /** Rows per block of {@link ConvFewJit}'s tiles. */
     private static final int JB = FmaConvCode.MAX_ROWS;
 
