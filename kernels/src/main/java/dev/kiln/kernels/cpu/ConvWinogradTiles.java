@@ -493,6 +493,12 @@ final class ConvWinogradTiles {
                 int pn = Math.min(geo.group, geo.panels - p0);
                 for (int xi = 0; xi < 16; xi++) {
                     for (int st = 0; st < strips; st++) {
+                        if (GemmJit.use) { // the panels' tiles of this strip in one call: the same tiles, the same bits
+                            GemmJit.tiles(u, (xi * geo.panels + p0) * c * MR, c * MR, s.v, xi * vXi + st * NR, geo.ldv, 0,
+                                    s.m, xi * geo.group * MR * geo.ldv + st * NR, geo.ldv, MR * geo.ldv, c, pn, false, null,
+                                    0, 0, false);
+                            continue;
+                        }
                         for (int p = 0; p < pn; p++) {
                             GemmMicro.kernel(c, u, ((xi * geo.panels + p0 + p) * c) * MR, s.v, xi * vXi + st * NR, geo.ldv,
                                     s.m, (xi * geo.group + p) * MR * geo.ldv + st * NR, geo.ldv, false, null, 0, false);

@@ -20,7 +20,10 @@ import java.lang.invoke.MethodHandle;
  * <p>Why: a run of tiles per call, and tiles of few steps cost less around their loop. Zen 1, 1
  * thread, batch 64, the code on and off in turn in one JVM (best of 24 x 5 calls): the packed
  * convolution forward of 3 -> 32 at 32 x 32 5.93 -> 5.44 ms, 1 -> 32 at 28 x 28 (9 taps) 2.98 ->
- * 2.56 ms. On large {@code sgemm} it is level within the host's noise: {@code tools/PropertyAB.java}
+ * 2.56 ms; the flattened-tile Winograd's per-frequency products (runs of tiles down the panels of
+ * output channels), two runs in turn: 32 -> 32 at 28x28 forward 23.2 -> 22.3 and 22.4 -> 21.8 ms,
+ * 32 -> 64 at 16x16 11.8 -> 10.9 and 12.1 -> 11.3, 64 -> 128 at 8x8 11.0 -> 10.5 and 11.1 -> 10.5,
+ * but 64 -> 64 at 14x14 16.7 -> 17.8 and 18.7 -> 18.2. On large {@code sgemm} it is level within the host's noise: {@code tools/PropertyAB.java}
  * ({@code kiln.gemm.jit false true}, geometric mean over both orders of loading, two runs) 2048^3
  * 0.98x and 1.03x, 1024^3 1.04x and 1.01x on 1 thread, 1.01x on 2. On a tile alone with A and B in
  * L1/L2 the two kernels are level. Prefetching A, B or C's rows from the code changed nothing

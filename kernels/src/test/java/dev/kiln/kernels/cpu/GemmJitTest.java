@@ -157,6 +157,43 @@ class GemmJitTest {
     }
 
     @Test
+    void winogradTilesGiveTheSameBitsWithAndWithoutTheCode() {
+        // the flattened-tile Winograd's forward pass (and the input gradient, a forward pass of the flipped
+        // weights) runs its per-frequency GEMM as runs of tiles down the panels of output channels
+        ConvGeom[] geoms = {new ConvGeom(3, 16, 12, 10, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1), // a partial panel of 2 rows
+                new ConvGeom(2, 18, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1)};
+        int saved = Parallel.threads();
+        try {
+            for (ConvGeom g : geoms) {
+                assertTrue(ConvWinogradTiles.suitsForward(g) && ConvWinogradTiles.suitsInput(g), g + " should suit");
+                float[] x = randomFloats(rnd, g.n() * g.c() * g.h() * g.w());
+                float[] w = randomFloats(rnd, g.oc() * g.c() * 9);
+                float[] bias = randomFloats(rnd, g.oc());
+                float[] gy = randomFloats(rnd, g.n() * g.oc() * g.h() * g.w());
+                for (int t : new int[] {1, 2}) {
+                    Parallel.setThreads(t);
+                    float[][] y = new float[2][gy.length];
+                    float[][] gx = new float[2][x.length];
+                    for (int v = 0; v < 2; v++) {
+                        GemmJit.use(v == 1);
+                        ConvWinogradTiles.forward(y[v], x, w, bias, g);
+                        ConvWinogradTiles.backwardInput(false, gx[v], gy, w, g);
+                    }
+                    for (int i = 0; i < y[0].length; i++) {
+                        assertEquals(Float.floatToRawIntBits(y[0][i]), Float.floatToRawIntBits(y[1][i]), g + " forward " + i);
+                    }
+                    for (int i = 0; i < gx[0].length; i++) {
+                        assertEquals(Float.floatToRawIntBits(gx[0][i]), Float.floatToRawIntBits(gx[1][i]),
+                                g + " input gradient " + i);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
     void badArgumentsAreRefusedBeforeTheCall() {
         int kc = 4;
         float[] ap = new float[2 * MR * kc];
