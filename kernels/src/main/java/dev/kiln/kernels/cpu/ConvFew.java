@@ -169,9 +169,11 @@ final class ConvFew {
         int oh = cp.oh;
         int ow = cp.ow;
         long flat = (long) oh * wp;
-        // every tile's positions: span(rows of its block) at a time, up to the end of the longest
-        long rowSize = jit ? Math.max(rows >= JB ? extent(flat, ConvFewJit.span(JB)) : 0,
-                rows % JB == 0 ? 0 : extent(flat, ConvFewJit.span(rows % JB))) : extent(flat, (long) VB * L);
+        // each block's tiles cover the positions span(rows of the block) at a time; the rows hold the longest
+        long rowSize = 0;
+        for (int b0 = 0; b0 < rows; b0 += jit ? JB : rows) {
+            rowSize = Math.max(rowSize, extent(flat, jit ? ConvFewJit.span(Math.min(JB, rows - b0)) : VB * L));
+        }
         long padSize = Math.max((long) cin * plane, cp.tap[cp.k - 1] + rowSize) + L;
         int mb = jit ? JB : MB;
         int blocks = Math.ceilDiv(rows, mb);
@@ -180,7 +182,7 @@ final class ConvFew {
         }
         int k = cp.k;
         int row = (int) rowSize;
-        int tiles = (int) (rowSize / (VB * L));
+        int tiles = (int) (rowSize / (VB * L)); // of the Vector API tiles
         int inImage = inC * cp.h * cp.w;
         int outImage = outC * oh * ow;
         ConvPacked.eachImage(n, img -> {

@@ -99,21 +99,13 @@ public final class FmaConvCode {
         a.addImm(tp, 4);
         a.dec(count);
         a.jnz(step);
-        // row r of the tile at out + r*ld: out, out + ld, row2 = out + 2 ld, row2 + ld, row4 = out + 4 ld, row4 + ld
+        // row r of the tile at out + r*ld: as the GEMM's rows of C, and row 5 from row4 = out + 4 ld
         a.lea(row2, mem(out, ld, 2, 0));
         a.lea(row4, mem(out, ld, 4, 0));
         for (int r = 0; r < rows; r++) {
             for (int v = 0; v < vecs; v++) {
                 int disp = 32 * v;
-                Mem m = switch (r) {
-                    case 0 -> mem(out, disp);
-                    case 1 -> mem(out, ld, 1, disp);
-                    case 2 -> mem(row2, disp);
-                    case 3 -> mem(row2, ld, 1, disp);
-                    case 4 -> mem(row4, disp);
-                    default -> mem(row4, ld, 1, disp);
-                };
-                a.vmovupsStoreY(m, r * vecs + v);
+                a.vmovupsStoreY(r < 5 ? FmaGemmCode.rowOf(r, out, row2, ld, disp) : mem(row4, ld, 1, disp), r * vecs + v);
             }
         }
         a.addLoad(x, mem(args, 8 * X_STEP));

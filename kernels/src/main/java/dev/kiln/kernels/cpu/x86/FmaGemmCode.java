@@ -133,8 +133,11 @@ public final class FmaGemmCode {
         x.bind(skip);
     }
 
-    /** Row {@code r < 5} of C, {@code disp} bytes in: {@code c}, {@code c + ldc}, {@code row2 = c + 2 ldc}, ... */
-    private static Mem rowOf(int r, int c, int row2, int ldc, int disp) {
+    /**
+     * Row {@code r < 5} of C, {@code disp} bytes in: {@code c}, {@code c + ldc}, {@code row2 = c + 2 ldc}, ...
+     * (also the rows of {@link FmaConvCode}'s tiles).
+     */
+    static Mem rowOf(int r, int c, int row2, int ldc, int disp) {
         return switch (r) {
             case 0 -> mem(c, disp);
             case 1 -> mem(c, ldc, 1, disp);
