@@ -194,8 +194,7 @@ final class ConvDirect {
         int cg = g.cPerGroup();
         int kh = g.kh();
         int kw = g.kw();
-        ConvPacked cp = new ConvPacked(ocg, g.oh(), g.ow(), kh, kw, 1, 1, g.dh() * (kh - 1) - g.ph(),
-                g.dw() * (kw - 1) - g.pw(), g.dh(), g.dw(), g.h(), g.w());
+        ConvPacked cp = ConvPacked.input(g, g.h(), g.w());
         if (!cp.permutable) {
             return false;
         }

@@ -102,8 +102,7 @@ final class ConvFew {
         int ocg = g.ocPerGroup();
         int kh = g.kh();
         int kw = g.kw();
-        ConvPacked cp = new ConvPacked(ocg, g.oh(), g.ow(), kh, kw, 1, 1, g.dh() * (kh - 1) - g.ph(),
-                g.dw() * (kw - 1) - g.pw(), g.dh(), g.dw(), g.h(), g.w());
+        ConvPacked cp = ConvPacked.input(g, g.h(), g.w());
         int kk = kh * kw;
         int k = cp.k;
         // tap t = (o*kh + a)*kw + b of the output gradient meets w[o, c, kh-1-a, kw-1-b]

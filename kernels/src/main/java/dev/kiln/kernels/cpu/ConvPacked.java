@@ -70,11 +70,15 @@ final class ConvPacked {
     final int[] pos;
     /**
      * Per group of {@code L} output positions ({@code NR / L} per strip): the offset of its first one
-     * ({@code start}), and each lane's distance from it as a float ({@code delta}), below {@code 2L}
-     * when {@link #permutable}; lanes past the last position repeat it.
+     * ({@code start}), and when they are not {@link #consecutive}, each lane's distance from it as
+     * a shuffle of two vectors ({@code shuffle}; null where a distance is {@code 2L} or more, and
+     * then the geometry is not {@link #permutable}); lanes past the last position repeat it.
+     * The shuffles are made once: {@code VectorShuffle.fromArray} copies its indices into a fresh
+     * {@code int[]} in Java, which C2 did not always eliminate (43 KB per call of the 1 -> 32 weight
+     * gradient when made per strip).
      */
     private final int[] start;
-    private final int[] delta;
+    private final VectorShuffle<Float>[] shuffle;
     /** Per group: whether its positions are consecutive (one plain load). */
     private final boolean[] consecutive;
     /**
@@ -82,11 +86,32 @@ final class ConvPacked {
      * permute) and a padded image fits one array: the drivers run only then.
      */
     final boolean permutable;
+    /** The rest of the construction arguments, for {@link #get}'s lookup. */
+    private final int kh;
+    private final int kw;
+    private final int sh;
+    private final int sw;
+    private final int dh;
+    private final int dw;
 
-    ConvPacked(int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
+    /**
+     * Geometries built lately, for {@link #get}: every field is final, so a thread that finds one
+     * through this racy array sees it whole. Replaced in turn when full.
+     */
+    private static final ConvPacked[] CACHE = new ConvPacked[32];
+    private static int nextSlot;
+
+    private ConvPacked(int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh,
+                       int ow) {
         this.cin = cin;
         this.h = h;
         this.w = w;
+        this.kh = kh;
+        this.kw = kw;
+        this.sh = sh;
+        this.sw = sw;
+        this.dh = dh;
+        this.dw = dw;
         this.ph = ph;
         this.pw = pw;
         this.oh = oh;
@@ -114,21 +139,29 @@ final class ConvPacked {
         }
         int groups = pos.length / L;
         start = new int[groups];
-        delta = new int[pos.length];
+        int[] delta = new int[pos.length];
         consecutive = new boolean[groups];
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[groups];
         boolean fits = true;
         for (int gr = 0; gr < groups; gr++) {
             int q0 = gr * L;
             start[gr] = pos[Math.min(q0, p - 1)];
             boolean run = true;
+            boolean near = true;
             for (int l = 0; l < L; l++) {
                 int d = pos[Math.min(q0 + l, p - 1)] - start[gr];
                 delta[q0 + l] = d;
                 run &= d == l;
-                fits &= d >= 0 && d < 2 * L;
+                near &= d >= 0 && d < 2 * L;
             }
             consecutive[gr] = run;
+            if (!run && near) {
+                shuffles[gr] = VectorShuffle.fromArray(F, delta, q0);
+            }
+            fits &= near;
         }
+        shuffle = shuffles;
         // a padded image must fit one Java array (else the im2col path, which checks its own sizes)
         permutable = fits && (long) cin * hp * wp + 2L * L <= Integer.MAX_VALUE - 8;
     }
@@ -155,10 +188,38 @@ final class ConvPacked {
         return suits(g) && ((long) g.oh() * g.ow() >= 128 || gw <= 8192);
     }
 
-    /** The lowered geometry of the forward pass (and weight gradient) of group {@code gi}. */
+    /** The lowered geometry of the forward pass (and weight gradient) of a group. */
     static ConvPacked of(ConvGeom g) {
-        return new ConvPacked(g.cPerGroup(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(),
-                g.dw(), g.oh(), g.ow());
+        return get(g.cPerGroup(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), g.oh(),
+                g.ow());
+    }
+
+    /**
+     * The lowered geometry of a stride-1 layer's input gradient as a forward pass: the output
+     * gradient ({@code ocPerGroup} planes) padded by the kernel's reach less the padding and read
+     * by the flipped kernel, for {@code oh x ow} results ({@code g.h() x g.w()}, the input's
+     * planes, unless a caller wants more).
+     */
+    static ConvPacked input(ConvGeom g, int oh, int ow) {
+        return get(g.ocPerGroup(), g.oh(), g.ow(), g.kh(), g.kw(), 1, 1, g.dh() * (g.kh() - 1) - g.ph(),
+                g.dw() * (g.kw() - 1) - g.pw(), g.dh(), g.dw(), oh, ow);
+    }
+
+    /**
+     * The geometry of these arguments, from {@link #CACHE} when built lately (its tables are
+     * {@code O(K + P)} ints a call would otherwise allocate), else built and remembered.
+     */
+    static ConvPacked get(int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                          int oh, int ow) {
+        for (ConvPacked c : CACHE) {
+            if (c != null && c.cin == cin && c.h == h && c.w == w && c.kh == kh && c.kw == kw && c.sh == sh
+                    && c.sw == sw && c.ph == ph && c.pw == pw && c.dh == dh && c.dw == dw && c.oh == oh && c.ow == ow) {
+                return c;
+            }
+        }
+        ConvPacked c = new ConvPacked(cin, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow);
+        CACHE[nextSlot++ & (CACHE.length - 1)] = c;
+        return c;
     }
 
     /**
@@ -230,8 +291,7 @@ final class ConvPacked {
         int ocg = g.ocPerGroup();
         int cg = g.cPerGroup();
         int groups = g.groups();
-        ConvPacked cp = new ConvPacked(ocg, g.oh(), g.ow(), g.kh(), g.kw(), 1, 1, g.dh() * (g.kh() - 1) - g.ph(),
-                g.dw() * (g.kw() - 1) - g.pw(), g.dh(), g.dw(), g.h(), g.w());
+        ConvPacked cp = input(g, g.h(), g.w());
         if (!cp.permutable) {
             return false;
         }
@@ -555,13 +615,13 @@ final class ConvPacked {
                 if (consecutive[gr]) {
                     copyRows(taps, c, ld, xpad, tap, 0, k, start[gr]);
                 } else {
-                    permuteRows(taps, c, ld, xpad, tap, 0, k, start[gr], VectorShuffle.fromArray(F, delta, q0 + c));
+                    permuteRows(taps, c, ld, xpad, tap, 0, k, start[gr], shuffle[gr]);
                 }
             }
             GemmPack.packA(ap, false, taps, 0, ld, 0, 0, k, kc);
             GemmPack.packB(bt, true, gy, gyOff, p, q0, 0, kc, m);
             GemmPacked.macro(ap, bt, null, 0, 0, tile, ct, 0, m, k, m, kc,
-                    new GemmPacked.Epilogue(acc || q0 > 0, null, 0, false), 0, false);
+                    GemmPacked.Epilogue.of(acc || q0 > 0, null, 0, false), 0, false);
         }
     }
 
@@ -582,7 +642,7 @@ final class ConvPacked {
             if (consecutive[gr]) {
                 copyRows(rows, c, ld, xpad, tap, t0, nr, start[gr]);
             } else {
-                permuteRows(rows, c, ld, xpad, tap, t0, nr, start[gr], VectorShuffle.fromArray(F, delta, q0 + c));
+                permuteRows(rows, c, ld, xpad, tap, t0, nr, start[gr], shuffle[gr]);
             }
         }
         int done = GemmPack.transposeRows(bp, 0, NR, rows, 0, ld, nr, kc);
@@ -609,7 +669,7 @@ final class ConvPacked {
             if (consecutive[gr]) {
                 copyRows(bp, j, NR, xpad, tap, pc, kc, start[gr]);
             } else {
-                permuteRows(bp, j, NR, xpad, tap, pc, kc, start[gr], VectorShuffle.fromArray(F, delta, q0 + j));
+                permuteRows(bp, j, NR, xpad, tap, pc, kc, start[gr], shuffle[gr]);
             }
         }
     }

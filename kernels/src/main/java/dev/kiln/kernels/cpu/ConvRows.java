@@ -54,8 +54,7 @@ final class ConvRows {
         int h = g.h();
         // the padded gradient as ConvPacked lays it out: taps (o, a, b) over planes wide enough for
         // one vector from every column offset and deep enough for whole tiles of rows
-        ConvPacked cp = new ConvPacked(ocg, g.oh(), g.ow(), kh, kw, 1, 1, g.dh() * (kh - 1) - g.ph(),
-                g.dw() * (kw - 1) - g.pw(), g.dh(), g.dw(), ConvPacked.roundUp(h, ROWS), L);
+        ConvPacked cp = ConvPacked.input(g, ConvPacked.roundUp(h, ROWS), L);
         if ((long) ocg * cp.hp * cp.wp + 2L * L > Integer.MAX_VALUE - 8) {
             return false;
         }

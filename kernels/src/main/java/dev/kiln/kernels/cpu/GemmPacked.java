@@ -95,7 +95,7 @@ final class GemmPacked {
                 int kc = Math.min(KC, k - pc);
                 boolean load = acc || pc > 0;
                 boolean last = pc + kc == k;
-                Epilogue ep = new Epilogue(load, last ? bias : null, bo + jc, last && relu);
+                Epilogue ep = Epilogue.of(load, last ? bias : null, bo + jc, last && relu);
                 if (stripwise) {
                     GemmPack.packA(ap, transA, a, aOff, lda, 0, pc, m, kc);
                     for (int jr = 0; jr < nc; jr += NR) {
@@ -122,6 +122,14 @@ final class GemmPacked {
 
     /** What the store of a tile does: add the old C ({@code load}), then the bias (if any), then ReLU. */
     record Epilogue(boolean load, float[] bias, int bo, boolean relu) {
+        private static final Epilogue STORE = new Epilogue(false, null, 0, false);
+        private static final Epilogue ADD = new Epilogue(true, null, 0, false);
+
+        /** This epilogue; the two without a bias or ReLU are shared, so the common case allocates nothing. */
+        static Epilogue of(boolean load, float[] bias, int bo, boolean relu) {
+            return bias == null && !relu ? (load ? ADD : STORE) : new Epilogue(load, bias, bo, relu);
+        }
+
         /** The stored value of column {@code j} given the product {@code v}. */
         float apply(float v, float old, int j) {
             float r = load ? v + old : v;

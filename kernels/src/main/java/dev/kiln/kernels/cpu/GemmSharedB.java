@@ -205,7 +205,7 @@ final class GemmSharedB {
             }
             await(counters, base + PACKED, panelStrips);
             boolean last = pc + kc == k;
-            GemmPacked.Epilogue ep = new GemmPacked.Epilogue(acc || pc > 0, last ? bias : null, bo + jc, last && relu);
+            GemmPacked.Epilogue ep = GemmPacked.Epilogue.of(acc || pc > 0, last ? bias : null, bo + jc, last && relu);
             for (int r = counters.getAndIncrement(base + BLOCK_NEXT); r < blocks;
                  r = counters.getAndIncrement(base + BLOCK_NEXT)) {
                 if (pc > 0) {

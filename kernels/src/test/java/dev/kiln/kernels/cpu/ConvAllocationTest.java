@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -30,12 +31,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  * compile every method that way from the start, so these tests do not depend on what ran before.
  */
 class ConvAllocationTest {
-    /** Bytes per call allowed once compiled: the per-call set-up (packing indices, weight transform) is well under. */
+    /**
+     * Bytes per call allowed once compiled, for the AVX-512 kernels: their per-call set-up (packing
+     * indices, weight transform) is well under.
+     */
     private static final long MAX_BYTES_PER_CALL = 64 << 10;
+    /**
+     * The bound for the kernels measured on AVX2 (Zen 1, session 20, 1 thread): 0.8-4.2 KB per call
+     * once compiled, the lambdas and per-call index tables. Before the conv geometries were cached
+     * (and the shuffles made once per geometry) the few-channel layers took 10-43 KB per call.
+     */
+    private static final long MAX_BYTES_PER_CALL_AVX2 = 8 << 10;
     private static final String RESULT = "bytes per call: ";
 
     @ParameterizedTest
-    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles", "lenet", "few1", "few3"})
+    @ValueSource(strings = {"winograd", "direct14", "f4", "f4wide", "conv8", "tiles", "lenet", "few1", "few3", "few32"})
     void compiledLoopsDoNotAllocateWhenC2MayNotSpeculate(String kernels) throws IOException, InterruptedException {
         assumeTrue(!Simd.SCALAR, "vector kernels only");
         assumeTrue(!"winograd".equals(kernels) || ConvWinograd.suitsForward(geom(kernels)), "Winograd runs only with 16-lane vectors");
@@ -47,8 +57,13 @@ class ConvAllocationTest {
                 "LeNet-5's 6 -> 16 on 5-row tiles and the scattering input gradient: 16 registers");
         assumeTrue(!"direct14".equals(kernels) || ConvDirect.suitsInput(geom(kernels)), "8-row direct kernels: AVX-512 only");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
-                "-XX:PerMethodTrapLimit=0", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Child.class.getName(), kernels));
+        List<String> command = new ArrayList<>(List.of(java.toString(), "--add-modules", "jdk.incubator.vector"));
+        if (ConvAllocationTest.class.getModule().isNativeAccessEnabled()) {
+            command.add("--enable-native-access=ALL-UNNAMED"); // the generated code's paths too, when this JVM runs them
+        }
+        command.addAll(List.of("-XX:PerMethodTrapLimit=0", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                Child.class.getName(), kernels));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectErrorStream(true);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -56,7 +71,8 @@ class ConvAllocationTest {
         assertEquals(0, p.exitValue(), "child JVM failed:\n" + out);
         long perCall = out.lines().filter(l -> l.startsWith(RESULT)).mapToLong(l -> Long.parseLong(l.substring(RESULT.length())))
                 .findFirst().orElseThrow(() -> new AssertionError("no result from the child JVM:\n" + out));
-        assertTrue(perCall <= MAX_BYTES_PER_CALL, "expected at most " + MAX_BYTES_PER_CALL + " bytes per " + kernels
+        long max = List.of("tiles", "lenet", "few1", "few3", "few32").contains(kernels) ? MAX_BYTES_PER_CALL_AVX2 : MAX_BYTES_PER_CALL;
+        assertTrue(perCall <= max, "expected at most " + max + " bytes per " + kernels
                 + " forward + backward call once compiled, got " + perCall + "\n" + out);
     }
 
@@ -78,7 +94,9 @@ class ConvAllocationTest {
             // few input channels (ConvFew): LeNet-5's first layer, 1 -> 6 5x5, and the small VGGs' first, 3 -> 32 3x3
             case "few1" -> new ConvGeom(4, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1);
             case "few3" -> new ConvGeom(2, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8, tiles, lenet, few1 or few3,"
+            // 1 -> 32 3x3: its weight gradient is the packed GEMM's swapped one (taps as A, with permutes)
+            case "few32" -> new ConvGeom(2, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            default -> throw new IllegalArgumentException("expected winograd, direct14, f4, f4wide, conv8, tiles, lenet, few1, few3 or few32,"
                     + " got " + kernels);
         };
     }
@@ -113,7 +131,7 @@ class ConvAllocationTest {
             }
             long[] last = new long[10];
             StringBuilder rounds = new StringBuilder("rounds:");
-            for (int round = 0; round < 30; round++) { // C2 has compiled the loops after a few rounds
+            for (int round = 0; round < 40; round++) { // C2 has compiled the loops after a few rounds (16 at most seen)
                 long before = mx.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
                     if ("winograd".equals(kernels)) {
@@ -131,8 +149,8 @@ class ConvAllocationTest {
                 }
                 long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
                 rounds.append(' ').append(perCall);
-                if (round >= 20) {
-                    last[round - 20] = perCall;
+                if (round >= 30) {
+                    last[round - 30] = perCall;
                 }
             }
             // the median of the last 10 rounds: a loop compiled to boxed code allocates in every round; a
