@@ -107,9 +107,10 @@ public final class Pool {
         Parallel.forRange(planes, grain((long) oh * ow * 4), (lo, hi) -> {
             float[] mt = new float[L]; // a partial step's lanes, copied out (per chunk of planes)
             int[] it = new int[L];
+            int end = hi * oh * ow; // this chunk's outputs end here
             for (int p = lo; p < hi; p++) {
                 for (int i = 0; i < oh; i++) {
-                    maxRow2x2(y, argmax, x, p * h * w + 2 * i * w, w, (p * oh + i) * ow, 2 * i * w, ow, mt, it);
+                    maxRow2x2(y, argmax, x, p * h * w + 2 * i * w, w, (p * oh + i) * ow, 2 * i * w, ow, end, mt, it);
                 }
             }
         });
@@ -119,15 +120,17 @@ public final class Pool {
      * One output row of {@link #maxPool2x2}: input rows at {@code x[a ...]} and {@code x[a + w ...]},
      * {@code ow} outputs at {@code y[yo ...]}, argmax positions counted from {@code pa}. L outputs
      * per step; the last partial step (LeNet's rows are 14 and 5 wide: narrower than one vector) is
-     * computed whole, its loads running on into the next rows, into {@code mt} and {@code it}, whose
-     * first lanes are then copied out; at the end of {@code x}, where they would run past it, value
-     * by value. Masked loads and stores did these steps before, at 8.7 and 15 ns per output on Zen 1
+     * computed whole, its loads running on into the next rows. Its stores too, when they end before
+     * {@code end}, where the caller's chunk of outputs ends (the rows after it overwrite the extra
+     * lanes); else into {@code mt} and {@code it}, whose first lanes are then copied out (two
+     * {@code arraycopy} calls per row cost more than the step on rows this short); at the end of
+     * {@code x}, where the loads would run past it, value by value. Masked loads and stores did these steps before, at 8.7 and 15 ns per output on Zen 1
      * (384 planes 28x28 and 1024 planes 10x10: LeNet-5's two poolings), the masked int store of the
      * argmax going through the Vector API's per-lane index checks.
      * Kept out of the caller's lambda so that C2 compiles it as one small unit.
      */
-    private static void maxRow2x2(float[] y, int[] argmax, float[] x, int a, int w, int yo, int pa, int ow, float[] mt,
-                                  int[] it) {
+    private static void maxRow2x2(float[] y, int[] argmax, float[] x, int a, int w, int yo, int pa, int ow,
+                                  int end, float[] mt, int[] it) {
         int b = a + w;
         int j = 0;
         for (; j <= ow - L; j += L) {
@@ -136,7 +139,14 @@ public final class Pool {
         if (j == ow) {
             return;
         }
-        if (b + 2 * j + 2 * L <= x.length) {
+        boolean inside = b + 2 * j + 2 * L <= x.length;
+        if (inside && yo + j + L <= end) {
+            // stored whole: the lanes past the row land on the next rows' outputs, which this thread
+            // writes afterwards (end: where the caller's chunk of outputs ends)
+            step(y, yo + j, argmax, x, a + 2 * j, b + 2 * j, pa + 2 * j, w);
+            return;
+        }
+        if (inside) {
             step(mt, 0, argmax == null ? null : it, x, a + 2 * j, b + 2 * j, pa + 2 * j, w);
             System.arraycopy(mt, 0, y, yo + j, ow - j);
             if (argmax != null) {

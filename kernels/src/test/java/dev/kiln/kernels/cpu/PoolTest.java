@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import dev.kiln.kernels.ref.RefPool;
 import java.util.ArrayList;
@@ -41,6 +42,47 @@ class PoolTest {
             cases.add(new int[]{2, 5, w, 2, 2, 2, 2, 0, 0, 1, 1, 1});
         }
         return cases;
+    }
+
+    /**
+     * The 2x2 path stores a row's last partial step whole when the rows after it (in the same
+     * thread's chunk of planes) overwrite the extra lanes: rows of 1 to 11 outputs, on 1 to 3
+     * threads with enough planes for 3 chunks, against the reference, bit for bit.
+     */
+    @Test
+    void maxPool2x2RowsSpillingIntoTheNextRowsMatchTheReferenceOnEveryThreadCount() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int l = Simd.lanesF();
+        int before = Parallel.threads();
+        try {
+            for (int w : new int[] {2, 4, 6, 10, 2 * l + 2, 2 * l + 6}) {
+                int h = 4;
+                int oh = 2;
+                int ow = w / 2;
+                int planes = 3 * Math.max(1, (1 << 15) / (oh * ow * 4)) + 5;
+                float[] x = randomFloats(rnd, planes * h * w);
+                float[] yr = new float[planes * oh * ow];
+                int[] idxr = new int[yr.length];
+                double[] yd = new double[yr.length];
+                RefPool.maxPool2d(yd, idxr, toDouble(x), planes, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);
+                for (int i = 0; i < yd.length; i++) {
+                    yr[i] = (float) yd[i];
+                }
+                for (int threads = 1; threads <= 3; threads++) {
+                    Parallel.setThreads(threads);
+                    float[] y = new float[yr.length];
+                    int[] idx = new int[yr.length];
+                    Pool.maxPool2d(y, idx, x, planes, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);
+                    assertArrayEquals(yr, y, "values, width " + w + ", " + threads + " threads");
+                    assertArrayEquals(idxr, idx, "argmax, width " + w + ", " + threads + " threads");
+                    Arrays.fill(y, 0f);
+                    Pool.maxPool2d(y, null, x, planes, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);
+                    assertArrayEquals(yr, y, "values without argmax, width " + w + ", " + threads + " threads");
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 
     /** Ties keep the first position, a NaN wins (the last one), -inf everywhere gives index -1, on both paths. */
