@@ -7,6 +7,9 @@ import dev.kiln.kernels.ConvGeom;
 import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
@@ -143,6 +146,7 @@ final class ConvPacked {
         consecutive = new boolean[groups];
         @SuppressWarnings("unchecked")
         VectorShuffle<Float>[] shuffles = new VectorShuffle[groups];
+        Map<List<Integer>, VectorShuffle<Float>> made = new HashMap<>();
         boolean fits = true;
         for (int gr = 0; gr < groups; gr++) {
             int q0 = gr * L;
@@ -156,8 +160,9 @@ final class ConvPacked {
                 near &= d >= 0 && d < 2 * L;
             }
             consecutive[gr] = run;
-            if (!run && near) {
-                shuffles[gr] = VectorShuffle.fromArray(F, delta, q0);
+            if (!run && near) { // groups with the same distances share one shuffle (stride 2: all of them)
+                shuffles[gr] = made.computeIfAbsent(Arrays.asList(Arrays.stream(delta, q0, q0 + L).boxed()
+                        .toArray(Integer[]::new)), k -> VectorShuffle.fromArray(F, delta, q0));
             }
             fits &= near;
         }
