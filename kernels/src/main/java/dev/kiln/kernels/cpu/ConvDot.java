@@ -325,7 +325,14 @@ final class ConvDot {
                 // the row's stretches within one vector of positions each
                 for (int j = 0, v = i * wp; j < ow; ) {
                     int len = Math.min(ow - j, L - v % L);
-                    System.arraycopy(gy, src + j, gyp, block + v / L * MT * L + v % L, len);
+                    int d = block + v / L * MT * L + v % L;
+                    if (len == L) {
+                        FloatVector.fromArray(F, gy, src + j).intoArray(gyp, d);
+                    } else {
+                        for (int k = 0; k < len; k++) {
+                            gyp[d + k] = gy[src + j + k];
+                        }
+                    }
                     j += len;
                     v += len;
                 }
