@@ -203,6 +203,11 @@ final class ConvWinogradTiles {
                     int mx = xi * wg.tiles * wg.os;
                     int cx = base + xi * wg.cp * wg.op;
                     for (int o0 = 0; o0 < wg.op; o0 += NR) {
+                        if (GemmJit.use) { // the run of tiles down the input channels in one call
+                            GemmJit.tiles(s.vt, vx, wg.cs, MR, s.mt, mx + o0, wg.os, 0, du, cx + o0, wg.op, MR * wg.op, p,
+                                    wg.cp / MR, acc, null, 0, 0, false);
+                            continue;
+                        }
                         for (int c0 = 0; c0 < wg.cp; c0 += MR) {
                             GemmMicro.kernel(p, s.vt, vx + c0, wg.cs, s.mt, mx + o0, wg.os, du, cx + c0 * wg.op + o0, wg.op,
                                     acc, null, 0, false);

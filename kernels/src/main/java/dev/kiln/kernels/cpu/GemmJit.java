@@ -23,7 +23,10 @@ import java.lang.invoke.MethodHandle;
  * 2.56 ms; the flattened-tile Winograd's per-frequency products (runs of tiles down the panels of
  * output channels), two runs in turn: 32 -> 32 at 28x28 forward 23.2 -> 22.3 and 22.4 -> 21.8 ms,
  * 32 -> 64 at 16x16 11.8 -> 10.9 and 12.1 -> 11.3, 64 -> 128 at 8x8 11.0 -> 10.5 and 11.1 -> 10.5,
- * but 64 -> 64 at 14x14 16.7 -> 17.8 and 18.7 -> 18.2. On large {@code sgemm} it is level within the host's noise: {@code tools/PropertyAB.java}
+ * but 64 -> 64 at 14x14 16.7 -> 17.8 and 18.7 -> 18.2; its weight gradient (runs down the input
+ * channels of the transformed input, read in place with A's steps {@code cs} floats apart), three
+ * runs in turn: 32 -> 32 at 28x28 1.04-1.07x, 32 -> 64 at 16x16 1.01-1.07x, 64 -> 128 at 8x8
+ * 1.12-1.32x, 32 -> 64 at 14x14 1.01-1.10x, 64 -> 64 at 14x14 1.00-1.08x. On large {@code sgemm} it is level within the host's noise: {@code tools/PropertyAB.java}
  * ({@code kiln.gemm.jit false true}, geometric mean over both orders of loading, two runs) 2048^3
  * 0.98x and 1.03x, 1024^3 1.04x and 1.01x on 1 thread, 1.01x on 2. On a tile alone with A and B in
  * L1/L2 the two kernels are level. Prefetching A, B or C's rows from the code changed nothing
@@ -112,14 +115,28 @@ final class GemmJit {
     static void tiles(float[] ap, int aOff, int aStep, float[] b, int bOff, int bStride, int bStep, float[] c,
                       int cOff, int ldc, int cStep, int kc, int tiles, boolean load, float[] bias, int bo,
                       int biasStep, boolean relu) {
+        tiles(ap, aOff, MR, aStep, b, bOff, bStride, bStep, c, cOff, ldc, cStep, kc, tiles, load, bias, bo, biasStep,
+                relu);
+    }
+
+    /**
+     * {@link #tiles(float[], int, int, float[], int, int, int, float[], int, int, int, int, int, boolean, float[], int, int, boolean)}
+     * with A's steps {@code aStride} floats apart ({@code ap[aOff + t*aStep + p*aStride + i]}), as
+     * {@code GemmMicro.kernel}'s {@code as}: a k-major A read in place.
+     *
+     * @throws IllegalArgumentException when an index would fall outside its array
+     */
+    static void tiles(float[] ap, int aOff, int aStride, int aStep, float[] b, int bOff, int bStride, int bStep,
+                      float[] c, int cOff, int ldc, int cStep, int kc, int tiles, boolean load, float[] bias, int bo,
+                      int biasStep, boolean relu) {
         long last = tiles - 1L;
-        if (tiles < 1 || kc < 1 || aOff < 0 || aStep < 0 || bOff < 0 || bStride < 0 || bStep < 0 || cOff < 0
-                || ldc < 0 || cStep < 0 || aOff + last * aStep + (long) MR * kc > ap.length
+        if (tiles < 1 || kc < 1 || aOff < 0 || aStride < 0 || aStep < 0 || bOff < 0 || bStride < 0 || bStep < 0
+                || cOff < 0 || ldc < 0 || cStep < 0 || aOff + last * aStep + (kc - 1L) * aStride + MR > ap.length
                 || bOff + last * bStep + (kc - 1L) * bStride + NR > b.length
                 || cOff + last * cStep + (MR - 1L) * ldc + NR > c.length
                 || bias != null && (bo < 0 || biasStep < 0 || bo + last * biasStep + NR > bias.length)) {
             throw new IllegalArgumentException("GemmJit: tile arguments out of bounds: " + tiles + " tiles of " + kc
-                    + " steps, A " + aOff + "+" + aStep + "/" + ap.length + ", B " + bOff + "+" + bStep + " rows "
+                    + " steps, A " + aOff + "+" + aStep + " steps " + aStride + "/" + ap.length + ", B " + bOff + "+" + bStep + " rows "
                     + bStride + "/" + b.length + ", C " + cOff + "+" + cStep + " rows " + ldc + "/" + c.length
                     + (bias == null ? "" : ", bias " + bo + "+" + biasStep + "/" + bias.length));
         }
@@ -139,6 +156,7 @@ final class GemmJit {
         args[FmaGemmCode.LOAD] = load ? 1 : 0;
         args[FmaGemmCode.BIAS] = bias == null ? 0 : 1;
         args[FmaGemmCode.RELU] = relu ? 1 : 0;
+        args[FmaGemmCode.A_STRIDE] = 4L * aStride;
         MemorySegment z = MemorySegment.ofArray(bias == null ? c : bias);
         try {
             Code.H.invokeExact(MemorySegment.ofArray(ap), MemorySegment.ofArray(b), MemorySegment.ofArray(c), z,

@@ -78,6 +78,36 @@ class GemmJitTest {
         }
     }
 
+    /** A read in place, k-major ({@code aStride} floats a step), the tiles down its rows: as the Winograd weight gradient calls it. */
+    @Test
+    void tilesOverAStridedAMatchTheVectorKernel() {
+        for (int[] s : new int[][] {{1, 1, MR}, {9, 3, 3 * MR + 2}, {70, 4, 4 * MR}, {5, 2, 2 * MR + 7}}) {
+            int kc = s[0];
+            int tiles = s[1];
+            int aStride = s[2];
+            int ldc = NR + 3;
+            float[] ap = randomFloats(rnd, 2 + (kc - 1) * aStride + tiles * MR + 1);
+            float[] b = randomFloats(rnd, 3 + (kc - 1) * 21 + NR + 1);
+            for (boolean load : new boolean[] {false, true}) {
+                float[] got = randomFloats(rnd, 4 + (tiles * MR - 1) * ldc + NR + 2);
+                float[] want = got.clone();
+                for (int t = 0; t < tiles; t++) {
+                    GemmMicro.kernel(kc, ap, 2 + t * MR, aStride, b, 3, 21, want, 4 + t * MR * ldc, ldc, load, null, 0, false);
+                }
+                GemmJit.tiles(ap, 2, aStride, MR, b, 3, 21, 0, got, 4, ldc, MR * ldc, kc, tiles, load, null, 0, 0, false);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                            "kc " + kc + ", " + tiles + " tiles, A stride " + aStride + ", load " + load + ": element " + i);
+                }
+            }
+        }
+        float[] ap = new float[2 + 3 * 11 + MR];
+        GemmJit.tiles(ap, 2, 11, MR, new float[4 * NR], 0, NR, 0, new float[MR * NR], 0, NR, 0, 4, 1, false, null, 0, 0,
+                false); // exactly fits
+        assertThrows(IllegalArgumentException.class, () -> GemmJit.tiles(ap, 3, 11, MR, new float[4 * NR], 0, NR, 0,
+                new float[MR * NR], 0, NR, 0, 4, 1, false, null, 0, 0, false));
+    }
+
     @Test
     void gemmGivesTheSameBitsWithAndWithoutTheCode() {
         // m, n, k, transA, transB: B read in place (a Linear batch), packed panels (m past 4 row blocks),
@@ -159,7 +189,8 @@ class GemmJitTest {
     @Test
     void winogradTilesGiveTheSameBitsWithAndWithoutTheCode() {
         // the flattened-tile Winograd's forward pass (and the input gradient, a forward pass of the flipped
-        // weights) runs its per-frequency GEMM as runs of tiles down the panels of output channels
+        // weights) runs its per-frequency GEMM as runs of tiles down the panels of output channels, and the
+        // weight gradient down the input channels of the transformed input, read in place
         ConvGeom[] geoms = {new ConvGeom(3, 16, 12, 10, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1), // a partial panel of 2 rows
                 new ConvGeom(2, 18, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1)};
         int saved = Parallel.threads();
@@ -174,10 +205,16 @@ class GemmJitTest {
                     Parallel.setThreads(t);
                     float[][] y = new float[2][gy.length];
                     float[][] gx = new float[2][x.length];
+                    float[][] gw = new float[2][w.length];
                     for (int v = 0; v < 2; v++) {
                         GemmJit.use(v == 1);
                         ConvWinogradTiles.forward(y[v], x, w, bias, g);
                         ConvWinogradTiles.backwardInput(false, gx[v], gy, w, g);
+                        ConvWinogradTiles.backwardWeight(gw[v], x, gy, g);
+                    }
+                    for (int i = 0; i < gw[0].length; i++) {
+                        assertEquals(Float.floatToRawIntBits(gw[0][i]), Float.floatToRawIntBits(gw[1][i]),
+                                g + " weight gradient " + i);
                     }
                     for (int i = 0; i < y[0].length; i++) {
                         assertEquals(Float.floatToRawIntBits(y[0][i]), Float.floatToRawIntBits(y[1][i]), g + " forward " + i);

@@ -5,7 +5,8 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
 /**
  * Machine code of the fp32 GEMM micro-kernel for AVX2 + FMA machines (16 ymm registers): a run of
  * {@code rows x 16} tiles of C, each {@code sum_p A[p] * B[p]} over {@code steps} steps of a packed
- * A strip ({@code rows} floats a step) and a B strip (16 floats a step, {@code bStride} bytes apart:
+ * A strip ({@code rows} floats a step, {@code aStride} bytes apart: {@code 4*rows} packed, or rows of a
+ * k-major A read in place) and a B strip (16 floats a step, {@code bStride} bytes apart:
  * packed, or rows of an untransposed B read in place), then the GEMM's epilogue: plus the old C,
  * plus a bias per column, ReLU, each when asked, in that order.
  *
@@ -16,20 +17,20 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * ({@code aStep, bStep, cStep, biasStep}), tile {@code t}, row {@code r < rows}, column {@code j < 16}
  * (indices in floats, strides in bytes):
  * <pre>
- * acc = fma(A[rows*(steps-1) + r], B[(steps-1)*bStride/4 + j], ... fma(A[r], B[j], 0))
+ * acc = fma(A[(steps-1)*aStride/4 + r], B[(steps-1)*bStride/4 + j], ... fma(A[r], B[j], 0))
  * C[r*ldc/4 + j] = relu(acc + C[r*ldc/4 + j] (load) + Z[j] (bias))
  * </pre>
  * one FMA per step in the order of {@code p}, then one rounding per add: the same float operations
  * as {@code GemmMicro}'s Vector API kernel, so the same bits. ReLU is {@code vmaxps zero, v}: zero
  * for {@code v < 0}, else {@code v}, NaN and {@code -0} kept, as {@code v < 0 ? 0 : v}. Exactly these
- * bytes are read and written: per tile {@code 4*rows*steps} bytes of A, 64 bytes of B per step, and
+ * bytes are read and written: per tile {@code 4*rows} bytes of A per step, 64 bytes of B per step, and
  * 64 bytes of C per row (of Z when {@code bias}); {@code steps, tiles >= 1}. The caller checks all
  * of it before the call.
  *
  * <p>Registers: the accumulators in {@code ymm0 .. ymm(2*rows-1)} (row {@code r}: {@code 2r, 2r+1}),
  * B's step in {@code ymm12-13}, A's broadcasts alternating in {@code ymm14-15}; {@code rax} walks A,
  * {@code r10} B, {@code r12} (saved) counts steps, {@code rbx} (saved) tiles, {@code r9} holds ldc,
- * {@code r11} bStride, {@code r13} (saved) the third row of C.
+ * {@code r11} bStride, {@code r14} (saved) aStride, {@code r13} (saved) the third row of C.
  */
 public final class FmaGemmCode {
     /**
@@ -40,9 +41,10 @@ public final class FmaGemmCode {
     public static final int MAX_ROWS = 5;
     /** Indices of {@code args}. */
     public static final int A_OFF = 0, B_OFF = 1, C_OFF = 2, BIAS_OFF = 3, LDC = 4, B_STRIDE = 5, STEPS = 6,
-            TILES = 7, A_STEP = 8, B_STEP = 9, C_STEP = 10, BIAS_STEP = 11, LOAD = 12, BIAS = 13, RELU = 14;
+            TILES = 7, A_STEP = 8, B_STEP = 9, C_STEP = 10, BIAS_STEP = 11, LOAD = 12, BIAS = 13, RELU = 14,
+            A_STRIDE = 15;
     /** Length of {@code args}. */
-    public static final int ARGS = 15;
+    public static final int ARGS = 16;
 
     private FmaGemmCode() {
     }
@@ -53,9 +55,9 @@ public final class FmaGemmCode {
             throw new IllegalArgumentException("FmaGemmCode: expected rows in [1, " + MAX_ROWS + "], got " + rows);
         }
         final int a = RDI, b = RSI, c = RDX, bias = RCX, args = R8, ldc = R9, ap = RAX, bp = R10, bs = R11;
-        final int tiles = RBX, count = R12, row2 = R13;
+        final int tiles = RBX, count = R12, row2 = R13, as = R14;
         X86Asm x = new X86Asm();
-        int[] saved = {RBX, R12, R13};
+        int[] saved = {RBX, R12, R13, R14};
         x.save(saved);
         x.addLoad(a, mem(args, 8 * A_OFF));
         x.addLoad(b, mem(args, 8 * B_OFF));
@@ -64,6 +66,7 @@ public final class FmaGemmCode {
         x.movLoad(ldc, mem(args, 8 * LDC));
         x.movLoad(bs, mem(args, 8 * B_STRIDE));
         x.movLoad(tiles, mem(args, 8 * TILES));
+        x.movLoad(as, mem(args, 8 * A_STRIDE));
         Label tile = new Label();
         x.bind(tile);
         for (int i = 0; i < 2 * rows; i++) {
@@ -82,7 +85,7 @@ public final class FmaGemmCode {
             x.vfmadd231psYY(2 * r, 12, bc);
             x.vfmadd231psYY(2 * r + 1, 13, bc);
         }
-        x.addImm(ap, 4 * rows);
+        x.add(ap, as);
         x.add(bp, bs);
         x.dec(count);
         x.jnz(step);
