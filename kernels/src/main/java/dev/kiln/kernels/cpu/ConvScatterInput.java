@@ -113,10 +113,17 @@ final class ConvScatterInput {
                     System.arraycopy(gy, src + o * p, gyc, o * pp, p);
                     Arrays.fill(gyc, o * pp + p, (o + 1) * pp, 0f);
                 }
-                for (int q0 = 0; q0 < pp; q0 += MR) {
+                if (GemmJit.use) { // per strip of taps, the tiles down the positions in one call
                     for (int st = 0; st < strips; st++) {
-                        GemmMicro.kernel(ocg, gyc, q0, pp, wB, gi * wg + st * ocg * NR, NR, dcol, q0 * tp + st * NR, tp,
-                                false, null, 0, false);
+                        GemmJit.tiles(gyc, 0, pp, MR, wB, gi * wg + st * ocg * NR, NR, 0, dcol, st * NR, tp, MR * tp,
+                                ocg, pp / MR, false, null, 0, 0, false);
+                    }
+                } else {
+                    for (int q0 = 0; q0 < pp; q0 += MR) {
+                        for (int st = 0; st < strips; st++) {
+                            GemmMicro.kernel(ocg, gyc, q0, pp, wB, gi * wg + st * ocg * NR, NR, dcol, q0 * tp + st * NR,
+                                    tp, false, null, 0, false);
+                        }
                     }
                 }
                 scatter(gxT, dcol, tp, rowT, g);

@@ -230,6 +230,26 @@ class GemmJitTest {
         }
     }
 
+    /** The scattering input gradient's GEMM (the output gradient read in place as A) as runs of tiles down the positions. */
+    @Test
+    void scatteringInputGradientGivesTheSameBitsWithAndWithoutTheCode() {
+        ConvGeom[] geoms = {new ConvGeom(3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1), // LeNet-5's 6 -> 16
+                new ConvGeom(2, 4, 11, 9, 24, 3, 3, 1, 1, 0, 0, 1, 1, 1)};
+        for (ConvGeom g : geoms) {
+            assertTrue(ConvScatterInput.can(g), g + " should take the scattering path");
+            float[] w = randomFloats(rnd, g.oc() * g.c() * g.kh() * g.kw());
+            float[] gy = randomFloats(rnd, g.n() * g.oc() * g.oh() * g.ow());
+            float[][] gx = new float[2][g.n() * g.c() * g.h() * g.w()];
+            for (int v = 0; v < 2; v++) {
+                GemmJit.use(v == 1);
+                ConvScatterInput.backwardInput(false, gx[v], gy, w, g);
+            }
+            for (int i = 0; i < gx[0].length; i++) {
+                assertEquals(Float.floatToRawIntBits(gx[0][i]), Float.floatToRawIntBits(gx[1][i]), g + " input gradient " + i);
+            }
+        }
+    }
+
     @Test
     void badArgumentsAreRefusedBeforeTheCall() {
         int kc = 4;
