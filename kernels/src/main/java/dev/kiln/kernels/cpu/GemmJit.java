@@ -136,8 +136,8 @@ final class GemmJit {
                 || cOff + last * cStep + (MR - 1L) * ldc + NR > c.length
                 || bias != null && (bo < 0 || biasStep < 0 || bo + last * biasStep + NR > bias.length)) {
             throw new IllegalArgumentException("GemmJit: tile arguments out of bounds: " + tiles + " tiles of " + kc
-                    + " steps, A " + aOff + "+" + aStep + " steps " + aStride + "/" + ap.length + ", B " + bOff + "+" + bStep + " rows "
-                    + bStride + "/" + b.length + ", C " + cOff + "+" + cStep + " rows " + ldc + "/" + c.length
+                    + " steps, A " + aOff + "+" + aStep + " steps " + aStride + "/" + ap.length + ", B " + bOff + "+"
+                    + bStep + " rows " + bStride + "/" + b.length + ", C " + cOff + "+" + cStep + " rows " + ldc + "/" + c.length
                     + (bias == null ? "" : ", bias " + bo + "+" + biasStep + "/" + bias.length));
         }
         long[] args = ARGS.get();
@@ -157,20 +157,43 @@ final class GemmJit {
         args[FmaGemmCode.BIAS] = bias == null ? 0 : 1;
         args[FmaGemmCode.RELU] = relu ? 1 : 0;
         args[FmaGemmCode.A_STRIDE] = 4L * aStride;
-        MemorySegment z = MemorySegment.ofArray(bias == null ? c : bias);
-        try {
-            Code.H.invokeExact(MemorySegment.ofArray(ap), MemorySegment.ofArray(b), MemorySegment.ofArray(c), z,
-                    MemorySegment.ofArray(args));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
+        if (aStride == MR) {
+            Code.call(ap, b, c, bias == null ? c : bias, args);
+        } else {
+            StridedCode.call(ap, b, c, bias == null ? c : bias, args);
         }
     }
 
-    /** The installed code, a constant so that C2 inlines the downcall (see {@code TransposeJit}'s handles). */
+    /**
+     * The installed code for packed A, a constant so that C2 inlines the downcall (see
+     * {@code TransposeJit}'s handles), called from a small method of its own (as {@code ConvFewJit}'s).
+     */
     private static final class Code {
-        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR),
+        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR, false),
                 FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+
+        static void call(float[] ap, float[] b, float[] c, float[] z, long[] args) {
+            try {
+                H.invokeExact(MemorySegment.ofArray(ap), MemorySegment.ofArray(b), MemorySegment.ofArray(c),
+                        MemorySegment.ofArray(z), MemorySegment.ofArray(args));
+            } catch (Throwable e) {
+                throw TransposeJit.rethrow(e);
+            }
+        }
+    }
+
+    /** The code for an A read in place with any step stride, likewise. */
+    private static final class StridedCode {
+        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR, true),
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+
+        static void call(float[] ap, float[] b, float[] c, float[] z, long[] args) {
+            try {
+                H.invokeExact(MemorySegment.ofArray(ap), MemorySegment.ofArray(b), MemorySegment.ofArray(c),
+                        MemorySegment.ofArray(z), MemorySegment.ofArray(args));
+            } catch (Throwable e) {
+                throw TransposeJit.rethrow(e);
+            }
+        }
     }
 }

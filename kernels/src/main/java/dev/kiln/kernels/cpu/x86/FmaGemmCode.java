@@ -30,7 +30,7 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * <p>Registers: the accumulators in {@code ymm0 .. ymm(2*rows-1)} (row {@code r}: {@code 2r, 2r+1}),
  * B's step in {@code ymm12-13}, A's broadcasts alternating in {@code ymm14-15}; {@code rax} walks A,
  * {@code r10} B, {@code r12} (saved) counts steps, {@code rbx} (saved) tiles, {@code r9} holds ldc,
- * {@code r11} bStride, {@code r14} (saved) aStride, {@code r13} (saved) the third row of C.
+ * {@code r11} bStride, {@code r14} (saved, when strided) aStride, {@code r13} (saved) the third row of C.
  */
 public final class FmaGemmCode {
     /**
@@ -49,15 +49,25 @@ public final class FmaGemmCode {
     private FmaGemmCode() {
     }
 
-    /** The kernel for tiles of {@code rows} rows. */
+    /** The kernel for tiles of {@code rows} rows over packed A strips ({@link #A_STRIDE} not read). */
     public static byte[] gemm(int rows) {
+        return gemm(rows, false);
+    }
+
+    /**
+     * The kernel for tiles of {@code rows} rows; with {@code strided}, A's steps are {@link #A_STRIDE}
+     * bytes apart (a k-major A read in place), else {@code 4*rows} (packed strips: the code as it was
+     * before the stride, byte for byte, since the packed GEMM's rate on this CPU moves with the
+     * loop's placement).
+     */
+    public static byte[] gemm(int rows, boolean strided) {
         if (rows < 1 || rows > MAX_ROWS) {
             throw new IllegalArgumentException("FmaGemmCode: expected rows in [1, " + MAX_ROWS + "], got " + rows);
         }
         final int a = RDI, b = RSI, c = RDX, bias = RCX, args = R8, ldc = R9, ap = RAX, bp = R10, bs = R11;
         final int tiles = RBX, count = R12, row2 = R13, as = R14;
         X86Asm x = new X86Asm();
-        int[] saved = {RBX, R12, R13, R14};
+        int[] saved = strided ? new int[] {RBX, R12, R13, R14} : new int[] {RBX, R12, R13};
         x.save(saved);
         x.addLoad(a, mem(args, 8 * A_OFF));
         x.addLoad(b, mem(args, 8 * B_OFF));
@@ -66,7 +76,9 @@ public final class FmaGemmCode {
         x.movLoad(ldc, mem(args, 8 * LDC));
         x.movLoad(bs, mem(args, 8 * B_STRIDE));
         x.movLoad(tiles, mem(args, 8 * TILES));
-        x.movLoad(as, mem(args, 8 * A_STRIDE));
+        if (strided) {
+            x.movLoad(as, mem(args, 8 * A_STRIDE));
+        }
         Label tile = new Label();
         x.bind(tile);
         for (int i = 0; i < 2 * rows; i++) {
@@ -85,7 +97,11 @@ public final class FmaGemmCode {
             x.vfmadd231psYY(2 * r, 12, bc);
             x.vfmadd231psYY(2 * r + 1, 13, bc);
         }
-        x.add(ap, as);
+        if (strided) {
+            x.add(ap, as);
+        } else {
+            x.addImm(ap, 4 * rows);
+        }
         x.add(bp, bs);
         x.dec(count);
         x.jnz(step);
