@@ -26,7 +26,8 @@ import java.lang.invoke.MethodHandle;
  * but 64 -> 64 at 14x14 16.7 -> 17.8 and 18.7 -> 18.2; its weight gradient (runs down the input
  * channels of the transformed input, read in place with A's steps {@code cs} floats apart), three
  * runs in turn: 32 -> 32 at 28x28 1.04-1.07x, 32 -> 64 at 16x16 1.01-1.07x, 64 -> 128 at 8x8
- * 1.12-1.32x, 32 -> 64 at 14x14 1.01-1.10x, 64 -> 64 at 14x14 1.00-1.08x. On large {@code sgemm} it is level within the host's noise: {@code tools/PropertyAB.java}
+ * 1.12-1.32x, 32 -> 64 at 14x14 1.01-1.10x, 64 -> 64 at 14x14 1.00-1.08x. On large {@code sgemm}
+ * it is level within the host's noise: {@code tools/PropertyAB.java}
  * ({@code kiln.gemm.jit false true}, geometric mean over both orders of loading, two runs) 2048^3
  * 0.98x and 1.03x, 1024^3 1.04x and 1.01x on 1 thread, 1.01x on 2. On a tile alone with A and B in
  * L1/L2 the two kernels are level. Prefetching A, B or C's rows from the code changed nothing
@@ -45,6 +46,9 @@ final class GemmJit {
     /** Whether it uses it now: {@link #ENABLED} unless a test or benchmark turns it off (never on where unsupported). */
     static volatile boolean use;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[FmaGemmCode.ARGS]);
+    /** Both codes' signature, {@code void f(a, b, c, bias, args)}; set before the static block's self-check uses it. */
+    private static final FunctionDescriptor SIGNATURE =
+            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
 
     static {
         boolean ok = MR <= FmaGemmCode.MAX_ROWS && NR == 16
@@ -137,7 +141,8 @@ final class GemmJit {
                 || bias != null && (bo < 0 || biasStep < 0 || bo + last * biasStep + NR > bias.length)) {
             throw new IllegalArgumentException("GemmJit: tile arguments out of bounds: " + tiles + " tiles of " + kc
                     + " steps, A " + aOff + "+" + aStep + " steps " + aStride + "/" + ap.length + ", B " + bOff + "+"
-                    + bStep + " rows " + bStride + "/" + b.length + ", C " + cOff + "+" + cStep + " rows " + ldc + "/" + c.length
+                    + bStep + " rows " + bStride + "/" + b.length + ", C " + cOff + "+" + cStep + " rows " + ldc + "/"
+                    + c.length
                     + (bias == null ? "" : ", bias " + bo + "+" + biasStep + "/" + bias.length));
         }
         long[] args = ARGS.get();
@@ -169,8 +174,8 @@ final class GemmJit {
      * {@code TransposeJit}'s handles), called from a small method of its own (as {@code ConvFewJit}'s).
      */
     private static final class Code {
-        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR, false),
-                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR, false), SIGNATURE,
+                Linker.Option.critical(true));
 
         static void call(float[] ap, float[] b, float[] c, float[] z, long[] args) {
             try {
@@ -182,10 +187,14 @@ final class GemmJit {
         }
     }
 
-    /** The code for an A read in place with any step stride, likewise. */
+    /**
+     * The code for an A read in place with any step stride, likewise: its own class and call method,
+     * so that each call site has one constant handle (two handles picked at one call site kept the
+     * segments on the heap in {@code ConvFewJit}), and so that it is made only where it is used.
+     */
     private static final class StridedCode {
-        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR, true),
-                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+        static final MethodHandle H = JitCode.function(FmaGemmCode.gemm(MR, true), SIGNATURE,
+                Linker.Option.critical(true));
 
         static void call(float[] ap, float[] b, float[] c, float[] z, long[] args) {
             try {
