@@ -156,6 +156,43 @@ public final class Parallel {
         }
     }
 
+    /** Floats per 64-byte cache line. */
+    private static final int CACHE_LINE_FLOATS = 16;
+
+    /**
+     * Fewest elements per thread for {@link #forElements} (system property
+     * {@code kiln.elementwise.grain}, default 65,536: 256 KB of each float array).
+     */
+    public static final int ELEMENT_GRAIN = Math.max(CACHE_LINE_FLOATS, Integer.getInteger("kiln.elementwise.grain", 1 << 16));
+
+    /**
+     * Whether {@link #forElements} splits {@code n} elements over threads: {@code n >= 2 * }
+     * {@link #ELEMENT_GRAIN} and more than one thread. Callers test it first and run their loop
+     * directly when false, so that small calls do not allocate the body (a lambda that escapes
+     * into the pool on the other path is not scalar-replaced).
+     */
+    public static boolean splitsElements(int n) {
+        return n >= 2 * ELEMENT_GRAIN && threads > 1;
+    }
+
+    /**
+     * Runs an elementwise {@code body} over {@code [0, n)}: split into contiguous chunks of at
+     * least {@link #ELEMENT_GRAIN} elements that start on multiples of 16 (so that no two threads
+     * write into one 64-byte cache line of a float array that starts on one) when
+     * {@link #splitsElements}, else on the calling thread alone. For loops that treat each element
+     * on its own, so the split cannot change a result; as {@link #forRange(int, int, RangeBody)}
+     * otherwise (nested calls run serially).
+     */
+    public static void forElements(int n, RangeBody body) {
+        if (!splitsElements(n)) {
+            body.run(0, n);
+            return;
+        }
+        int lines = (n + CACHE_LINE_FLOATS - 1) / CACHE_LINE_FLOATS;
+        forRange(lines, ELEMENT_GRAIN / CACHE_LINE_FLOATS, (lo, hi) ->
+                body.run(lo * CACHE_LINE_FLOATS, Math.min(n, hi * CACHE_LINE_FLOATS)));
+    }
+
     /** Chunk {@code c} of {@code chunks} over {@code [0, n)}: the first {@code n % chunks} get one more. */
     private static int chunkStart(int n, int chunks, int c) {
         int base = n / chunks;

@@ -46,6 +46,41 @@ class ParallelTest {
     }
 
     /**
+     * {@code forElements}: every element once; chunks start on multiples of 16 and hold at least
+     * the grain (but the last); below twice the grain, or on one thread, one call on the caller.
+     */
+    @Test
+    void forElementsSplitsOnCacheLinesAboveTwiceTheGrain() {
+        int g = Parallel.ELEMENT_GRAIN;
+        for (int t : new int[] {1, 2, 3}) {
+            Parallel.setThreads(t);
+            for (int n : new int[] {0, 5, 2 * g - 1, 2 * g, 2 * g + 13, 3 * g + 1, 7 * g + 5}) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                Set<Long> chunks = ConcurrentHashMap.newKeySet();
+                Parallel.forElements(n, (lo, hi) -> {
+                    chunks.add((long) lo << 32 | hi);
+                    for (int i = lo; i < hi; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, seen.get(i), "threads " + t + ", n " + n + ": element " + i);
+                }
+                boolean split = t > 1 && n >= 2 * g;
+                assertEquals(split, Parallel.splitsElements(n), "threads " + t + ", n " + n);
+                assertEquals(split ? Math.min(t, n / g) : n > 0 ? 1 : chunks.size(), chunks.size(),
+                        "threads " + t + ", n " + n + ": chunks " + chunks.size());
+                for (long c : chunks) {
+                    int lo = (int) (c >>> 32);
+                    int hi = (int) c;
+                    assertEquals(0, lo % 16, "chunk start " + lo);
+                    assertTrue(hi == n || hi - lo >= g, "chunk [" + lo + ", " + hi + ") of n " + n);
+                }
+            }
+        }
+    }
+
+    /**
      * With claimed chunks and a spin after the call, every index is still visited once (calls with
      * and without the spin interleaved), a chunk's exception is rethrown, and the workers park once
      * the spin is over.

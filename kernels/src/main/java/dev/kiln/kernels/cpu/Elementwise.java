@@ -2,6 +2,7 @@ package dev.kiln.kernels.cpu;
 
 import dev.kiln.kernels.BinaryOp;
 import dev.kiln.kernels.CompareOp;
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import dev.kiln.kernels.UnaryOp;
 import java.util.Arrays;
@@ -39,7 +40,11 @@ public final class Elementwise {
         SliceArgs.count("unary", "n", n);
         SliceArgs.slice("unary", "out", out.length, outOff, n);
         SliceArgs.slice("unary", "x", x.length, xOff, n);
-        UnaryLoops.apply(op, out, outOff, x, xOff, n);
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> UnaryLoops.apply(op, out, outOff + lo, x, xOff + lo, hi - lo));
+        } else {
+            UnaryLoops.apply(op, out, outOff, x, xOff, n);
+        }
     }
 
     /**
@@ -88,7 +93,9 @@ public final class Elementwise {
         if (n == 0) {
             return;
         }
-        if (aStride == 1 && bStride == 1) {
+        if (Parallel.splitsElements(n) && (aStride == 1 || bStride == 1)) {
+            binarySplit(op, out, outOff, a, aOff, aStride, b, bOff, bStride, n);
+        } else if (aStride == 1 && bStride == 1) {
             BinaryLoops.vv(op, out, outOff, a, aOff, b, bOff, n);
         } else if (aStride == 1) {
             BinaryLoops.vs(op, out, outOff, a, aOff, b[bOff], n);
@@ -96,6 +103,20 @@ public final class Elementwise {
             BinaryLoops.sv(op, out, outOff, a[aOff], b, bOff, n);
         } else {
             Arrays.fill(out, outOff, outOff + n, BinaryLoops.scalar(op, a[aOff], b[bOff]));
+        }
+    }
+
+    /** {@link #binary}'s vector loops split over the threads (at least one stride 1). */
+    private static void binarySplit(BinaryOp op, float[] out, int outOff, float[] a, int aOff, int aStride,
+                                    float[] b, int bOff, int bStride, int n) {
+        if (aStride == 1 && bStride == 1) {
+            Parallel.forElements(n, (lo, hi) -> BinaryLoops.vv(op, out, outOff + lo, a, aOff + lo, b, bOff + lo, hi - lo));
+        } else if (aStride == 1) {
+            float s = b[bOff];
+            Parallel.forElements(n, (lo, hi) -> BinaryLoops.vs(op, out, outOff + lo, a, aOff + lo, s, hi - lo));
+        } else {
+            float s = a[aOff];
+            Parallel.forElements(n, (lo, hi) -> BinaryLoops.sv(op, out, outOff + lo, s, b, bOff + lo, hi - lo));
         }
     }
 
@@ -144,7 +165,11 @@ public final class Elementwise {
     public static void fill(float[] out, int outOff, float value, int n) {
         SliceArgs.count("fill", "n", n);
         SliceArgs.slice("fill", "out", out.length, outOff, n);
-        Arrays.fill(out, outOff, outOff + n, value);
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> Arrays.fill(out, outOff + lo, outOff + hi, value));
+        } else {
+            Arrays.fill(out, outOff, outOff + n, value);
+        }
     }
 
     /** {@code y[yOff + i] += alpha * x[xOff + i]} for {@code i < n} (one fused multiply-add each). */
@@ -152,6 +177,14 @@ public final class Elementwise {
         SliceArgs.count("axpy", "n", n);
         SliceArgs.slice("axpy", "y", y.length, yOff, n);
         SliceArgs.slice("axpy", "x", x.length, xOff, n);
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> axpyLoop(y, yOff + lo, alpha, x, xOff + lo, hi - lo));
+        } else {
+            axpyLoop(y, yOff, alpha, x, xOff, n);
+        }
+    }
+
+    private static void axpyLoop(float[] y, int yOff, float alpha, float[] x, int xOff, int n) {
         FloatVector av = FloatVector.broadcast(F, alpha);
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
@@ -168,6 +201,14 @@ public final class Elementwise {
         SliceArgs.count("scale", "n", n);
         SliceArgs.slice("scale", "out", out.length, outOff, n);
         SliceArgs.slice("scale", "x", x.length, xOff, n);
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> scaleLoop(out, outOff + lo, x, xOff + lo, alpha, beta, hi - lo));
+        } else {
+            scaleLoop(out, outOff, x, xOff, alpha, beta, n);
+        }
+    }
+
+    private static void scaleLoop(float[] out, int outOff, float[] x, int xOff, float alpha, float beta, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += L) {
             FloatVector.fromArray(F, x, xOff + i).fma(alpha, beta).intoArray(out, outOff + i);

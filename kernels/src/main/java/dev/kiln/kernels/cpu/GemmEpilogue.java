@@ -5,6 +5,7 @@ import static jdk.incubator.vector.VectorOperators.F2D;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LT;
 
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -61,6 +62,14 @@ public final class GemmEpilogue {
                     + " at offsets " + gxOff + ", " + gyOff + ", " + yOff + " of arrays of " + gx.length + ", "
                     + gy.length + ", " + y.length);
         }
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> reluBackwardLoop(gx, gxOff + lo, gy, gyOff + lo, y, yOff + lo, hi - lo));
+        } else {
+            reluBackwardLoop(gx, gxOff, gy, gyOff, y, yOff, n);
+        }
+    }
+
+    private static void reluBackwardLoop(float[] gx, int gxOff, float[] gy, int gyOff, float[] y, int yOff, int n) {
         int i = 0;
         for (int ub = Simd.loopBoundF(n); i < ub; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gy, gyOff + i);

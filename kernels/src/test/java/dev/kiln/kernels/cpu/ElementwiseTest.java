@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.kernels.BinaryOp;
 import dev.kiln.kernels.CompareOp;
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import dev.kiln.kernels.TestArrays;
 import dev.kiln.kernels.UnaryOp;
@@ -369,5 +370,49 @@ class ElementwiseTest {
                         1, 4));
         assertEquals("where: cond too small: need 4 elements from offset 0, has 1", e.getMessage());
         assertDoesNotThrow(() -> Elementwise.binary(BinaryOp.ADD, a, 0, new float[0], 0, 0, new float[0], 0, 1, 0));
+    }
+
+    /**
+     * Large calls are split over the threads ({@code Parallel.forElements}); every element is
+     * computed on its own, so 1 and 3 threads give the same bits, at offsets and with tails.
+     */
+    @Test
+    void splitOverThreadsGivesTheSameBits() {
+        int before = Parallel.threads();
+        int n = 2 * Parallel.ELEMENT_GRAIN + 2 * 16 + 5;
+        int off = 3;
+        float[] a = TestArrays.randomFloats(new SplittableRandom(21), n + off);
+        float[] b = TestArrays.randomFloats(new SplittableRandom(22), n + off);
+        try {
+            float[][] one = null;
+            for (int t : new int[] {1, 3}) {
+                Parallel.setThreads(t);
+                float[][] got = new float[9][n + off];
+                Elementwise.unary(UnaryOp.RELU, got[0], off, a, off, n);
+                Elementwise.unary(UnaryOp.TANH, got[1], off, a, off, n);
+                Elementwise.binary(BinaryOp.MUL, got[2], off, a, off, 1, b, off, 1, n);
+                Elementwise.binary(BinaryOp.SUB, got[3], off, a, off, 1, b, 5, 0, n);
+                Elementwise.binary(BinaryOp.DIV, got[4], off, a, 7, 0, b, off, 1, n);
+                got[5] = b.clone();
+                Elementwise.axpy(got[5], off, 0.3f, a, off, n);
+                Elementwise.scale(got[6], off, a, off, 1.5f, -0.25f, n);
+                Elementwise.fill(got[7], off, 2.5f, n);
+                GemmEpilogue.reluBackward(got[8], off, b, off, a, off, n);
+                if (one == null) {
+                    one = got;
+                } else {
+                    for (int k = 0; k < got.length; k++) {
+                        assertArrayEquals(one[k], got[k], "kernel " + k + " on 3 threads");
+                    }
+                }
+            }
+            assertEquals(0f, one[0][off - 1]);
+            assertEquals(Math.max(a[off + n - 1], 0f), one[0][off + n - 1]);
+            assertEquals(a[off + n - 1] * b[off + n - 1], one[2][off + n - 1]);
+            assertEquals(2.5f, one[7][off + n - 1]);
+            assertEquals(0f, one[7][off - 1]);
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 }

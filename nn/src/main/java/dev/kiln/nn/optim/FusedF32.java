@@ -3,6 +3,7 @@ package dev.kiln.nn.optim;
 import dev.kiln.engine.DType;
 import dev.kiln.engine.HeapStorage;
 import dev.kiln.engine.Tensor;
+import dev.kiln.kernels.Parallel;
 import dev.kiln.kernels.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -35,9 +36,18 @@ final class FusedF32 {
     /**
      * One SGD step over {@code n} elements: {@code d = g + wd*w}; with momentum
      * {@code buf = first ? d : momentum*buf + (1-dampening)*d} and {@code d = nesterov ? d + momentum*buf : buf};
-     * then {@code w = w + (-lr)*d}. {@code buf} is null when momentum is 0.
+     * then {@code w = w + (-lr)*d}. {@code buf} is null when momentum is 0. Split over the threads
+     * for large tensors ({@link Parallel#forElements}: each element on its own, so the same bits).
      */
     static void sgd(SgdStep s, int n, float[] w, int wOff, float[] g, int gOff, float[] buf, int bOff) {
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> sgdRange(s, hi - lo, w, wOff + lo, g, gOff + lo, buf, bOff + lo));
+        } else {
+            sgdRange(s, n, w, wOff, g, gOff, buf, bOff);
+        }
+    }
+
+    private static void sgdRange(SgdStep s, int n, float[] w, int wOff, float[] g, int gOff, float[] buf, int bOff) {
         float lr = s.lr();
         float wd = s.weightDecay();
         float mom = s.momentum();
@@ -85,10 +95,21 @@ final class FusedF32 {
      * One Adam step over {@code n} elements: {@code w *= decay}, {@code g += l2*w},
      * {@code m = beta1*m + (1-beta1)*g}, {@code v = beta2*v + (1-beta2)*g*g}, with AMSGrad
      * {@code vmax = max(vmax, v)} (null without), then
-     * {@code w = w + (-stepSize) * (m / (sqrt(vmax or v)/bc2Sqrt + eps))}.
+     * {@code w = w + (-stepSize) * (m / (sqrt(vmax or v)/bc2Sqrt + eps))}. Split over the threads
+     * for large tensors, as {@link #sgd}.
      */
     static void adam(AdamStep s, int n, float[] w, int wOff, float[] g, int gOff, float[] m, int mOff, float[] v, int vOff,
                      float[] vmax, int xOff) {
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> adamRange(s, hi - lo, w, wOff + lo, g, gOff + lo, m, mOff + lo, v, vOff + lo,
+                    vmax, xOff + lo));
+        } else {
+            adamRange(s, n, w, wOff, g, gOff, m, mOff, v, vOff, vmax, xOff);
+        }
+    }
+
+    private static void adamRange(AdamStep s, int n, float[] w, int wOff, float[] g, int gOff, float[] m, int mOff, float[] v,
+                                  int vOff, float[] vmax, int xOff) {
         float b1 = s.beta1();
         float b2 = s.beta2();
         float keep1 = 1 - b1;

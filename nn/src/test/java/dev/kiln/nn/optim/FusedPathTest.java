@@ -5,6 +5,7 @@ import static dev.kiln.nn.optim.OptimTesting.assertClose;
 import dev.kiln.engine.DType;
 import dev.kiln.engine.Generator;
 import dev.kiln.engine.Tensors;
+import dev.kiln.kernels.Parallel;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.optim.OptimTesting.Layout;
 import java.util.List;
@@ -37,6 +38,39 @@ class FusedPathTest {
                 assertClose(config.getKey() + " " + l + " vs F64", reference, run(config.getValue(), l, w0), 2e-5);
             }
         }
+    }
+
+    /**
+     * A parameter large enough for the fused loop to split over the threads: 1 and 3 threads give
+     * the same bits (every element is updated on its own), for each optimizer.
+     */
+    @Test
+    void splitOverThreadsGivesTheSameBits() {
+        int before = Parallel.threads();
+        int rows = 2 * Parallel.ELEMENT_GRAIN / 64 + 3;
+        int cols = 64;
+        double[] w0 = Tensors.randn(new Generator(4), rows, cols).toDoubleArray();
+        try {
+            for (var config : CONFIGS.entrySet()) {
+                Parallel.setThreads(1);
+                double[] one = runSized(config.getValue(), w0, rows, cols);
+                Parallel.setThreads(3);
+                double[] three = runSized(config.getValue(), w0, rows, cols);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(one, three, config.getKey());
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    private static double[] runSized(Function<List<Parameter>, Optimizer> make, double[] w0, int rows, int cols) {
+        Parameter p = Layout.F32.param(w0, rows, cols);
+        Optimizer opt = make.apply(List.of(p));
+        for (int t = 0; t < 3; t++) {
+            p.get().setGrad(Tensors.randn(new Generator(60 + t), rows, cols));
+            opt.step();
+        }
+        return p.get().toDoubleArray();
     }
 
     private static double[] run(Function<List<Parameter>, Optimizer> make, Layout layout, double[] w0) {
