@@ -9,13 +9,19 @@ import dev.kiln.kernels.SparseCsr;
 import dev.kiln.kernels.cpu.Gemm;
 import dev.kiln.kernels.cpu.QGemm;
 import dev.kiln.kernels.cpu.Sparse;
+import dev.kiln.nn.Parameter;
+import dev.kiln.nn.loss.Losses;
+import dev.kiln.nn.optim.Adam;
+import dev.kiln.nn.optim.Optimizer;
+import dev.kiln.nn.optim.SGD;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The report's standard cases: square sgemm, Linear and conv2d forward+backward at batch 64, the
- * int8 Linear against fp32, and pruned (sparse) Linear against dense.
+ * int8 Linear against fp32, pruned (sparse) Linear against dense, and the memory-bound ops of a
+ * training step around them.
  */
 final class Cases {
     private Cases() {
@@ -167,5 +173,89 @@ final class Cases {
                     () -> Sparse.spmmBlock(y, 0, n, bs, x, 0, n, batch, false), null, null, Map.of(), dense));
         }
         return cases;
+    }
+
+    /**
+     * The memory-bound ops of a training step, each as a user calls it, at batch {@code n}: 2x2 max
+     * pooling forward+backward (LeNet-5's first pool and the small VGG's), ReLU forward+backward,
+     * batch norm + ReLU forward+backward (the small VGG's fused block end), softmax cross-entropy
+     * forward+backward (10 and 1000 classes), and one SGD-momentum and one Adam step over the small
+     * VGG's 871,018 parameters. Rates are in GB/s of the op's own tensors, each read or written once:
+     * forward inputs and outputs, the output gradient, the input gradients; the optimizers' parameter,
+     * gradient and state read and parameter and state written ({@link #opsBytes}); whatever an
+     * implementation keeps besides (pooling's argmax, batch norm's statistics) is not counted. The
+     * gradients are set to null before each call ({@code zero_grad(set_to_none=True)}) on both
+     * sides, so no case accumulates.
+     */
+    static List<Case> ops(int n) {
+        List<Case> out = new ArrayList<>();
+        Generator g = new Generator(10);
+        for (int[] l : new int[][] {{6, 28}, {32, 28}}) {
+            int c = l[0];
+            int hw = l[1];
+            Tensor x = Tensors.randn(g, n, c, hw, hw).requiresGrad(true);
+            Tensor gy = Tensors.randn(g, n, c, hw / 2, hw / 2);
+            double elems = (double) n * c * hw * hw;
+            double bytes = opsBytes(elems + elems / 4, elems / 4 + elems);
+            out.add(Case.memory("ops", "maxpool2x2 " + n + "x" + c + "x" + hw + "x" + hw + " fwd+bwd", bytes, bytes, () -> {
+                x.setGrad(null);
+                Functional.maxPool2d(x, 2).backward(gy);
+            }, "maxpool_fb", Map.of("n", n, "c", c, "h", hw, "k", 2)));
+        }
+        {
+            int c = 32;
+            int hw = 28;
+            Tensor x = Tensors.randn(g, n, c, hw, hw).requiresGrad(true);
+            Tensor gy = Tensors.randn(g, n, c, hw, hw);
+            double elems = (double) n * c * hw * hw;
+            String shape = n + "x" + c + "x" + hw + "x" + hw;
+            double bytes = opsBytes(2 * elems, 2 * elems);
+            out.add(Case.memory("ops", "relu " + shape + " fwd+bwd", bytes, bytes, () -> {
+                x.setGrad(null);
+                x.relu().backward(gy);
+            }, "relu_fb", Map.of("n", n, "c", c, "h", hw)));
+            Tensor w = Tensors.randn(g, c).requiresGrad(true);
+            Tensor b = Tensors.randn(g, c).requiresGrad(true);
+            Tensor mean = Tensors.zeros(c);
+            Tensor var = Tensors.ones(c);
+            out.add(Case.memory("ops", "batchnorm+relu " + shape + " fwd+bwd", bytes, bytes, () -> {
+                x.setGrad(null);
+                w.setGrad(null);
+                b.setGrad(null);
+                Functional.batchNormRelu(x, mean, var, w, b, true, 0.1, 1e-5).backward(gy);
+            }, "bnrelu_fb", Map.of("n", n, "c", c, "h", hw)));
+        }
+        for (int classes : new int[] {10, 1000}) {
+            Tensor x = Tensors.randn(g, n, classes).requiresGrad(true);
+            long[] t = new long[n];
+            for (int i = 0; i < n; i++) {
+                t[i] = (i * 7L) % classes;
+            }
+            Tensor target = Tensors.of(t, n);
+            double elems = (double) n * classes;
+            double bytes = opsBytes(elems, elems);
+            out.add(Case.memory("ops", "cross-entropy " + n + "x" + classes + " fwd+bwd", bytes, bytes, () -> {
+                x.setGrad(null);
+                Losses.crossEntropy(x, target).backward();
+            }, "xent_fb", Map.of("n", n, "classes", classes)));
+        }
+        int params = 871_018;
+        for (String opt : new String[] {"sgd", "adam"}) {
+            Tensor p = Tensors.randn(g, params).requiresGrad(true);
+            p.setGrad(Tensors.randn(g, params));
+            Optimizer o = opt.equals("sgd") ? new SGD(List.of(new Parameter(p)), 0.01, 0.9, 0, false)
+                    : new Adam(List.of(new Parameter(p)), 1e-3, 0.9, 0.999, 1e-8, 0);
+            // read: parameter, gradient, state (1 buffer for SGD momentum, 2 for Adam); written: parameter, state
+            int state = opt.equals("sgd") ? 1 : 2;
+            out.add(Case.memory("ops", (opt.equals("sgd") ? "SGD momentum step " : "Adam step ") + params + " params",
+                    opsBytes((2.0 + state) * params, (1.0 + state) * params), opsBytes((2.0 + state) * params, 0), o::step, opt,
+                    Map.of("params", params)));
+        }
+        return out;
+    }
+
+    /** Bytes of {@code read} and {@code written} fp32 elements, each once. */
+    static double opsBytes(double read, double written) {
+        return 4 * (read + written);
     }
 }

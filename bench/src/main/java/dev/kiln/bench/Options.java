@@ -24,7 +24,7 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
                int cpu, boolean pin) {
     /** Every group, in the order they run (all of them when --groups is not given). */
     static final Set<String> GROUPS = java.util.Collections.unmodifiableSet(
-            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "cnn", "int8", "sparse")));
+            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "cnn", "int8", "sparse", "ops")));
 
     /** What {@code ./kiln bench --help} prints. */
     static final String USAGE = """

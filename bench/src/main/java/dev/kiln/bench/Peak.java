@@ -338,6 +338,96 @@ public final class Peak {
         return aggregate(threads, Peak::fp32Thread);
     }
 
+    private static final java.util.Map<String, Double> STREAM = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * GB/s of a plain streaming pass over {@code bytes} bytes of arrays: {@code a += s*b} (Vector
+     * API; each element of {@code b} read, of {@code a} read and written in place, so 12 bytes per
+     * element pair and no write-allocate reads) over two float arrays of {@code bytes/2} bytes each,
+     * split across {@code threads} threads (best of 5 rounds of at least 0.2 s each; remembered per
+     * size and thread count within the process). The reference for the report's memory-bound
+     * cases: arrays of the case's footprint, so that its data and this pass's sit in the same level
+     * of the cache hierarchy.
+     */
+    public static double stream(int threads, double bytes) {
+        int n = (int) Math.max(3L * F.length() * threads, Math.min(Integer.MAX_VALUE / 2, (long) (bytes / 8)));
+        return STREAM.computeIfAbsent(threads + "/" + n, key -> {
+            float[] a = new float[n];
+            float[] b = new float[n];
+            java.util.Arrays.fill(b, 1e-6f);
+            int chunk = (n + threads - 1) / threads;
+            // one pass first, so that every page is touched and the loop compiled
+            axpy(a, b, 0, n);
+            double best = 0;
+            for (int round = 0; round < 8; round++) {
+                long passes = 1;
+                while (true) {
+                    long p = passes;
+                    double seconds = runParallelSeconds(threads, t -> {
+                        int lo = t * chunk;
+                        int hi = Math.min(n, lo + chunk);
+                        for (long i = 0; i < p; i++) {
+                            axpy(a, b, lo, hi);
+                        }
+                    });
+                    if (seconds >= 0.2 || passes > 1L << 40) {
+                        if (round >= 3) {
+                            best = Math.max(best, 12.0 * n * passes / seconds * 1e-9);
+                        }
+                        break;
+                    }
+                    passes = Math.max(passes * 2, (long) (passes * 0.2 / Math.max(seconds, 1e-6) * 1.2));
+                }
+            }
+            return best;
+        });
+    }
+
+    private static void axpy(float[] a, float[] b, int lo, int hi) {
+        int i = lo;
+        for (int ub = lo + F.loopBound(hi - lo); i < ub; i += F.length()) {
+            FloatVector.fromArray(F, b, i).mul(0.5f).add(FloatVector.fromArray(F, a, i)).intoArray(a, i);
+        }
+        for (; i < hi; i++) {
+            a[i] = b[i] * 0.5f + a[i];
+        }
+    }
+
+    /** Wall seconds of {@code body(t)} run by {@code threads} threads started together. */
+    private static double runParallelSeconds(int threads, java.util.function.IntConsumer body) {
+        if (threads == 1) {
+            long t0 = System.nanoTime();
+            body.accept(0);
+            return (System.nanoTime() - t0) * 1e-9;
+        }
+        CyclicBarrier start = new CyclicBarrier(threads + 1);
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                body.accept(id);
+            });
+            ts.add(th);
+            th.start();
+        }
+        long t0;
+        try {
+            start.await();
+            t0 = System.nanoTime();
+            for (Thread th : ts) {
+                th.join();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return (System.nanoTime() - t0) * 1e-9;
+    }
+
     private static double aggregate(int threads, java.util.function.LongToDoubleFunction loop) {
         long iterations = 20_000_000L;
         for (int w = 0; w < 3; w++) {

@@ -19,7 +19,7 @@ import java.util.Set;
  * ratio to each peer) and writes it as JSON and as a chart.
  *
  * <pre>
- * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,cnn,int8,sparse
+ * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,cnn,int8,sparse,ops
  * </pre>
  */
 public final class Report {
@@ -93,6 +93,7 @@ public final class Report {
                     double p = switch (c.unit()) {
                         case "GFLOP/s" -> peak;
                         case "GOP/s" -> peak8;
+                        case "GB/s" -> Peak.stream(t, c.footprint());
                         default -> Double.NaN;
                     };
                     Row r = measure(c, t, p, o, torch, c.baseline() == null ? Double.NaN
@@ -136,6 +137,9 @@ public final class Report {
         }
         if (groups.contains("sparse")) {
             all.addAll(Cases.sparse(64, 1024, new double[] {0.9, 0.95}));
+        }
+        if (groups.contains("ops")) {
+            all.addAll(Cases.ops(64));
         }
         return all;
     }

@@ -40,7 +40,8 @@ final class Table {
 
     static String format(List<Report.Row> rows) {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        sb.append("(rates in GFLOP/s, int8 in GOP/s, sparse in dense-equivalent GFLOP/s; ratio = Kiln / peer, above 1 means\n"
+        sb.append("(rates in GFLOP/s, int8 in GOP/s, sparse in dense-equivalent GFLOP/s, ops in GB/s of their tensors (%peak: of an\n"
+                + " in-place a += s*b pass over arrays of the same total size); ratio = Kiln / peer, above 1 means\n"
                 + " Kiln is faster; vs base = Kiln / Kiln's baseline case: int8 / fp32, sparse / dense; alloc/call = heap bytes one Kiln call allocates,\n"
                 + " all threads, after the rounds: kernels on caller-owned arrays should be ~0, engine cases allocate their outputs)\n");
         for (Report.Row r : rows) {

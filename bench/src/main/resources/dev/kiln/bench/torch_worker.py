@@ -118,6 +118,48 @@ def make(req):
         ws = w.to_sparse()
         x = torch.randn(fin, batch, generator=g)
         return lambda: torch.sparse.mm(ws, x)
+    # the memory-bound ops of a training step, as Kiln's "ops" cases: gradients set to None before
+    # each call (zero_grad(set_to_none=True)), so nothing accumulates
+    if op == "maxpool_fb":
+        n, c, h, k = req["n"], req["c"], req["h"], req["k"]
+        x = torch.randn(n, c, h, h, generator=g, requires_grad=True)
+        gy = torch.randn(n, c, h // k, h // k, generator=g)
+        def run():
+            x.grad = None
+            F.max_pool2d(x, k).backward(gy)
+        return run
+    if op == "relu_fb":
+        x = torch.randn(req["n"], req["c"], req["h"], req["h"], generator=g, requires_grad=True)
+        gy = torch.randn(req["n"], req["c"], req["h"], req["h"], generator=g)
+        def run():
+            x.grad = None
+            F.relu(x).backward(gy)
+        return run
+    if op == "bnrelu_fb":
+        c = req["c"]
+        x = torch.randn(req["n"], c, req["h"], req["h"], generator=g, requires_grad=True)
+        gy = torch.randn(req["n"], c, req["h"], req["h"], generator=g)
+        w = torch.randn(c, generator=g, requires_grad=True)
+        b = torch.randn(c, generator=g, requires_grad=True)
+        mean, var = torch.zeros(c), torch.ones(c)
+        def run():
+            x.grad = w.grad = b.grad = None
+            F.relu(F.batch_norm(x, mean, var, w, b, training=True, momentum=0.1, eps=1e-5)).backward(gy)
+        return run
+    if op == "xent_fb":
+        n, classes = req["n"], req["classes"]
+        x = torch.randn(n, classes, generator=g, requires_grad=True)
+        t = torch.tensor([(i * 7) % classes for i in range(n)])
+        def run():
+            x.grad = None
+            F.cross_entropy(x, t).backward()
+        return run
+    if op in ("sgd", "adam"):
+        p = torch.randn(req["params"], generator=g, requires_grad=True)
+        p.grad = torch.randn(req["params"], generator=g)
+        opt = (torch.optim.SGD([p], lr=0.01, momentum=0.9) if op == "sgd"
+               else torch.optim.Adam([p], lr=1e-3, betas=(0.9, 0.999), eps=1e-8))
+        return opt.step
     raise ValueError("unknown op " + op)
 
 
