@@ -93,6 +93,15 @@ public interface Backend {
         return where(compare(CompareOp.GT, y, zeros(y.dtype(), new int[0])), gy, zeros(gy.dtype(), new int[0]));
     }
 
+    /**
+     * The ReLU of {@code y}, a tensor the calling op has just made and nothing else holds yet (a
+     * convolution's output): in place where the backend can (then {@code y} itself is returned),
+     * else a new tensor. The default allocates ({@link #unary}).
+     */
+    default Tensor reluOwned(Tensor y) {
+        return unary(UnaryOp.RELU, y);
+    }
+
     /** (log-)softmax over {@code dim}. */
     Tensor softmax(Tensor x, int dim, boolean log);
 

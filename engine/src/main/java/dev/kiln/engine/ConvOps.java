@@ -32,6 +32,20 @@ final class ConvOps {
     }
 
     static Tensor conv2d(Tensor input, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        return conv2d(input, w, bias, stride, padding, dilation, groups, false);
+    }
+
+    /**
+     * {@code relu(conv2d(...))} as one op: the ReLU applied in place to the convolution's fresh
+     * output ({@link Backend#reluOwned}), its gradient taken from that output; the same values and
+     * gradients as the two ops, without the ReLU's own output tensor.
+     */
+    static Tensor conv2dRelu(Tensor input, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        return conv2d(input, w, bias, stride, padding, dilation, groups, true);
+    }
+
+    private static Tensor conv2d(Tensor input, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups,
+                                 boolean relu) {
         MathOps.requireFloating("conv2d", input);
         MathOps.requireSame("conv2d", input, w);
         Tensor x = batched("conv2d", input);
@@ -54,9 +68,11 @@ final class ConvOps {
         int[] p = pair("conv2d", "padding", padding);
         int[] d = pair("conv2d", "dilation", dilation);
         ConvGeom g = new ConvGeom(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], s[0], s[1], p[0], p[1], d[0], d[1], groups);
-        Tensor y = x.backend().conv2d(x, w, bias, g);
-        Tensor out = Autograd.record("conv2d", y, gy -> {
-            Backend be = gy.backend();
+        Tensor conv = x.backend().conv2d(x, w, bias, g);
+        Tensor y = relu ? x.backend().reluOwned(conv) : conv;
+        Tensor out = Autograd.record(relu ? "conv2dRelu" : "conv2d", y, g0 -> {
+            Backend be = g0.backend();
+            Tensor gy = relu ? be.reluBackward(y, g0) : g0;
             Tensor sink = x.requiresGrad() ? Autograd.leafGradSink(x, gy, w) : null;
             Tensor gx = !x.requiresGrad() || sink != null && be.conv2dBackwardInputAccumulate(sink, gy, w, g) ? null
                     : be.conv2dBackwardInput(gy, w, g);

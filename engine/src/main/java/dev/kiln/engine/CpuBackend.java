@@ -351,6 +351,16 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor reluOwned(Tensor y) {
+        if (y.dtype() != DType.F32 || !y.isContiguous()) {
+            return unary(UnaryOp.RELU, y);
+        }
+        float[] a = f32(y);
+        Elementwise.unary(UnaryOp.RELU, a, y.offset(), a, y.offset(), y.numel());
+        return y;
+    }
+
+    @Override
     public Tensor reluBackward(Tensor y, Tensor gy) {
         return y.dtype() == DType.F32 ? CpuNn.reluBackward(y, gy) : Backend.super.reluBackward(y, gy);
     }

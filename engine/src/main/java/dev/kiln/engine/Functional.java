@@ -46,6 +46,15 @@ public final class Functional {
     }
 
     /** Max pooling; {@code stride} null or empty means the kernel size; ceilMode as in PyTorch. */
+    /**
+     * {@code relu(conv2d(...))} in one op (the ReLU applied in place to the convolution's output,
+     * its gradient taken from that output): same values and gradients as
+     * {@code conv2d(x, w, bias, stride, padding, dilation, groups).relu()}, one output tensor fewer.
+     */
+    public static Tensor conv2dRelu(Tensor x, Tensor w, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        return ConvOps.conv2dRelu(x, w, bias, stride, padding, dilation, groups);
+    }
+
     public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
         return ConvOps.maxPool2d(x, kernel, stride, padding, dilation, ceilMode);
     }

@@ -81,12 +81,25 @@ public final class Conv2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        check(x);
+        return Functional.conv2d(x, weight.get(), bias == null ? null : bias.get(), stride, padding, dilation, groups);
+    }
+
+    /**
+     * {@code relu(forward(x))} in one fused op (what a {@link Sequential} runs for a Conv2d followed
+     * by a {@link ReLU}): the same values and gradients, one output tensor fewer.
+     */
+    public Tensor forwardRelu(Tensor x) {
+        check(x);
+        return Functional.conv2dRelu(x, weight.get(), bias == null ? null : bias.get(), stride, padding, dilation, groups);
+    }
+
+    private void check(Tensor x) {
         int r = x.rank();
         if ((r != 4 && r != 3) || x.size(r - 3) != in) {
             throw new IllegalArgumentException(describe() + ": expected input [N, " + in + ", H, W] or [" + in + ", H, W], got "
                     + Arrays.toString(x.shape()));
         }
-        return Functional.conv2d(x, weight.get(), bias == null ? null : bias.get(), stride, padding, dilation, groups);
     }
 
     private static String size(int[] p) {

@@ -41,9 +41,9 @@ public final class Sequential extends Module {
     }
 
     /**
-     * Applies the modules in order; a {@link Linear} or a {@link BatchNorm} directly followed by a
-     * {@link ReLU} runs as one fused op ({@link Linear#forwardRelu}, {@link BatchNorm#forwardRelu}),
-     * with the same values and gradients.
+     * Applies the modules in order; a {@link Linear}, a {@link Conv2d} or a {@link BatchNorm} directly
+     * followed by a {@link ReLU} runs as one fused op ({@link Linear#forwardRelu},
+     * {@link Conv2d#forwardRelu}, {@link BatchNorm#forwardRelu}), with the same values and gradients.
      */
     @Override
     public Tensor forward(Tensor x) {
@@ -52,6 +52,9 @@ public final class Sequential extends Module {
             Module m = layers.get(i);
             if (m instanceof Linear l && i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU) {
                 y = l.forwardRelu(y);
+                i++;
+            } else if (m instanceof Conv2d c && i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU) {
+                y = c.forwardRelu(y);
                 i++;
             } else if (m instanceof BatchNorm b && i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU) {
                 y = b.forwardRelu(y);

@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A Sequential runs a Linear or a BatchNorm followed by a ReLU as one fused op: the output and every
+ * A Sequential runs a Linear, a Conv2d or a BatchNorm followed by a ReLU as one fused op: the output and every
  * parameter gradient have the same bits as running the modules one by one.
  */
 class SequentialFusionTest {
@@ -66,6 +66,23 @@ class SequentialFusionTest {
         Sequential model = new Sequential(steps.toArray(new Module[0]));
         for (int batch : new int[] {1, 5, 64}) {
             Tensor x = Tensors.randn(g, batch, 784);
+            float[][] fused = outputAndGrads(model, steps, x, true);
+            float[][] plain = outputAndGrads(model, steps, x, false);
+            for (int i = 0; i < fused.length; i++) {
+                assertArrayEquals(plain[i], fused[i], "batch " + batch + (i == 0 ? " output" : " gradient " + (i - 1)));
+            }
+        }
+    }
+
+    /** LeNet-5's feature extractor: each Conv2d + ReLU runs as {@code Conv2d.forwardRelu}. */
+    @Test
+    void convReluPairsGiveTheUnfusedBits() {
+        Generator g = new Generator(5);
+        List<Module> steps = List.of(new Conv2d(1, 6, 5, 1, 2, g), new ReLU(), new MaxPool2d(2),
+                new Conv2d(6, 16, 5, 1, 0, g), new ReLU(), new MaxPool2d(2));
+        Sequential model = new Sequential(steps.toArray(new Module[0]));
+        for (int batch : new int[] {1, 3, 64}) {
+            Tensor x = Tensors.randn(g, batch, 1, 28, 28);
             float[][] fused = outputAndGrads(model, steps, x, true);
             float[][] plain = outputAndGrads(model, steps, x, false);
             for (int i = 0; i < fused.length; i++) {
