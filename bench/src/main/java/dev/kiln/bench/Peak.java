@@ -393,13 +393,11 @@ public final class Peak {
         }
     }
 
-    /** Wall seconds of {@code body(t)} run by {@code threads} threads started together. */
+    /**
+     * Wall seconds of {@code body(t)} for {@code t < threads}, each on a thread of its own (they
+     * inherit the caller's CPU affinity), released together.
+     */
     private static double runParallelSeconds(int threads, java.util.function.IntConsumer body) {
-        if (threads == 1) {
-            long t0 = System.nanoTime();
-            body.accept(0);
-            return (System.nanoTime() - t0) * 1e-9;
-        }
         CyclicBarrier start = new CyclicBarrier(threads + 1);
         List<Thread> ts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -442,30 +440,10 @@ public final class Peak {
 
     private static double runParallel(int threads, long iterations, java.util.function.LongToDoubleFunction loop) {
         double[] rates = new double[threads];
-        CyclicBarrier start = new CyclicBarrier(threads);
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            Thread th = new Thread(() -> {
-                try {
-                    start.await();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                rates[id] = loop.applyAsDouble(iterations);
-            });
-            ts.add(th);
-            th.start();
-        }
+        runParallelSeconds(threads, t -> rates[t] = loop.applyAsDouble(iterations));
         double sum = 0;
-        for (int t = 0; t < threads; t++) {
-            try {
-                ts.get(t).join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            sum += rates[t];
+        for (double r : rates) {
+            sum += r;
         }
         return sum;
     }

@@ -50,11 +50,7 @@ public class BatchNormBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        String[] p = shape.split("-");
-        int[] s = new int[p.length];
-        for (int i = 0; i < p.length; i++) {
-            s[i] = Integer.parseInt(p[i]);
-        }
+        int[] s = Dims.parse(shape, "-");
         Generator g = new Generator(3);
         x = Tensors.randn(g, s).requiresGrad(true);
         gy = Tensors.randn(g, s);

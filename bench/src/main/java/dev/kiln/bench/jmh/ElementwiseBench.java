@@ -52,11 +52,7 @@ public class ElementwiseBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        String[] p = shape.split("-");
-        int[] s = new int[p.length];
-        for (int i = 0; i < p.length; i++) {
-            s[i] = Integer.parseInt(p[i]);
-        }
+        int[] s = Dims.parse(shape, "-");
         Generator g = new Generator(8);
         xt = Tensors.randn(g, s).requiresGrad(true);
         gyt = Tensors.randn(g, s);

@@ -53,9 +53,9 @@ public class LossBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        String[] p = shape.split("x");
-        rows = Integer.parseInt(p[0]);
-        classes = Integer.parseInt(p[1]);
+        int[] d = Dims.parse(shape, "x");
+        rows = d[0];
+        classes = d[1];
         Generator g = new Generator(7);
         xt = Tensors.randn(g, rows, classes).requiresGrad(true);
         x = xt.detach().toFloatArray();

@@ -53,10 +53,10 @@ public class PoolBench {
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        String[] p = layer.split("-");
-        int n = Integer.parseInt(p[0]);
-        int c = Integer.parseInt(p[1]);
-        hw = Integer.parseInt(p[2]);
+        int[] d = Dims.parse(layer, "-");
+        int n = d[0];
+        int c = d[1];
+        hw = d[2];
         planes = n * c;
         Generator g = new Generator(5);
         xt = Tensors.randn(g, n, c, hw, hw).requiresGrad(true);
