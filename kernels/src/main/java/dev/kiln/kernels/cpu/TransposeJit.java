@@ -9,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.WeakReference;
 
 /**
  * Float transposes in {@code 16 x 16} register blocks as x86-64 machine code generated at run time
@@ -45,6 +46,9 @@ final class TransposeJit {
     /** The slot of the 5-row strip packing ({@link TransposeCode#packRows}). */
     private static final int PACK5 = INTERLEAVE + 4;
     private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
+    /** The segments of {@link #packRows5} (A's packing) and {@link #copyStrips} (B's), per thread. */
+    private static final ThreadLocal<PackSegments> PACK5_SEGMENTS = ThreadLocal.withInitial(PackSegments::new);
+    private static final ThreadLocal<PackSegments> COPY_SEGMENTS = ThreadLocal.withInitial(PackSegments::new);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
     /**
@@ -340,7 +344,8 @@ final class TransposeJit {
                     + " strips of " + blocks + " blocks of 8 columns, dst " + dOff + "+" + stripStride + "/"
                     + dst.length + ", src " + sOff + "+" + ld + "/" + src.length);
         }
-        long[] args = ARGS.get();
+        PackSegments seg = PACK5_SEGMENTS.get();
+        long[] args = seg.args;
         args[0] = 4L * dOff;
         args[1] = 4L * sOff;
         args[2] = 4L * ld;
@@ -348,9 +353,9 @@ final class TransposeJit {
         args[4] = strips;
         args[5] = 4L * stripStride;
         args[6] = 4L * 5 * ld;
-        MemorySegment s = MemorySegment.ofArray(src);
+        MemorySegment s = seg.src(src);
         try {
-            Pack5.H.invokeExact(MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+            Pack5.H.invokeExact(seg.dst(dst), s, s, seg.argsSegment);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -374,7 +379,8 @@ final class TransposeJit {
                     + " bands of " + TransposeCode.COPY_BAND + " rows, " + strips + " strips, dst " + dOff + "+"
                     + stripStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/" + src.length);
         }
-        long[] args = ARGS.get();
+        PackSegments seg = COPY_SEGMENTS.get();
+        long[] args = seg.args;
         args[0] = 4L * dOff;
         args[1] = 4L * sOff;
         args[2] = 4L * ld;
@@ -382,9 +388,9 @@ final class TransposeJit {
         args[4] = strips;
         args[5] = 4L * stripStride;
         args[6] = 4L * TransposeCode.COPY_BAND * ld;
-        MemorySegment s = MemorySegment.ofArray(src);
+        MemorySegment s = seg.src(src);
         try {
-            Copy.H.invokeExact(MemorySegment.ofArray(dst), s, s, MemorySegment.ofArray(args));
+            Copy.H.invokeExact(seg.dst(dst), s, s, seg.argsSegment);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -523,6 +529,68 @@ final class TransposeJit {
 
     private static final class Copy {
         static final MethodHandle H = build(COPY);
+    }
+
+    /**
+     * One thread's heap segments for one of the GEMM's packing calls: of its argument array (kept),
+     * and of the last source and destination arrays passed (weakly held, so that no array is kept
+     * alive by them). A GEMM packs block after block from the same operand into the same buffer, so
+     * a segment is made once per operand and GEMM rather than once per block (A and B each have
+     * their own, as they alternate). Why: the segments that
+     * {@code MemorySegment.ofArray} made for each downcall escaped in C2's compilations of these
+     * two methods (their session objects reached the downcall stub's shared code), 216 B to 8.9 KB
+     * per {@code sgemm} of 1024^3 or 2048^3 depending on the process; the cached ones are not
+     * allocated at all.
+     */
+    private static final class PackSegments {
+        final long[] args = new long[7];
+        final MemorySegment argsSegment = MemorySegment.ofArray(args);
+        /** Two arrays per role, the latest first: double-buffered packing alternates between two. */
+        private final Entry[] sources = {new Entry(), new Entry()};
+        private final Entry[] destinations = {new Entry(), new Entry()};
+
+        MemorySegment src(float[] a) {
+            return lookUp(sources, a);
+        }
+
+        MemorySegment dst(float[] a) {
+            return lookUp(destinations, a);
+        }
+
+        private static MemorySegment lookUp(Entry[] entries, float[] a) {
+            for (int i = 0; i < entries.length; i++) {
+                MemorySegment m = entries[i].of(a);
+                if (m != null) {
+                    if (i > 0) {
+                        Entry e = entries[i];
+                        entries[i] = entries[0];
+                        entries[0] = e;
+                    }
+                    return m;
+                }
+            }
+            Entry e = entries[entries.length - 1];
+            System.arraycopy(entries, 0, entries, 1, entries.length - 1);
+            entries[0] = e;
+            return e.set(a);
+        }
+
+        /** An array and its segment, both weakly held. */
+        private static final class Entry {
+            private WeakReference<float[]> array = new WeakReference<>(null);
+            private WeakReference<MemorySegment> segment = new WeakReference<>(null);
+
+            MemorySegment of(float[] a) {
+                return array.get() == a ? segment.get() : null;
+            }
+
+            MemorySegment set(float[] a) {
+                MemorySegment m = MemorySegment.ofArray(a);
+                array = new WeakReference<>(a);
+                segment = new WeakReference<>(m);
+                return m;
+            }
+        }
     }
 
     private static final class Pack5 {

@@ -61,6 +61,35 @@ class TransposeJitPackTest {
         }
     }
 
+    /**
+     * The per-thread segments kept for the last source and destination arrays: calls that
+     * alternate between arrays (of the same and of other lengths), and a fresh array with the
+     * contents of an old one, each read and write their own arrays.
+     */
+    @Test
+    void alternatingArraysEachGetTheirOwnStrips() {
+        int ld = 16;
+        float[][] sources = {randomFloats(rnd, 5 * ld), randomFloats(rnd, 5 * ld), randomFloats(rnd, 5 * ld + 7)};
+        float[][] dests = {new float[45], new float[45], new float[50]};
+        for (int call = 0; call < 12; call++) {
+            int a = call % 3;
+            int d = (call / 2) % 3;
+            float[] src = call == 11 ? sources[a].clone() : sources[a];
+            java.util.Arrays.fill(dests[d], -1f);
+            TransposeJit.packRows5(dests[d], 0, 43, src, 0, ld, 1, 1);
+            for (int p = 0; p < 8; p++) {
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(src[i * ld + p], dests[d][p * 5 + i], "call " + call + ": column " + p + ", row " + i);
+                }
+            }
+            for (int o = 0; o < dests.length; o++) {
+                if (o != d) {
+                    java.util.Arrays.fill(dests[o], 7f);
+                }
+            }
+        }
+    }
+
     @Test
     void gemmPacksTheSameStripsEitherWay() {
         // GemmPack.packA on an untransposed A (the generated code where tiles have 5 rows) against the
