@@ -343,9 +343,9 @@ public final class Peak {
     /**
      * GB/s of a plain streaming pass over {@code bytes} bytes of arrays: {@code a += s*b} (Vector
      * API; each element of {@code b} read, of {@code a} read and written in place, so 12 bytes per
-     * element pair and no write-allocate reads) over two float arrays of {@code bytes/2} bytes each,
-     * split across {@code threads} threads (best of 5 rounds of at least 0.2 s each; remembered per
-     * size and thread count within the process). The reference for the report's memory-bound
+     * element and no write-allocate reads) over two float arrays of {@code bytes/2} bytes each,
+     * split across {@code threads} threads (the best of 5 rounds of at least 0.2 s each, after 3
+     * more to warm up; remembered per size and thread count within the process). The reference for the report's memory-bound
      * cases: arrays of the case's footprint, so that its data and this pass's sit in the same level
      * of the cache hierarchy.
      */

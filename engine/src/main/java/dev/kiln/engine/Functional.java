@@ -45,7 +45,6 @@ public final class Functional {
         return ConvOps.conv2d(x, w, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
     }
 
-    /** Max pooling; {@code stride} null or empty means the kernel size; ceilMode as in PyTorch. */
     /**
      * {@code relu(conv2d(...))} in one op (the ReLU applied in place to the convolution's output,
      * its gradient taken from that output): same values and gradients as
@@ -55,6 +54,7 @@ public final class Functional {
         return ConvOps.conv2dRelu(x, w, bias, stride, padding, dilation, groups);
     }
 
+    /** Max pooling; {@code stride} null or empty means the kernel size; ceilMode as in PyTorch. */
     public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
         return ConvOps.maxPool2d(x, kernel, stride, padding, dilation, ceilMode);
     }

@@ -93,9 +93,17 @@ public final class Elementwise {
         if (n == 0) {
             return;
         }
-        if (Parallel.splitsElements(n) && (aStride == 1 || bStride == 1)) {
-            binarySplit(op, out, outOff, a, aOff, aStride, b, bOff, bStride, n);
-        } else if (aStride == 1 && bStride == 1) {
+        if (Parallel.splitsElements(n)) {
+            Parallel.forElements(n, (lo, hi) -> binaryRange(op, out, outOff + lo, a, aOff + lo * aStride, aStride, b,
+                    bOff + lo * bStride, bStride, hi - lo));
+        } else {
+            binaryRange(op, out, outOff, a, aOff, aStride, b, bOff, bStride, n);
+        }
+    }
+
+    private static void binaryRange(BinaryOp op, float[] out, int outOff, float[] a, int aOff, int aStride,
+                                    float[] b, int bOff, int bStride, int n) {
+        if (aStride == 1 && bStride == 1) {
             BinaryLoops.vv(op, out, outOff, a, aOff, b, bOff, n);
         } else if (aStride == 1) {
             BinaryLoops.vs(op, out, outOff, a, aOff, b[bOff], n);
@@ -103,20 +111,6 @@ public final class Elementwise {
             BinaryLoops.sv(op, out, outOff, a[aOff], b, bOff, n);
         } else {
             Arrays.fill(out, outOff, outOff + n, BinaryLoops.scalar(op, a[aOff], b[bOff]));
-        }
-    }
-
-    /** {@link #binary}'s vector loops split over the threads (at least one stride 1). */
-    private static void binarySplit(BinaryOp op, float[] out, int outOff, float[] a, int aOff, int aStride,
-                                    float[] b, int bOff, int bStride, int n) {
-        if (aStride == 1 && bStride == 1) {
-            Parallel.forElements(n, (lo, hi) -> BinaryLoops.vv(op, out, outOff + lo, a, aOff + lo, b, bOff + lo, hi - lo));
-        } else if (aStride == 1) {
-            float s = b[bOff];
-            Parallel.forElements(n, (lo, hi) -> BinaryLoops.vs(op, out, outOff + lo, a, aOff + lo, s, hi - lo));
-        } else {
-            float s = a[aOff];
-            Parallel.forElements(n, (lo, hi) -> BinaryLoops.sv(op, out, outOff + lo, s, b, bOff + lo, hi - lo));
         }
     }
 

@@ -557,22 +557,17 @@ final class TransposeJit {
             return lookUp(destinations, a);
         }
 
+        /** The segment of {@code a} from the latest or the other entry, else made in the other one; it becomes the latest. */
         private static MemorySegment lookUp(Entry[] entries, float[] a) {
-            for (int i = 0; i < entries.length; i++) {
-                MemorySegment m = entries[i].of(a);
-                if (m != null) {
-                    if (i > 0) {
-                        Entry e = entries[i];
-                        entries[i] = entries[0];
-                        entries[0] = e;
-                    }
-                    return m;
-                }
+            MemorySegment m = entries[0].of(a);
+            if (m != null) {
+                return m;
             }
-            Entry e = entries[entries.length - 1];
-            System.arraycopy(entries, 0, entries, 1, entries.length - 1);
-            entries[0] = e;
-            return e.set(a);
+            Entry other = entries[1];
+            entries[1] = entries[0];
+            entries[0] = other;
+            m = other.of(a);
+            return m != null ? m : other.set(a);
         }
 
         /** An array and its segment, both weakly held. */
