@@ -22,6 +22,16 @@ final class QGemmBuffers {
     private short[] pairsA = new short[0];
     private int[] pairsB = new int[0];
 
+    /*
+     * The heap segments of the downcalls' operands, by role ({@link QGemmMadd}): of widened A
+     * (another thread's buffer when this one helps with a call), of B's panels (this thread's
+     * buffer or prepacked weights), of the accumulator tiles, of B's widened rows or B itself.
+     */
+    final HeapSegments aSegments = new HeapSegments();
+    final HeapSegments bSegments = new HeapSegments();
+    final HeapSegments cSegments = new HeapSegments();
+    final HeapSegments tSegments = new HeapSegments();
+
     private QGemmBuffers() {
     }
 

@@ -219,9 +219,9 @@ final class QGemmMadd {
         int nr = MaddGemmCode.MAX_DOT_NR;
         int[] cb = buf.colTile(NB * MR * 8);
         int[] rb = buf.rowTile(MIN_M * NB);
-        MemorySegment aSeg = MemorySegment.ofArray(ap);
-        MemorySegment bSeg = MemorySegment.ofArray(b);
-        MemorySegment cSeg = MemorySegment.ofArray(cb);
+        MemorySegment aSeg = buf.aSegments.of(ap);
+        MemorySegment bSeg = buf.bSegments.of(b);
+        MemorySegment cSeg = buf.cSegments.of(cb);
         int span = 16 * steps;
         long lastSafe = (long) b.length - span - bOff;
         long safeCols = lastSafe < 0 ? 0 : lastSafe / ldb + 1;
@@ -297,10 +297,10 @@ final class QGemmMadd {
         int[] panels = packed != null ? packed : buf.pairsB(kq * NB);
         int[] tmp = packed != null ? null : buf.widened(kq * NR);
         int[] rb = buf.rowTile(MC * NB);
-        MemorySegment aSeg = MemorySegment.ofArray(ap);
-        MemorySegment pSeg = MemorySegment.ofArray(panels);
-        MemorySegment cSeg = MemorySegment.ofArray(rb);
-        MemorySegment tSeg = tmp == null ? null : MemorySegment.ofArray(tmp);
+        MemorySegment aSeg = buf.aSegments.of(ap);
+        MemorySegment pSeg = buf.bSegments.of(panels);
+        MemorySegment cSeg = buf.cSegments.of(rb);
+        MemorySegment tSeg = tmp == null ? null : buf.tSegments.of(tmp);
         for (int jb = j0; jb < j1; jb += NB) {
             int cols = Math.min(NB, j1 - jb);
             for (int p = 0; packed == null && p * NR < cols; p++) {

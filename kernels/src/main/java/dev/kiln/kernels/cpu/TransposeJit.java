@@ -9,7 +9,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.ref.WeakReference;
 
 /**
  * Float transposes in {@code 16 x 16} register blocks as x86-64 machine code generated at run time
@@ -45,10 +44,11 @@ final class TransposeJit {
     private static final int COPY = INTERLEAVE + 3;
     /** The slot of the 5-row strip packing ({@link TransposeCode#packRows}). */
     private static final int PACK5 = INTERLEAVE + 4;
-    private static final ThreadLocal<long[]> ARGS = ThreadLocal.withInitial(() -> new long[7]);
+    /** The argument block of the other calls, per thread (its segment used by the int transpose). */
+    private static final ThreadLocal<CallSegments> ARGS = ThreadLocal.withInitial(CallSegments::new);
     /** The segments of {@link #packRows5} (A's packing) and {@link #copyStrips} (B's), per thread. */
-    private static final ThreadLocal<PackSegments> PACK5_SEGMENTS = ThreadLocal.withInitial(PackSegments::new);
-    private static final ThreadLocal<PackSegments> COPY_SEGMENTS = ThreadLocal.withInitial(PackSegments::new);
+    private static final ThreadLocal<CallSegments> PACK5_SEGMENTS = ThreadLocal.withInitial(CallSegments::new);
+    private static final ThreadLocal<CallSegments> COPY_SEGMENTS = ThreadLocal.withInitial(CallSegments::new);
     private static final int[] INTERLEAVE_TABLE = TransposeCode.interleaveTable();
 
     /**
@@ -255,19 +255,22 @@ final class TransposeJit {
      * elements of {@code dst} and {@code src} (the code only moves them; the bounds checked against
      * the segments' sizes): int arrays whose segments the caller makes once for many calls (the
      * AVX2 int8 GEMM's weight widening, a call per panel of B). Made here, C2 inlined the segment
-     * factory for ints too rarely to keep them off the heap (8 KB per 64 x 1024 x 1024 product).
+     * factory for ints too rarely to keep them off the heap (8 KB per 64 x 1024 x 1024 product); the
+     * argument block's segment is this thread's, made once (a segment of it made per call escaped
+     * too: 3.2 KB per such product, Zen 1, 1 thread).
      *
      * @throws IllegalArgumentException when an index would fall outside its segment
      */
     static void transpose8(boolean rowsOuter, MemorySegment dst, int dOff, int dStride, MemorySegment src, int sOff,
                            int ld, int rowBlocks, int colBlocks) {
-        long[] args = blockArgs(8, (int) Math.min(Integer.MAX_VALUE, dst.byteSize() / 4), dOff, dStride,
+        blockArgs(8, (int) Math.min(Integer.MAX_VALUE, dst.byteSize() / 4), dOff, dStride,
                 (int) Math.min(Integer.MAX_VALUE, src.byteSize() / 4), sOff, ld, rowBlocks, colBlocks, null, 0, false);
+        MemorySegment args = ARGS.get().argsSegment;
         try {
             if (rowsOuter) {
-                EightRows.H.invokeExact(dst, src, src, MemorySegment.ofArray(args));
+                EightRows.H.invokeExact(dst, src, src, args);
             } else {
-                Eight.H.invokeExact(dst, src, src, MemorySegment.ofArray(args));
+                Eight.H.invokeExact(dst, src, src, args);
             }
         } catch (Throwable e) {
             throw rethrow(e);
@@ -344,7 +347,7 @@ final class TransposeJit {
                     + " strips of " + blocks + " blocks of 8 columns, dst " + dOff + "+" + stripStride + "/"
                     + dst.length + ", src " + sOff + "+" + ld + "/" + src.length);
         }
-        PackSegments seg = PACK5_SEGMENTS.get();
+        CallSegments seg = PACK5_SEGMENTS.get();
         long[] args = seg.args;
         args[0] = 4L * dOff;
         args[1] = 4L * sOff;
@@ -353,9 +356,9 @@ final class TransposeJit {
         args[4] = strips;
         args[5] = 4L * stripStride;
         args[6] = 4L * 5 * ld;
-        MemorySegment s = seg.src(src);
+        MemorySegment s = seg.sources.of(src);
         try {
-            Pack5.H.invokeExact(seg.dst(dst), s, s, seg.argsSegment);
+            Pack5.H.invokeExact(seg.destinations.of(dst), s, s, seg.argsSegment);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -379,7 +382,7 @@ final class TransposeJit {
                     + " bands of " + TransposeCode.COPY_BAND + " rows, " + strips + " strips, dst " + dOff + "+"
                     + stripStride + "/" + dst.length + ", src " + sOff + "+" + ld + "/" + src.length);
         }
-        PackSegments seg = COPY_SEGMENTS.get();
+        CallSegments seg = COPY_SEGMENTS.get();
         long[] args = seg.args;
         args[0] = 4L * dOff;
         args[1] = 4L * sOff;
@@ -388,9 +391,9 @@ final class TransposeJit {
         args[4] = strips;
         args[5] = 4L * stripStride;
         args[6] = 4L * TransposeCode.COPY_BAND * ld;
-        MemorySegment s = seg.src(src);
+        MemorySegment s = seg.sources.of(src);
         try {
-            Copy.H.invokeExact(seg.dst(dst), s, s, seg.argsSegment);
+            Copy.H.invokeExact(seg.destinations.of(dst), s, s, seg.argsSegment);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -409,7 +412,7 @@ final class TransposeJit {
                     + " blocks of 16 positions, dst " + dOff + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
                     + src.length);
         }
-        long[] args = ARGS.get();
+        long[] args = ARGS.get().args;
         args[0] = 4L * dOff;
         args[1] = 4L * sOff;
         args[2] = 4L * ld;
@@ -471,7 +474,7 @@ final class TransposeJit {
                     + ", src " + sOff + "+" + ld + "/" + srcLength
                     + (biased ? ", bias " + biasOff + "/" + (bias == null ? "null" : bias.length) : ""));
         }
-        long[] args = ARGS.get();
+        long[] args = ARGS.get().args;
         args[0] = 4L * dOff;
         args[1] = 4L * dStride;
         args[2] = 4L * sOff;
@@ -532,60 +535,20 @@ final class TransposeJit {
     }
 
     /**
-     * One thread's heap segments for one of the GEMM's packing calls: of its argument array (kept),
-     * and of the last source and destination arrays passed (weakly held, so that no array is kept
-     * alive by them). A GEMM packs block after block from the same operand into the same buffer, so
-     * a segment is made once per operand and GEMM rather than once per block (A and B each have
-     * their own, as they alternate). Why: the segments that
-     * {@code MemorySegment.ofArray} made for each downcall escaped in C2's compilations of these
-     * two methods (their session objects reached the downcall stub's shared code), 216 B to 8.9 KB
-     * per {@code sgemm} of 1024^3 or 2048^3 depending on the process; the cached ones are not
-     * allocated at all.
+     * One thread's argument array for a kind of call, its segment (kept), and the segments of the
+     * last source and destination arrays passed ({@link HeapSegments}). A GEMM packs block after
+     * block from the same operand into the same buffer, so a segment is made once per operand and
+     * GEMM rather than once per block (A and B each have their own, as they alternate). Why: the
+     * segments that {@code MemorySegment.ofArray} made for each downcall escaped in C2's
+     * compilations of the packing methods (their session objects reached the downcall stub's
+     * shared code), 216 B to 8.9 KB per {@code sgemm} of 1024^3 or 2048^3 depending on the
+     * process; the cached ones are not allocated at all.
      */
-    private static final class PackSegments {
+    private static final class CallSegments {
         final long[] args = new long[7];
         final MemorySegment argsSegment = MemorySegment.ofArray(args);
-        /** Two arrays per role, the latest first: double-buffered packing alternates between two. */
-        private final Entry[] sources = {new Entry(), new Entry()};
-        private final Entry[] destinations = {new Entry(), new Entry()};
-
-        MemorySegment src(float[] a) {
-            return lookUp(sources, a);
-        }
-
-        MemorySegment dst(float[] a) {
-            return lookUp(destinations, a);
-        }
-
-        /** The segment of {@code a} from the latest or the other entry, else made in the other one; it becomes the latest. */
-        private static MemorySegment lookUp(Entry[] entries, float[] a) {
-            MemorySegment m = entries[0].of(a);
-            if (m != null) {
-                return m;
-            }
-            Entry other = entries[1];
-            entries[1] = entries[0];
-            entries[0] = other;
-            m = other.of(a);
-            return m != null ? m : other.set(a);
-        }
-
-        /** An array and its segment, both weakly held. */
-        private static final class Entry {
-            private WeakReference<float[]> array = new WeakReference<>(null);
-            private WeakReference<MemorySegment> segment = new WeakReference<>(null);
-
-            MemorySegment of(float[] a) {
-                return array.get() == a ? segment.get() : null;
-            }
-
-            MemorySegment set(float[] a) {
-                MemorySegment m = MemorySegment.ofArray(a);
-                array = new WeakReference<>(a);
-                segment = new WeakReference<>(m);
-                return m;
-            }
-        }
+        final HeapSegments sources = new HeapSegments();
+        final HeapSegments destinations = new HeapSegments();
     }
 
     private static final class Pack5 {
