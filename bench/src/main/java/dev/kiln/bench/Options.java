@@ -24,7 +24,7 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
                int cpu, boolean pin) {
     /** Every group, in the order they run (all of them when --groups is not given). */
     static final Set<String> GROUPS = java.util.Collections.unmodifiableSet(
-            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "cnn", "int8", "sparse", "ops")));
+            new LinkedHashSet<>(Arrays.asList("sgemm", "linear", "conv", "cnn", "int8", "sparse", "ops", "scaling")));
 
     /** What {@code ./kiln bench --help} prints. */
     static final String USAGE = """
@@ -32,7 +32,8 @@ record Options(int[] threads, Set<String> groups, int rounds, double seconds, do
                                 [--warmup S] [--out DIR] [--quick] [--no-torch] [--cpu N | --no-pin]
                    ./kiln bench --gpu [--quick] [--cases ...]
               --threads   thread counts to measure, each in turn (default 1,2)
-              --groups    which cases (default all, in that order)
+              --groups    which cases (default all, in that order); scaling: sgemm's per-thread rate
+                          at the largest --threads count against 1 thread, the two alternated
               --rounds    rounds per measurement; the table shows medians (default 5)
               --seconds   minimum seconds per measurement (default 0.3)
               --warmup    at most this many seconds of warm-up per case, until its rate settles (default 20)

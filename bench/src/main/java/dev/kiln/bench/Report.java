@@ -19,7 +19,7 @@ import java.util.Set;
  * ratio to each peer) and writes it as JSON and as a chart.
  *
  * <pre>
- * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,cnn,int8,sparse,ops
+ * env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./kiln bench --threads 1,2 --groups sgemm,linear,conv,cnn,int8,sparse,ops,scaling
  * </pre>
  */
 public final class Report {
@@ -61,6 +61,8 @@ public final class Report {
         }
         List<Case> cases = cases(o.groups(), o.quick());
         List<Row> rows = new ArrayList<>();
+        List<Scaling.Row> scaling = new ArrayList<>();
+        int most = Arrays.stream(o.threads()).max().orElse(1);
         System.out.println(pinning.describe());
         try {
             boolean int8 = cases.stream().anyMatch(c -> c.unit().equals("GOP/s"));
@@ -103,6 +105,14 @@ public final class Report {
                     System.out.println(Table.line(r));
                 }
             }
+            if (o.groups().contains("scaling")) {
+                if (most < 2) {
+                    System.out.println("scaling: skipped (it compares 1 thread with the largest --threads count, here 1)");
+                } else {
+                    System.out.println(Scaling.header(most));
+                    scaling.addAll(Scaling.run(o.quick() ? new int[] {1024} : new int[] {1024, 2048}, most, o, pinning));
+                }
+            }
         } finally {
             pinning.release();
             if (torch != null) {
@@ -111,8 +121,13 @@ public final class Report {
         }
         System.out.println();
         System.out.println(Table.format(rows));
+        if (!scaling.isEmpty()) {
+            System.out.println(Scaling.header(most));
+            scaling.forEach(r -> System.out.println(Scaling.line(r)));
+        }
         Files.createDirectories(o.out());
-        Files.writeString(o.out().resolve("report.json"), Table.json(rows, OpenBlasPeer.coreName(), torch == null ? null : torch.version()));
+        Files.writeString(o.out().resolve("report.json"), Table.json(rows, OpenBlasPeer.coreName(), torch == null ? null : torch.version(),
+                scaling.isEmpty() ? null : Scaling.json(scaling)));
         Chart.write(rows, o.out().resolve("report.png"));
         System.out.println("wrote " + o.out().resolve("report.json") + " and " + o.out().resolve("report.png"));
     }

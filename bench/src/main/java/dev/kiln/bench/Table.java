@@ -50,7 +50,8 @@ final class Table {
         return sb.toString();
     }
 
-    static String json(List<Report.Row> rows, String blasCore, String torchVersion) {
+    /** The report's JSON: the rows, and the scaling rows ({@link Scaling#json}) where measured, else null. */
+    static String json(List<Report.Row> rows, String blasCore, String torchVersion, String scaling) {
         StringBuilder sb = new StringBuilder("{\n  \"openblas_core\": ").append(Json.quote(blasCore));
         sb.append(",\n  \"torch\": ").append(torchVersion == null ? "null" : Json.quote(torchVersion));
         sb.append(",\n  \"cpus\": ").append(Runtime.getRuntime().availableProcessors());
@@ -65,10 +66,14 @@ final class Table {
                     js(r.bytesPerCall())));
             sb.append(i + 1 < rows.size() ? ",\n" : "\n");
         }
-        return sb.append("  ]\n}\n").toString();
+        sb.append("  ]");
+        if (scaling != null) {
+            sb.append(",\n  \"scaling\": ").append(scaling);
+        }
+        return sb.append("\n}\n").toString();
     }
 
-    private static String js(double v) {
+    static String js(double v) {
         return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.3f", v);
     }
 }

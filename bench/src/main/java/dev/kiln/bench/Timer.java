@@ -45,7 +45,12 @@ final class Timer {
 
     /** Mean seconds per call over a block of calls lasting at least {@code seconds}, after three untimed calls. */
     static double secondsPerCall(Runnable r, double seconds) {
-        for (int i = 0; i < 3; i++) {
+        return secondsPerCall(r, seconds, 3);
+    }
+
+    /** {@link #secondsPerCall(Runnable, double)} after {@code untimed} untimed calls. */
+    static double secondsPerCall(Runnable r, double seconds, int untimed) {
+        for (int i = 0; i < untimed; i++) {
             r.run();
         }
         long calls = 1;
