@@ -61,6 +61,30 @@ final class Cases {
         return out;
     }
 
+    /**
+     * Linear inference {@code y = x W^T + b} at {@code batch} (batch 1: a matrix-vector product per
+     * layer, latency-bound), no gradients on either side: the engine's op against
+     * {@code F.linear} under {@code torch.no_grad()}, and OpenBLAS's sgemm of the same product
+     * (without the bias).
+     */
+    static List<Case> linearInference(int batch, int[][] shapes) {
+        List<Case> out = new ArrayList<>();
+        Generator g = new Generator(3);
+        for (int[] io : shapes) {
+            int in = io[0];
+            int o = io[1];
+            Tensor x = Tensors.randn(g, batch, in);
+            Tensor w = Tensors.randn(g, o, in);
+            Tensor b = Tensors.randn(g, o);
+            float[] xa = x.toFloatArray();
+            float[] wa = w.toFloatArray();
+            out.add(new Case("linear", "b" + batch + " " + in + "->" + o + " fwd", 2.0 * batch * in * o, "GFLOP/s",
+                    () -> Functional.linear(x, w, b), () -> new OpenBlasPeer(batch, o, in, true, xa, wa), "linear_f",
+                    Map.of("batch", batch, "in", in, "out", o)));
+        }
+        return out;
+    }
+
     /** conv2d forward+backward (grads of input, weight, bias) at batch {@code n}: 3x the forward FLOPs. */
     static List<Case> conv(int n, int[][] layers) {
         List<Case> out = new ArrayList<>();

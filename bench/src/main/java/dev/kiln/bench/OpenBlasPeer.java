@@ -35,8 +35,21 @@ final class OpenBlasPeer implements AutoCloseable {
         openblas_full.openblas_set_num_threads(t);
     }
 
-    /** C = A * op(B), row-major. */
+    /**
+     * C = A * op(B), row-major; for one row of A, {@code cblas_sgemv} (as a user would call it:
+     * OpenBLAS's sgemm packs all of B on every call, 1.0 ms for a 1 x 1024 x 1024 product here).
+     */
     void run() {
+        if (m == 1) {
+            if (transB) {
+                openblas_full.cblas_sgemv(openblas_full.CblasRowMajor, openblas_full.CblasNoTrans, n, k, 1.0f, b, k, a, 1,
+                        0.0f, c, 1);
+            } else {
+                openblas_full.cblas_sgemv(openblas_full.CblasRowMajor, openblas_full.CblasTrans, k, n, 1.0f, b, n, a, 1,
+                        0.0f, c, 1);
+            }
+            return;
+        }
         openblas_full.cblas_sgemm(openblas_full.CblasRowMajor, openblas_full.CblasNoTrans, transB ? openblas_full.CblasTrans : openblas_full.CblasNoTrans,
                 m, n, k, 1.0f, a, k, b, transB ? k : n, 0.0f, c, n);
     }

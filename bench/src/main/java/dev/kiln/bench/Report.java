@@ -139,6 +139,7 @@ public final class Report {
         }
         if (groups.contains("linear")) {
             all.addAll(Cases.linear(64, new int[][] {{784, 300}, {1024, 1024}}));
+            all.addAll(Cases.linearInference(1, new int[][] {{784, 300}, {1024, 1024}}));
         }
         if (groups.contains("conv")) {
             all.addAll(Cases.conv(64, new int[][] {{1, 6, 28, 5, 2}, {6, 16, 14, 5, 0}, {3, 32, 32, 3, 1}, {32, 64, 16, 3, 1},

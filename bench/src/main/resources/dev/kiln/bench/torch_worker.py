@@ -88,6 +88,14 @@ def make(req):
             y = F.linear(x, w, bias)
             y.backward(torch.ones_like(y))
         return run
+    if op == "linear_f":
+        x = torch.randn(req["batch"], req["in"], generator=g)
+        w = torch.randn(req["out"], req["in"], generator=g)
+        bias = torch.randn(req["out"], generator=g)
+        def infer():
+            with torch.no_grad():
+                return F.linear(x, w, bias)
+        return infer
     if op == "conv_fb":
         x = torch.randn(req["n"], req["c"], req["h"], req["w"], generator=g, requires_grad=True)
         w = torch.randn(req["oc"], req["c"], req["k"], req["k"], generator=g, requires_grad=True)
