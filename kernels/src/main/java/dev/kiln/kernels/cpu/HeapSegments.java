@@ -36,11 +36,6 @@ final class HeapSegments {
         return m != null ? m : latest.set(a, MemorySegment.ofArray(a));
     }
 
-    MemorySegment of(long[] a) {
-        MemorySegment m = find(a);
-        return m != null ? m : latest.set(a, MemorySegment.ofArray(a));
-    }
-
     /**
      * The segment of {@code a} from the latest entry, else from the other one, which becomes the
      * latest either way: null when neither holds it, and the caller then fills that entry (the
