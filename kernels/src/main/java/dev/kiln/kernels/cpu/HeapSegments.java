@@ -2,6 +2,7 @@ package dev.kiln.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
+import java.util.function.Function;
 
 /**
  * The heap segments of the last two arrays passed for one role of a downcall (the source of a
@@ -17,23 +18,25 @@ final class HeapSegments {
     private Entry other = new Entry();
 
     MemorySegment of(float[] a) {
-        MemorySegment m = find(a);
-        return m != null ? m : latest.set(a, MemorySegment.ofArray(a));
+        return of(a, MemorySegment::ofArray);
     }
 
     MemorySegment of(int[] a) {
-        MemorySegment m = find(a);
-        return m != null ? m : latest.set(a, MemorySegment.ofArray(a));
+        return of(a, MemorySegment::ofArray);
     }
 
     MemorySegment of(short[] a) {
-        MemorySegment m = find(a);
-        return m != null ? m : latest.set(a, MemorySegment.ofArray(a));
+        return of(a, MemorySegment::ofArray);
     }
 
     MemorySegment of(byte[] a) {
+        return of(a, MemorySegment::ofArray);
+    }
+
+    /** The kept segment of {@code a}, else one {@code make} makes, kept as the latest (a non-capturing factory: nothing allocated for it). */
+    private <T> MemorySegment of(T a, Function<T, MemorySegment> make) {
         MemorySegment m = find(a);
-        return m != null ? m : latest.set(a, MemorySegment.ofArray(a));
+        return m != null ? m : latest.set(a, make.apply(a));
     }
 
     /**
