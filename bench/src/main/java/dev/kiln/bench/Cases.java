@@ -64,8 +64,8 @@ final class Cases {
     /**
      * Linear inference {@code y = x W^T + b} at {@code batch} (batch 1: a matrix-vector product per
      * layer, latency-bound), no gradients on either side: the engine's op against
-     * {@code F.linear} under {@code torch.no_grad()}, and OpenBLAS's sgemm of the same product
-     * (without the bias).
+     * {@code F.linear} under {@code torch.no_grad()}, and OpenBLAS on the same product without the
+     * bias ({@code sgemv} for one row: {@link OpenBlasPeer#run}).
      */
     static List<Case> linearInference(int batch, int[][] shapes) {
         List<Case> out = new ArrayList<>();

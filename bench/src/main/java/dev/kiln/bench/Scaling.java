@@ -101,12 +101,8 @@ final class Scaling {
 
     static String line(Row r) {
         return String.format(Locale.ROOT, "%-24s %10.1f %10.1f %9.0f%% %14s %14s %10s", r.name(), r.one(), r.many(),
-                100 * r.perThread(), num(r.blasOne()), num(r.blasMany()),
+                100 * r.perThread(), Table.num(r.blasOne()), Table.num(r.blasMany()),
                 Double.isNaN(r.blasPerThread()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.blasPerThread()));
-    }
-
-    private static String num(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
     }
 
     static String json(List<Row> rows) {

@@ -11,7 +11,7 @@ final class Table {
     private Table() {
     }
 
-    private static String num(double v) {
+    static String num(double v) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
     }
 

@@ -44,7 +44,7 @@ final class TransposeJit {
     private static final int COPY = INTERLEAVE + 3;
     /** The slot of the 5-row strip packing ({@link TransposeCode#packRows}). */
     private static final int PACK5 = INTERLEAVE + 4;
-    /** The argument block of the other calls, per thread (its segment used by the int transpose). */
+    /** The argument block of the transposes and the interleave, per thread, with its segment. */
     private static final ThreadLocal<CallSegments> ARGS = ThreadLocal.withInitial(CallSegments::new);
     /** The segments of {@link #packRows5} (A's packing) and {@link #copyStrips} (B's), per thread. */
     private static final ThreadLocal<CallSegments> PACK5_SEGMENTS = ThreadLocal.withInitial(CallSegments::new);
@@ -235,15 +235,15 @@ final class TransposeJit {
      */
     static void transpose8(boolean rowsOuter, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld,
                            int rowBlocks, int colBlocks) {
-        long[] args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, null,
-                0, false);
+        MemorySegment args = blockArgs(8, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks,
+                null, 0, false);
         MemorySegment d = MemorySegment.ofArray(dst);
         MemorySegment s = MemorySegment.ofArray(src);
         try {
             if (rowsOuter) {
-                EightRows.H.invokeExact(d, s, s, MemorySegment.ofArray(args));
+                EightRows.H.invokeExact(d, s, s, args);
             } else {
-                Eight.H.invokeExact(d, s, s, MemorySegment.ofArray(args));
+                Eight.H.invokeExact(d, s, s, args);
             }
         } catch (Throwable e) {
             throw rethrow(e);
@@ -255,17 +255,14 @@ final class TransposeJit {
      * elements of {@code dst} and {@code src} (the code only moves them; the bounds checked against
      * the segments' sizes): int arrays whose segments the caller makes once for many calls (the
      * AVX2 int8 GEMM's weight widening, a call per panel of B). Made here, C2 inlined the segment
-     * factory for ints too rarely to keep them off the heap (8 KB per 64 x 1024 x 1024 product); the
-     * argument block's segment is this thread's, made once (a segment of it made per call escaped
-     * too: 3.2 KB per such product, Zen 1, 1 thread).
+     * factory for ints too rarely to keep them off the heap (8 KB per 64 x 1024 x 1024 product).
      *
      * @throws IllegalArgumentException when an index would fall outside its segment
      */
     static void transpose8(boolean rowsOuter, MemorySegment dst, int dOff, int dStride, MemorySegment src, int sOff,
                            int ld, int rowBlocks, int colBlocks) {
-        blockArgs(8, (int) Math.min(Integer.MAX_VALUE, dst.byteSize() / 4), dOff, dStride,
+        MemorySegment args = blockArgs(8, (int) Math.min(Integer.MAX_VALUE, dst.byteSize() / 4), dOff, dStride,
                 (int) Math.min(Integer.MAX_VALUE, src.byteSize() / 4), sOff, ld, rowBlocks, colBlocks, null, 0, false);
-        MemorySegment args = ARGS.get().argsSegment;
         try {
             if (rowsOuter) {
                 EightRows.H.invokeExact(dst, src, src, args);
@@ -412,14 +409,15 @@ final class TransposeJit {
                     + " blocks of 16 positions, dst " + dOff + "/" + dst.length + ", src " + sOff + "+" + ld + "/"
                     + src.length);
         }
-        long[] args = ARGS.get().args;
+        CallSegments seg = ARGS.get();
+        long[] args = seg.args;
         args[0] = 4L * dOff;
         args[1] = 4L * sOff;
         args[2] = 4L * ld;
         args[3] = blocks;
         try {
             Interleave.H.invokeExact(MemorySegment.ofArray(dst), MemorySegment.ofArray(src),
-                    MemorySegment.ofArray(INTERLEAVE_TABLE), MemorySegment.ofArray(args));
+                    MemorySegment.ofArray(INTERLEAVE_TABLE), seg.argsSegment);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -436,11 +434,10 @@ final class TransposeJit {
     static void transpose(Mode mode, float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rowBlocks,
                           int colBlocks, float[] bias, int biasOff) {
         boolean biased = mode == Mode.BIAS;
-        long[] args = blockArgs(16, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, bias,
+        MemorySegment a = blockArgs(16, dst.length, dOff, dStride, src.length, sOff, ld, rowBlocks, colBlocks, bias,
                 biasOff, biased);
         MemorySegment d = MemorySegment.ofArray(dst);
         MemorySegment sr = MemorySegment.ofArray(src);
-        MemorySegment a = MemorySegment.ofArray(args);
         try {
             switch (mode) {
                 case WRITE -> Write.H.invokeExact(d, sr, sr, a);
@@ -454,15 +451,15 @@ final class TransposeJit {
 
     /**
      * The argument block of a transpose in {@code block x block} blocks ({@link TransposeCode}'s
-     * {@code args}, in this thread's buffer), after checking that every element it touches lies in
-     * its array (and the bias, when {@code biased}). The array, not a segment of it: the caller
-     * wraps it next to the downcall, where C2 keeps the wrapper off the heap; a segment returned
-     * from here was allocated whenever this method was not inlined (the AVX2 int8 GEMM's weight
-     * widening, 9.8 KB per 64 x 1024 x 1024 product).
+     * {@code args}), filled in this thread's buffer after checking that every element it touches
+     * lies in its array (and the bias, when {@code biased}), as the buffer's segment, made once per
+     * thread. A segment made per call, here or next to the downcall, escaped wherever C2 did not
+     * inline the factory: 9.8 KB per 64 x 1024 x 1024 product of the AVX2 int8 GEMM when made here,
+     * 3.2 KB when made at the int transpose's downcall.
      *
      * @throws IllegalArgumentException when an index would fall outside its array
      */
-    private static long[] blockArgs(int block, int dstLength, int dOff, int dStride, int srcLength, int sOff,
+    private static MemorySegment blockArgs(int block, int dstLength, int dOff, int dStride, int srcLength, int sOff,
                                     int ld, int rowBlocks, int colBlocks, float[] bias, int biasOff, boolean biased) {
         long lastRow = (long) block * rowBlocks - 1;
         long lastCol = (long) block * colBlocks - 1;
@@ -474,7 +471,8 @@ final class TransposeJit {
                     + ", src " + sOff + "+" + ld + "/" + srcLength
                     + (biased ? ", bias " + biasOff + "/" + (bias == null ? "null" : bias.length) : ""));
         }
-        long[] args = ARGS.get().args;
+        CallSegments seg = ARGS.get();
+        long[] args = seg.args;
         args[0] = 4L * dOff;
         args[1] = 4L * dStride;
         args[2] = 4L * sOff;
@@ -482,7 +480,7 @@ final class TransposeJit {
         args[4] = rowBlocks;
         args[5] = colBlocks;
         args[6] = biased ? 4L * biasOff : 0;
-        return args;
+        return seg.argsSegment;
     }
 
     /** Installs the code of slot {@code k}. */
