@@ -21,7 +21,23 @@ final class GemmSmall {
     /** ... and at most this many columns (the scratch buffer holds four such rows). */
     private static final int SWEEP_MAX = 2048;
 
+    /**
+     * How long the pool's workers stay awake after a parallel call (system property
+     * {@code kiln.gemm.small.spin.micros}, default 50), so that back-to-back calls (batch-1
+     * inference layer after layer) do not wait for a parked worker to wake up.
+     */
+    private static final long SPIN_NANOS = Long.getLong("kiln.gemm.small.spin.micros", 50) * 1000;
+
     private GemmSmall() {
+    }
+
+    /** {@code body} over {@code [0, units)} on the pool when {@code parallel}, else {@code body(0, 1)} here. */
+    private static void split(boolean parallel, int units, int grain, Parallel.RangeBody body) {
+        if (parallel) {
+            Parallel.forRange(units, grain, SPIN_NANOS, body);
+        } else {
+            body.run(0, 1);
+        }
     }
 
     /**
@@ -43,14 +59,18 @@ final class GemmSmall {
             int xOff = transA ? 0 : aOff;
             int ldx = transA ? k : lda;
             int units = (n + 3) / 4;
-            Parallel.forRange(parallel ? units : 1, Gemm.grain(4L * m * k), (lo, hi) -> {
+            split(parallel, units, Gemm.grain(4L * m * k), (lo, hi) -> {
                 int j0 = lo * 4;
                 int j1 = parallel ? Math.min(n, hi * 4) : n;
-                GemmDot.dot(acc, c, cOff + j0, ldc, x, xOff, ldx, b, bOff + j0 * ldb, ldb, m, j1 - j0, k);
+                if (m == 1) {
+                    GemmDot.gemv(acc, c, cOff + j0, x, xOff, b, bOff + j0 * ldb, ldb, j1 - j0, k);
+                } else {
+                    GemmDot.dot(acc, c, cOff + j0, ldc, x, xOff, ldx, b, bOff + j0 * ldb, ldb, m, j1 - j0, k);
+                }
             });
         } else if (m <= n) {
             int units = (n + W - 1) / W;
-            Parallel.forRange(parallel ? units : 1, Gemm.grain((long) m * W * k), (lo, hi) -> {
+            split(parallel, units, Gemm.grain((long) m * W * k), (lo, hi) -> {
                 int j0 = lo * W;
                 int j1 = parallel ? Math.min(n, hi * W) : n;
                 fewRows(acc, c, cOff + j0, ldc, transA, a, aOff, lda, b, bOff + j0, ldb, m, j1 - j0, k);
@@ -60,14 +80,14 @@ final class GemmSmall {
             int yOff = transB ? bOff : 0;
             int ldy = transB ? ldb : k;
             int units = (m + 3) / 4;
-            Parallel.forRange(parallel ? units : 1, Gemm.grain(4L * n * k), (lo, hi) -> {
+            split(parallel, units, Gemm.grain(4L * n * k), (lo, hi) -> {
                 int i0 = lo * 4;
                 int i1 = parallel ? Math.min(m, hi * 4) : m;
                 GemmDot.dot(acc, c, cOff + i0 * ldc, ldc, a, aOff + i0 * lda, lda, y, yOff, ldy, i1 - i0, n, k);
             });
         } else {
             int units = (m + W - 1) / W;
-            Parallel.forRange(parallel ? units : 1, Gemm.grain((long) n * W * k), (lo, hi) -> {
+            split(parallel, units, Gemm.grain((long) n * W * k), (lo, hi) -> {
                 int i0 = lo * W;
                 int i1 = parallel ? Math.min(m, hi * W) : m;
                 fewColumns(acc, c, cOff + i0 * ldc, ldc, a, aOff + i0, lda, transB, b, bOff, ldb, i1 - i0, n, k);
