@@ -68,6 +68,7 @@ public final class Report {
             boolean int8 = cases.stream().anyMatch(c -> c.unit().equals("GOP/s"));
             for (int t : o.threads()) {
                 pinning.apply(t, torch);
+                Quiet.await(TorchPeer.pid(torch));
                 double peak = Peak.fp32(t);
                 System.out.printf(Locale.ROOT, "measured fp32 peak at %d thread(s): %.1f GFLOP/s%n", t, peak);
                 if (t > 1) {
@@ -95,7 +96,10 @@ public final class Report {
                     double p = switch (c.unit()) {
                         case "GFLOP/s" -> peak;
                         case "GOP/s" -> peak8;
-                        case "GB/s" -> Peak.stream(t, c.footprint());
+                        case "GB/s" -> {
+                            Quiet.await(TorchPeer.pid(torch));
+                            yield Peak.stream(t, c.footprint());
+                        }
                         default -> Double.NaN;
                     };
                     Row r = measure(c, t, p, o, torch, c.baseline() == null ? Double.NaN
@@ -129,6 +133,7 @@ public final class Report {
         Files.writeString(o.out().resolve("report.json"), Table.json(rows, OpenBlasPeer.coreName(), torch == null ? null : torch.version(),
                 scaling.isEmpty() ? null : Scaling.json(scaling)));
         Chart.write(rows, o.out().resolve("report.png"));
+        System.out.println(Quiet.summary());
         System.out.println("wrote " + o.out().resolve("report.json") + " and " + o.out().resolve("report.png"));
     }
 
@@ -171,14 +176,20 @@ public final class Report {
         try {
             Parallel.setThreads(threads);
             Timer.warmUp(c.kiln(), o.seconds(), o.warmup());
+            long torchPid = TorchPeer.pid(torch);
+            // each side measured only once the others' threads are idle: OpenBLAS's (here and in the
+            // PyTorch worker) spin for ~0.1 s after a call and would take a core from the next side
             for (int r = 0; r < o.rounds(); r++) {
                 Parallel.setThreads(threads);
+                Quiet.await(torchPid);
                 kiln[r] = c.ops() / Timer.secondsPerCall(c.kiln(), o.seconds()) * 1e-9;
                 if (peer != null) {
                     OpenBlasPeer.threads(threads);
+                    Quiet.await(torchPid);
                     blas[r] = c.ops() / Timer.secondsPerCall(peer::run, o.seconds()) * 1e-9;
                 }
                 if (torch != null && c.torchOp() != null) {
+                    Quiet.await(torchPid);
                     pt[r] = c.ops() / torch.time(c.torchOp(), threads, withSeconds(c, o.seconds())) * 1e-9;
                 }
             }

@@ -12,7 +12,9 @@ import java.util.function.IntToDoubleFunction;
  * 1-thread block (pinned as the report pins it), a {@code threads}-thread block and a second
  * 1-thread block run back to back, for Kiln, for OpenBLAS and for the FMA peak loop, and each
  * round gives its own ratio {@code rate(threads) / (threads * mean of the two 1-thread rates)}; the
- * table shows the medians over at least {@link #MIN_ROUNDS} rounds. Measuring all 1-thread cases
+ * table shows the medians over at least {@link #MIN_ROUNDS} rounds. Each block starts once the
+ * CPUs are quiet ({@link Quiet}): OpenBLAS's workers, still spinning after its 2-thread block,
+ * took a core from its second 1-thread block and so flattered its ratio. Measuring all 1-thread cases
  * first and all 2-thread cases minutes later, as the main table does, mixed the GEMM's scaling
  * with the host's: its 1-thread FMA rate moved by 23% between the two halves of a run (session
  * 21), and in one process alternating 1 and 2 threads on 1024^3, single rounds ranged from 83% to
@@ -67,10 +69,13 @@ final class Scaling {
         double[] eff = new double[n];
         for (int r = 0; r < n; r++) {
             pinning.apply(1, null);
+            Quiet.await();
             double before = rate.applyAsDouble(1);
             pinning.apply(threads, null);
+            Quiet.await();
             many[r] = rate.applyAsDouble(threads);
             pinning.apply(1, null);
+            Quiet.await();
             one[r] = (before + rate.applyAsDouble(1)) / 2;
             eff[r] = many[r] / (threads * one[r]);
         }

@@ -27,6 +27,11 @@ final class TorchPeer implements AutoCloseable {
     /** The CPUs the worker's threads run on for the next requests ("all": those it started with). */
     private String cpus = "all";
 
+    /** The worker process's pid, or 0 without a peer. */
+    static long pid(TorchPeer peer) {
+        return peer == null ? 0 : peer.process.pid();
+    }
+
     private TorchPeer(Process process, BufferedWriter in, BufferedReader out, String version) {
         this.process = process;
         this.in = in;
