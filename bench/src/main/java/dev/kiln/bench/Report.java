@@ -178,7 +178,7 @@ public final class Report {
             Timer.warmUp(c.kiln(), o.seconds(), o.warmup());
             long torchPid = TorchPeer.pid(torch);
             // each side measured only once the others' threads are idle: OpenBLAS's (here and in the
-            // PyTorch worker) spin for ~0.1 s after a call and would take a core from the next side
+            // PyTorch worker) spin for ~0.15 s after a call and would take a core from the next side
             for (int r = 0; r < o.rounds(); r++) {
                 Parallel.setThreads(threads);
                 Quiet.await(torchPid);
