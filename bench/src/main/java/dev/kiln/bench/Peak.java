@@ -344,7 +344,7 @@ public final class Peak {
      * GB/s of a plain streaming pass over {@code bytes} bytes of arrays: {@code a += s*b} (Vector
      * API; each element of {@code b} read, of {@code a} read and written in place, so 12 bytes per
      * element and no write-allocate reads) over two float arrays of {@code bytes/2} bytes each,
-     * split across {@code threads} threads (the best of 5 rounds of at least 0.2 s each, after 3
+     * split across {@code threads} threads, each on cache lines of its own (the best of 5 rounds of at least 0.2 s each, after 3
      * more to warm up; remembered per size and thread count within the process). The reference for the report's memory-bound
      * cases: arrays of the case's footprint, so that its data and this pass's sit in the same level
      * of the cache hierarchy.
@@ -352,20 +352,25 @@ public final class Peak {
     public static double stream(int threads, double bytes) {
         int n = (int) Math.max(3L * F.length() * threads, Math.min(Integer.MAX_VALUE / 2, (long) (bytes / 8)));
         return STREAM.computeIfAbsent(threads + "/" + n, key -> {
-            float[] a = new float[n];
-            float[] b = new float[n];
-            java.util.Arrays.fill(b, 1e-6f);
             int chunk = (n + threads - 1) / threads;
+            // each thread's range starts 16 floats (a 64-byte line) or more past the previous one's
+            // end, so that no two threads write one cache line: for a footprint of a few lines, two
+            // threads sharing one ran many times slower side by side than the short first tries
+            // (where one had finished before the other started) promised
+            int stride = (chunk + 15) / 16 * 16 + 16;
+            float[] a = new float[threads * stride];
+            float[] b = new float[threads * stride];
+            java.util.Arrays.fill(b, 1e-6f);
             // one pass first, so that every page is touched and the loop compiled
-            axpy(a, b, 0, n);
+            axpy(a, b, 0, a.length);
             double best = 0;
             for (int round = 0; round < 8; round++) {
                 long passes = 1;
                 while (true) {
                     long p = passes;
                     double seconds = runParallelSeconds(threads, t -> {
-                        int lo = t * chunk;
-                        int hi = Math.min(n, lo + chunk);
+                        int lo = t * stride;
+                        int hi = lo + Math.min(chunk, n - t * chunk);
                         for (long i = 0; i < p; i++) {
                             axpy(a, b, lo, hi);
                         }
@@ -376,7 +381,10 @@ public final class Peak {
                         }
                         break;
                     }
-                    passes = Math.max(passes * 2, (long) (passes * 0.2 / Math.max(seconds, 1e-6) * 1.2));
+                    // at most 16 times as many passes as the last try: a try dominated by starting the
+                    // threads says little about a pass
+                    passes = Math.min(passes * 16,
+                            Math.max(passes * 2, (long) (passes * 0.2 / Math.max(seconds, 1e-6) * 1.2)));
                 }
             }
             return best;
