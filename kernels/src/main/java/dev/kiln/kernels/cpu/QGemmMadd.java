@@ -55,6 +55,8 @@ final class QGemmMadd {
 
     /** Rows per kernel tile. */
     static final int MR = MaddGemmCode.MAX_ROWS;
+    /** Rows per group of the lanes-along-k kernel. */
+    static final int DOT_MR = MaddGemmCode.MAX_DOT_ROWS;
     /** Columns per panel (and per full kernel tile). */
     static final int NR = 8 * MaddGemmCode.MAX_NV;
     /** Columns per block: two panels. */
@@ -68,7 +70,7 @@ final class QGemmMadd {
     /** The row and column terms of {@link QGemmEpilogue#store}: none here (read only). */
     private static final int[] ZEROS = new int[Math.max(NB, MC)];
     /** Built kernels: {@code [dot ? 1 : 0][rows - 1][nv (or nr) - 1]}. */
-    private static final MethodHandle[][][] KERNELS = new MethodHandle[2][MR][MaddGemmCode.MAX_NV];
+    private static final MethodHandle[][][] KERNELS = new MethodHandle[2][Math.max(MR, DOT_MR)][Math.max(MaddGemmCode.MAX_NV, MaddGemmCode.MAX_DOT_NR)];
 
     static {
         boolean ok = JitCode.usable(QGemmMadd::selfCheck, "avx2");
@@ -173,7 +175,7 @@ final class QGemmMadd {
      */
     private static void dot(int rows, int nr, int tiles, int steps, MemorySegment a, int ai, int lda,
                             MemorySegment b, int bo, int ldb, MemorySegment c, int ci) {
-        if (rows < 1 || rows > MR || nr < 1 || nr > MaddGemmCode.MAX_DOT_NR || tiles < 1 || steps < 1
+        if (rows < 1 || rows > DOT_MR || nr < 1 || nr > MaddGemmCode.MAX_DOT_NR || tiles < 1 || steps < 1
                 || lda < 16 * steps || ldb < 0 || ai < 0 || 2 * (ai + (rows - 1L) * lda + 16L * steps) > a.byteSize()
                 || bo < 0 || bo + ((long) tiles * nr - 1) * ldb + 16L * steps > b.byteSize()
                 || ci < 0 || 4 * (ci + 8L * tiles * nr * rows) > c.byteSize()) {
@@ -198,7 +200,7 @@ final class QGemmMadd {
 
     /**
      * Validated call with {@code 0 < m < MIN_M} rows and {@code n, k > 0}, B as given (not packed):
-     * {@link MaddGemmCode#dot} over groups of up to {@link #MR} rows, A widened once, B read in place
+     * {@link MaddGemmCode#dot} over groups of up to {@link #DOT_MR} rows, A widened once, B read in place
      * (a column whose last step would end past B's array from a copy; A is zero past k, so what B
      * holds there does not matter).
      */
@@ -217,7 +219,7 @@ final class QGemmMadd {
                                  int j0, int j1, int steps) {
         QGemmBuffers buf = QGemmBuffers.get();
         int nr = MaddGemmCode.MAX_DOT_NR;
-        int[] cb = buf.colTile(NB * MR * 8);
+        int[] cb = buf.colTile(NB * DOT_MR * 8);
         int[] rb = buf.rowTile(MIN_M * NB);
         MemorySegment aSeg = buf.aSegments.of(ap);
         MemorySegment bSeg = buf.bSegments.of(b);
@@ -229,8 +231,8 @@ final class QGemmMadd {
             int cols = Math.min(NB, j1 - jb);
             int direct = (int) Math.max(0, Math.min(cols, safeCols - jb));
             int full = direct / nr;
-            for (int g0 = 0; g0 < m; g0 += MR) {
-                int g = Math.min(MR, m - g0);
+            for (int g0 = 0; g0 < m; g0 += DOT_MR) {
+                int g = Math.min(DOT_MR, m - g0);
                 int ai = g0 * ldp;
                 if (full > 0) {
                     dot(g, nr, full, steps, aSeg, ai, ldp, bSeg, bOff + jb * ldb, ldb, cSeg, 0);

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Every {@link QGemmTest} case again on the AVX2 {@code vpmaddwd} kernels forced for all shapes
  * ({@link QGemmJit.Mode#MADD}), plus shapes at the edges of their blocking: the lanes-along-k kernel
- * below 32 rows (groups of 4 rows, 3 columns, 16-byte steps, B ending at its array), 4-row tiles, 8-column
- * vectors, 24-column panels, 48-column blocks, 256-row accumulator tiles, odd k (a half pair),
+ * below 32 rows (groups of 4 rows, 3 columns, 16-byte steps, B ending at its array), 6-row tiles, 8-column
+ * vectors, 16-column panels, 32-column blocks, 256-row accumulator tiles, odd k (a half pair),
  * k whose pairs fill whole 1 KB rows (the padded row stride). Skipped where AVX2 code cannot run.
  */
 class QGemmMaddTest extends QGemmTest {
@@ -29,8 +29,8 @@ class QGemmMaddTest extends QGemmTest {
 
     @Test
     void blockingEdgesMatchReference() {
-        QGemmJitTest.edgesMatchReference(new int[] {1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 255, 256, 257, 515},
-                new int[] {1, 7, 8, 9, 23, 24, 25, 47, 48, 49, 73, 97}, new int[] {1, 2, 3, 15, 16, 17, 31, 33, 512, 513});
+        QGemmJitTest.edgesMatchReference(new int[] {1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 36, 41, 42, 63, 64, 65, 255, 256, 257, 515},
+                new int[] {1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 73, 97}, new int[] {1, 2, 3, 15, 16, 17, 31, 33, 512, 513});
     }
 
     @Test

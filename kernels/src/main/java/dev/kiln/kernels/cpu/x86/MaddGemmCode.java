@@ -24,19 +24,25 @@ import static dev.kiln.kernels.cpu.x86.X86Asm.*;
  * bytes of A at its offset; {@code B[0 : 4*W*steps]}; for each row, {@code 4*W} bytes of C at its
  * offset; {@code steps, tiles >= 1}. The caller checks all of it before the call.
  *
- * <p>Why this shape: on Zen 1 {@code vpmaddwd} issues on one 128-bit pipe, half a 256-bit
- * instruction a cycle (16 multiply-adds), while loads, broadcasts and {@code vpaddd} have pipes to
- * spare; so B is a memory operand of every multiply (re-read per row from L1) and the tile only
- * needs as many accumulators as hide nothing but the loop's overhead: {@code rows * nv <= 12}
- * ({@code ymm0 ..}), the broadcast pairs of A in {@code ymm12-13} and the products in
- * {@code ymm14-15}, alternating. {@code rax} walks A, {@code rbx} (saved) B, {@code r12} (saved)
- * counts steps, {@code r9} tiles.
+ * <p>Why this shape: each k-pair step loads the tile's {@code nv} vectors of B once into
+ * registers ({@code ymm12-13}) and, per row, broadcasts the row's pair ({@code ymm14}) and
+ * multiplies it with them into a product register ({@code ymm15}) that {@code vpaddd} adds into
+ * the row's accumulators ({@code ymm0 ..}, {@code rows * nv <= 12}): 6 rows x 2 vectors, 12
+ * multiplies per 2 + 6 loads. Zen 3 has two pipes that take {@code vpmaddwd}; with B a memory
+ * operand of every multiply (the earlier shape, 4 rows x 3 vectors, written for Zen 1's single
+ * 128-bit multiplier pipe) the loads competed with them: 64 x 1024 x 1024 over packed panels, one
+ * Zen 3 core, 99-101 GOP/s against 155-158 with B in registers (6 x 2 and 5 x 2 tiles alike; 4 x 2
+ * 144-154, 3 x 3 127-136, 2 x 4 124-127), the bare {@code vpmaddwd + vpaddd} loop 163 GOP/s.
+ * {@code rax} walks A, {@code r13} (saved) A's fourth row, {@code rbx} (saved) B, {@code r12}
+ * (saved) counts steps, {@code r9} tiles.
  */
 public final class MaddGemmCode {
-    /** Most rows per tile. */
-    public static final int MAX_ROWS = 4;
-    /** Most vectors of 8 columns per tile. */
-    public static final int MAX_NV = 3;
+    /** Most rows per tile of {@link #gemm}. */
+    public static final int MAX_ROWS = 6;
+    /** Most vectors of 8 columns per tile of {@link #gemm}. */
+    public static final int MAX_NV = 2;
+    /** Most rows of {@link #dot}. */
+    public static final int MAX_DOT_ROWS = 4;
 
     private MaddGemmCode() {
     }
@@ -59,8 +65,8 @@ public final class MaddGemmCode {
      * {@code C[0 : tiles*nr*R*8]} ints.
      */
     public static byte[] dot(int rows, int nr) {
-        if (rows < 1 || rows > MAX_ROWS || nr < 1 || nr > MAX_DOT_NR) {
-            throw new IllegalArgumentException("MaddGemmCode: expected rows in [1, " + MAX_ROWS + "] and nr in [1, "
+        if (rows < 1 || rows > MAX_DOT_ROWS || nr < 1 || nr > MAX_DOT_NR) {
+            throw new IllegalArgumentException("MaddGemmCode: expected rows in [1, " + MAX_DOT_ROWS + "] and nr in [1, "
                     + MAX_DOT_NR + "], got " + rows + " and " + nr);
         }
         final int a = RDI, b = RSI, c = RDX, lda = R10, lda3 = RBX, ldb = RCX, steps = R8, tiles = R9;
@@ -104,29 +110,29 @@ public final class MaddGemmCode {
     }
 
     /**
-     * Both kernels' entry: rbx and r12 saved; the three addresses advanced by their offsets
+     * Both kernels' entry: rbx, r12 and r13 saved; the three addresses advanced by their offsets
      * ({@code rdi, rsi, rdx}); from the stack {@code r10} = lda, {@code rcx} = ldc or ldb,
      * {@code r8} = steps, {@code r9} = tiles; {@code lda3} = 3 * lda.
      */
     private static X86Asm enter(int lda3) {
         X86Asm x = new X86Asm();
-        x.save(RBX, R12);
-        // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+24] lda, [rsp+32] ldc (ldb),
-        // [rsp+40] steps, [rsp+48] tiles (two pushes and the return address above them)
+        x.save(RBX, R12, R13);
+        // arguments: rdi a, rsi b, rdx c, rcx aOff, r8 bOff, r9 cOff; [rsp+32] lda, [rsp+40] ldc (ldb),
+        // [rsp+48] steps, [rsp+56] tiles (three pushes and the return address above them)
         x.add(RDI, RCX);
         x.add(RSI, R8);
         x.add(RDX, R9);
-        x.movLoad(R10, mem(RSP, 24));
-        x.movLoad(RCX, mem(RSP, 32));
-        x.movLoad(R8, mem(RSP, 40));
-        x.movLoad(R9, mem(RSP, 48));
+        x.movLoad(R10, mem(RSP, 32));
+        x.movLoad(RCX, mem(RSP, 40));
+        x.movLoad(R8, mem(RSP, 48));
+        x.movLoad(R9, mem(RSP, 56));
         x.lea(lda3, mem(R10, R10, 2, 0));
         return x;
     }
 
-    /** Both kernels' exit: r12 and rbx restored, {@code vzeroupper}, {@code ret}; the code. */
+    /** Both kernels' exit: r13, r12 and rbx restored, {@code vzeroupper}, {@code ret}; the code. */
     private static byte[] leave(X86Asm x) {
-        x.restoreAndReturn(RBX, R12);
+        x.restoreAndReturn(RBX, R12, R13);
         return x.bytes();
     }
 
@@ -137,7 +143,8 @@ public final class MaddGemmCode {
                     + MAX_NV + "], got " + rows + " and " + nv);
         }
         final int a = RDI, b = RSI, c = RDX, lda = R10, lda3 = R11, ldc = RCX, steps = R8, tiles = R9;
-        final int ap = RAX, bp = RBX, count = R12;
+        final int ap = RAX, ap3 = R13, bp = RBX, count = R12;
+        final int bReg = 12, pair = 14, product = 15;
         X86Asm x = enter(lda3);
         Label tile = new Label();
         x.bind(tile);
@@ -145,38 +152,38 @@ public final class MaddGemmCode {
             x.vpxorY(i, i, i);
         }
         x.mov(ap, a);
+        x.lea(ap3, mem(a, lda3, 1, 0));
         x.mov(bp, b);
         x.mov(count, steps);
         Label k = new Label();
         x.bind(k);
-        int product = 0;
+        for (int v = 0; v < nv; v++) {
+            x.vmovdquLoadY(bReg + v, mem(bp, 32 * v));
+        }
         for (int r = 0; r < rows; r++) {
-            Mem row = r == 0 ? mem(ap, 0) : r == 3 ? mem(ap, lda3, 1, 0) : mem(ap, lda, r, 0);
-            int pair = 12 + (r & 1);
+            Mem row = r < 3 ? (r == 0 ? mem(ap, 0) : mem(ap, lda, r, 0)) : r == 3 ? mem(ap3, 0) : mem(ap3, lda, r - 3, 0);
             x.vpbroadcastdY(pair, row);
             for (int v = 0; v < nv; v++) {
-                int t = 14 + (product++ & 1);
-                x.vpmaddwdY(t, pair, mem(bp, 32 * v));
-                x.vpadddY(r * nv + v, r * nv + v, t);
+                x.vpmaddwdYY(product, pair, bReg + v);
+                x.vpadddY(r * nv + v, r * nv + v, product);
             }
         }
         x.addImm(ap, 4);
+        x.addImm(ap3, 4);
         x.addImm(bp, 32 * nv);
         x.dec(count);
         x.jnz(k);
+        x.mov(ap, c);
         for (int r = 0; r < rows; r++) {
-            if (r == 3) {
-                x.lea(ap, mem(c, ldc, 2, 0));
-            }
             for (int v = 0; v < nv; v++) {
-                Mem at = r == 0 ? mem(c, 32 * v) : r == 3 ? mem(ap, ldc, 1, 32 * v) : mem(c, ldc, r, 32 * v);
-                x.vmovdquStoreY(at, r * nv + v);
+                x.vmovdquStoreY(mem(ap, 32 * v), r * nv + v);
             }
+            x.add(ap, ldc);
         }
         for (int r = 0; r < rows; r++) {
             x.add(a, lda);
-            x.add(c, ldc);
         }
+        x.mov(c, ap);
         x.dec(tiles);
         x.jnz(tile);
         return leave(x);

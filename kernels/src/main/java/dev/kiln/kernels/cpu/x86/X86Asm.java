@@ -238,6 +238,11 @@ public final class X86Asm {
         vexRM(1, 1, 1, 0xF5, yd, ya, m);
     }
 
+    /** {@code vpmaddwd yd, ya, yb} (256 bits): {@link #vpmaddwdY} with the second operand in a register. */
+    public void vpmaddwdYY(int yd, int ya, int yb) {
+        vexRR(1, 1, 0xF5, yd, ya, yb);
+    }
+
     /** {@code vpmovsxbw ymm, xmmword [m]}: 16 signed bytes widened to 16 signed 16-bit lanes. */
     public void vpmovsxbwY(int yd, Mem m) {
         vexRM(1, 2, 1, 0x20, yd, 0, m);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The generated AVX2 int8 kernels as code: frame and exit bytes always, and, when GNU objdump is
  * on PATH, a full disassembly (every byte decodes, one {@code vpmaddwd} and one {@code vpaddd}
- * per accumulator and step, the lanes-along-k kernel widening each column once a step, no EVEX instruction, rbx and r12 saved and restored,
+ * per accumulator and step, B's vectors loaded once a step by the GEMM kernel, the lanes-along-k kernel widening each column once a step, no EVEX instruction, rbx, r12 and r13 saved and restored,
  * {@code vzeroupper} before {@code ret}). What they compute is checked by running them
  * ({@code QGemmMaddTest}).
  */
@@ -27,21 +27,21 @@ class MaddGemmCodeTest {
         for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
             for (int nv = 1; nv <= MaddGemmCode.MAX_NV; nv++) {
                 String hex = HexFormat.of().formatHex(MaddGemmCode.gemm(rows, nv));
-                assertTrue(hex.startsWith("534154"), "push rbx; push r12 first: " + hex.substring(0, 6));
-                assertTrue(hex.endsWith("415c5bc5f877c3"), "pop r12; pop rbx; vzeroupper; ret last");
+                assertTrue(hex.startsWith("5341544155"), "push rbx; push r12; push r13 first: " + hex.substring(0, 10));
+                assertTrue(hex.endsWith("415d415c5bc5f877c3"), "pop r13; pop r12; pop rbx; vzeroupper; ret last");
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(5, 1));
-        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(1, 4));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(MaddGemmCode.MAX_ROWS + 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(1, MaddGemmCode.MAX_NV + 1));
         assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.gemm(0, 1));
-        for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
+        for (int rows = 1; rows <= MaddGemmCode.MAX_DOT_ROWS; rows++) {
             for (int nr = 1; nr <= MaddGemmCode.MAX_DOT_NR; nr++) {
                 String hex = HexFormat.of().formatHex(MaddGemmCode.dot(rows, nr));
-                assertTrue(hex.startsWith("534154") && hex.endsWith("415c5bc5f877c3"), "dot frame: " + hex);
+                assertTrue(hex.startsWith("5341544155") && hex.endsWith("415d415c5bc5f877c3"), "dot frame: " + hex);
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.dot(5, 1));
-        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.dot(1, 4));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.dot(MaddGemmCode.MAX_DOT_ROWS + 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> MaddGemmCode.dot(1, MaddGemmCode.MAX_DOT_NR + 1));
     }
 
     @Test
@@ -49,9 +49,9 @@ class MaddGemmCodeTest {
         Assumptions.assumeTrue(X86AsmTest.onPath("objdump"), "GNU objdump is not on PATH: only the frame bytes were checked");
         Path bin = Files.createTempFile("kiln-madd", ".bin");
         try {
-            for (int rows = 1; rows <= MaddGemmCode.MAX_ROWS; rows++) {
-                for (int nv = 1; nv <= MaddGemmCode.MAX_NV; nv++) {
-                  for (boolean dot : new boolean[] {false, true}) {
+            for (boolean dot : new boolean[] {false, true}) {
+              for (int rows = 1; rows <= (dot ? MaddGemmCode.MAX_DOT_ROWS : MaddGemmCode.MAX_ROWS); rows++) {
+                for (int nv = 1; nv <= (dot ? MaddGemmCode.MAX_DOT_NR : MaddGemmCode.MAX_NV); nv++) {
                     String what = (dot ? "dot(" : "gemm(") + rows + ", " + nv + ")";
                     Files.write(bin, dot ? MaddGemmCode.dot(rows, nv) : MaddGemmCode.gemm(rows, nv));
                     Process p = new ProcessBuilder("objdump", "-D", "-b", "binary", "-m", "i386:x86-64", bin.toString())
@@ -67,9 +67,14 @@ class MaddGemmCodeTest {
                     assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpaddd ")).count(), what);
                     assertEquals(dot ? 0 : rows, ins.stream().filter(s -> s.startsWith("vpbroadcastd ")).count(), what);
                     assertEquals(dot ? nv : 0, ins.stream().filter(s -> s.startsWith("vpmovsxbw ")).count(), what);
-                    assertEquals(List.of("push   %rbx", "push   %r12"), ins.subList(0, 2), what);
-                    assertEquals(List.of("pop    %r12", "pop    %rbx", "vzeroupper", "ret"),
-                            ins.subList(ins.size() - 4, ins.size()), what);
+                    assertEquals(List.of("push   %rbx", "push   %r12", "push   %r13"), ins.subList(0, 3), what);
+                    assertEquals(List.of("pop    %r13", "pop    %r12", "pop    %rbx", "vzeroupper", "ret"),
+                            ins.subList(ins.size() - 5, ins.size()), what);
+                    if (!dot) {
+                        assertEquals(nv, ins.stream().filter(s -> s.startsWith("vmovdqu (%rbx)")
+                                || s.matches("vmovdqu 0x[0-9a-f]+\\(%rbx\\),%ymm1[23]")).count(),
+                                what + ": B's vectors loaded once a step\n" + out);
+                    }
                   }
                 }
             }

@@ -46,6 +46,7 @@ class X86AsmTest {
             c("vpmovsxbw 16(%rax), %ymm12", "c4627d206010", a -> { a.vpmovsxbwY(12, mem(RAX, 16)); }),
             c("vpmovsxbw (%r10,%rdx,2), %ymm3", "c4c27d201c52", a -> { a.vpmovsxbwY(3, mem(R10, RDX, 2, 0)); }),
             c("vpmaddwd (%rcx), %ymm12, %ymm14", "c51df531", a -> { a.vpmaddwdY(14, 12, mem(RCX, 0)); }),
+            c("vpmaddwd %ymm12, %ymm14, %ymm15", "c4410df5fc", a -> { a.vpmaddwdYY(15, 14, 12); }),
             c("vpaddd %ymm14, %ymm0, %ymm0", "c4c17dfec6", a -> { a.vpadddY(0, 0, 14); }),
             c("vpaddd %ymm9, %ymm11, %ymm8", "c44125fec1", a -> { a.vpadddY(8, 11, 9); }),
             c("vpxor %ymm5, %ymm5, %ymm5", "c5d5efed", a -> { a.vpxorY(5, 5, 5); }),
