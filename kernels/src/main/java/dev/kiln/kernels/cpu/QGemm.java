@@ -61,7 +61,9 @@ public final class QGemm {
      * Int8 weights {@code [n, k]} (one output channel's k bytes per row, as B in the class comment)
      * packed once for this machine's kernels, as PyTorch's quantized Linear prepacks its weight:
      * a copy of the bytes, and on the AVX2 {@code vpmaddwd} path ({@link #usesMadd}) their 16-bit
-     * panels too (twice the bytes), so a call with these weights does not widen B again. Immutable
+     * panels too (twice the bytes), so a call with these weights does not widen B again, and, at
+     * the first call with activations in {@code [0, 127]}, the byte kernel's panels and the column
+     * sums. Immutable
      * once built; {@link #packWeights} copies, so later writes to the source array do not reach it.
      */
     public static final class PackedWeights {
@@ -69,6 +71,8 @@ public final class QGemm {
         private final int n;
         private final int k;
         private volatile int[] panels;
+        private volatile int[] quads;
+        private volatile int[] colSums;
 
         private PackedWeights(byte[] bytes, int n, int k, int[] panels) {
             this.bytes = bytes;
@@ -85,6 +89,26 @@ public final class QGemm {
         /** Inputs per channel (k). */
         public int inputs() {
             return k;
+        }
+
+        /** The byte kernel's panels ({@link QGemmMadd#packQuads}), built on first use. */
+        int[] quads() {
+            int[] q = quads;
+            if (q == null) {
+                q = QGemmMadd.packQuads(bytes, 0, k, n, k);
+                quads = q;
+            }
+            return q;
+        }
+
+        /** The weights' column sums (one per output channel), made on first use. */
+        int[] colSums() {
+            int[] c = colSums;
+            if (c == null) {
+                c = QGemmMadd.columnSums(bytes, 0, k, n, k);
+                colSums = c;
+            }
+            return c;
         }
 
         /** The {@code vpmaddwd} panels, built here on first use where packing did not build them. */
@@ -293,7 +317,10 @@ public final class QGemm {
 
     /**
      * {@link #dynamicQParams(float[], int, int)} with PyTorch's {@code reduce_range} choice: when
-     * true the range is {@code [0, 127]}, which reproduces PyTorch's fbgemm dynamic Linear exactly.
+     * true the range is {@code [0, 127]}, which reproduces PyTorch's dynamic Linear exactly (its
+     * module passes {@code reduce_range=True}, with the oneDNN engine too). On AVX2 machines without
+     * VNNI such activations take the faster byte kernel (see {@link #usesMadd}); the products are
+     * the same either way.
      */
     public static QParams dynamicQParams(float[] x, int off, int n, boolean reduceRange) {
         Objects.requireNonNull(x, "dynamicQParams: x is null");
@@ -370,7 +397,11 @@ public final class QGemm {
     private static void run(QGemmEpilogue out, byte[] a, int aOff, int lda, boolean aUnsigned, int zpA,
                             PackedWeights w, int m) {
         if (m > 0 && w.n > 0 && QGemmMadd.takes(m, w.k, true)) {
-            QGemmMadd.run(out, a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, w.panels(), m, w.n, w.k);
+            if (QGemmMadd.sevenBit(a, aOff, lda, aUnsigned, m, w.k)) {
+                QGemmMadd.runBytes(out, a, aOff, lda, zpA, w.quads(), w.colSums(), m, w.n, w.k);
+            } else {
+                QGemmMadd.run(out, a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, w.panels(), m, w.n, w.k);
+            }
             return;
         }
         run(out, a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, m, w.n, w.k);

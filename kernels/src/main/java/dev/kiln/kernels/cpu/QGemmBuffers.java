@@ -21,6 +21,7 @@ final class QGemmBuffers {
     private int[] onesA = new int[0];
     private short[] pairsA = new short[0];
     private int[] pairsB = new int[0];
+    private byte[] quadsA = new byte[0];
 
     /*
      * The heap segments of the downcalls' operands, by role ({@link QGemmMadd}): of widened A
@@ -149,5 +150,13 @@ final class QGemmBuffers {
             scratchB = new byte[size];
         }
         return scratchB;
+    }
+
+    /** Rows of A as k-quads of bytes ({@link QGemmMadd}'s byte kernel). */
+    byte[] quadsA(int size) {
+        if (quadsA.length < size) {
+            quadsA = new byte[size];
+        }
+        return quadsA;
     }
 }

@@ -243,6 +243,22 @@ public final class X86Asm {
         vexRR(1, 1, 0xF5, yd, ya, yb);
     }
 
+    /** {@code vpmaddubsw yd, ya, yb} (256 bits): unsigned bytes of ya times signed bytes of yb, pairs added with signed saturation to 16 bits. */
+    public void vpmaddubswYY(int yd, int ya, int yb) {
+        vexRR(1, 2, 0x04, yd, ya, yb);
+    }
+
+    /** {@code vpcmpeqw yd, ya, yb} (256 bits): per 16-bit lane all ones where equal ({@code vpcmpeqw y, y, y}: all ones). */
+    public void vpcmpeqwYY(int yd, int ya, int yb) {
+        vexRR(1, 1, 0x75, yd, ya, yb);
+    }
+
+    /** {@code vpsrlw yd, ys, imm} (256 bits): each 16-bit lane shifted right logically by {@code imm}. */
+    public void vpsrlwY(int yd, int ys, int imm) {
+        vexRR(1, 1, 0x71, 2, yd, ys);
+        emit(imm & 0xff);
+    }
+
     /** {@code vpmovsxbw ymm, xmmword [m]}: 16 signed bytes widened to 16 signed 16-bit lanes. */
     public void vpmovsxbwY(int yd, Mem m) {
         vexRM(1, 2, 1, 0x20, yd, 0, m);

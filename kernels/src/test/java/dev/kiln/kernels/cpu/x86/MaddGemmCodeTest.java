@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The generated AVX2 int8 kernels as code: frame and exit bytes always, and, when GNU objdump is
  * on PATH, a full disassembly (every byte decodes, one {@code vpmaddwd} and one {@code vpaddd}
- * per accumulator and step, B's vectors loaded once a step by the GEMM kernel, the lanes-along-k kernel widening each column once a step, no EVEX instruction, rbx, r12 and r13 saved and restored,
+ * per accumulator and step (and one {@code vpmaddubsw} in the byte kernel), B's vectors loaded once a step by the GEMM kernel, the lanes-along-k kernel widening each column once a step, no EVEX instruction, rbx, r12 and r13 saved and restored,
  * {@code vzeroupper} before {@code ret}). What they compute is checked by running them
  * ({@code QGemmMaddTest}).
  */
@@ -49,11 +49,15 @@ class MaddGemmCodeTest {
         Assumptions.assumeTrue(X86AsmTest.onPath("objdump"), "GNU objdump is not on PATH: only the frame bytes were checked");
         Path bin = Files.createTempFile("kiln-madd", ".bin");
         try {
-            for (boolean dot : new boolean[] {false, true}) {
-              for (int rows = 1; rows <= (dot ? MaddGemmCode.MAX_DOT_ROWS : MaddGemmCode.MAX_ROWS); rows++) {
+            for (int kind = 0; kind < 3; kind++) {
+              boolean dot = kind == 1;
+              boolean bytes = kind == 2;
+              int maxRows = dot ? MaddGemmCode.MAX_DOT_ROWS : bytes ? MaddGemmCode.MAX_BYTE_ROWS : MaddGemmCode.MAX_ROWS;
+              for (int rows = 1; rows <= maxRows; rows++) {
                 for (int nv = 1; nv <= (dot ? MaddGemmCode.MAX_DOT_NR : MaddGemmCode.MAX_NV); nv++) {
-                    String what = (dot ? "dot(" : "gemm(") + rows + ", " + nv + ")";
-                    Files.write(bin, dot ? MaddGemmCode.dot(rows, nv) : MaddGemmCode.gemm(rows, nv));
+                    String what = (dot ? "dot(" : bytes ? "gemmBytes(" : "gemm(") + rows + ", " + nv + ")";
+                    Files.write(bin, dot ? MaddGemmCode.dot(rows, nv) : bytes ? MaddGemmCode.gemmBytes(rows, nv)
+                            : MaddGemmCode.gemm(rows, nv));
                     Process p = new ProcessBuilder("objdump", "-D", "-b", "binary", "-m", "i386:x86-64", bin.toString())
                             .redirectErrorStream(true).start();
                     String out = new String(p.getInputStream().readAllBytes());
@@ -63,7 +67,11 @@ class MaddGemmCodeTest {
                     assertFalse(out.contains("(bad)"), what + " has bytes objdump cannot decode:\n" + out);
                     assertFalse(out.contains("zmm"), what + " must run without AVX-512:\n" + out);
                     assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpmaddwd ")).count(),
-                            what + ": one vpmaddwd per accumulator and k-pair\n" + out);
+                            what + ": one vpmaddwd per accumulator and k-pair (k-quad)\n" + out);
+                    assertEquals(bytes ? rows * nv : 0, ins.stream().filter(s -> s.startsWith("vpmaddubsw ")).count(),
+                            what + ": one vpmaddubsw per accumulator and k-quad\n" + out);
+                    assertEquals(bytes ? 1 : 0, ins.stream().filter(s -> s.startsWith("vpsrlw ")).count(),
+                            what + ": the ones made once\n" + out);
                     assertEquals(rows * nv, ins.stream().filter(s -> s.startsWith("vpaddd ")).count(), what);
                     assertEquals(dot ? 0 : rows, ins.stream().filter(s -> s.startsWith("vpbroadcastd ")).count(), what);
                     assertEquals(dot ? nv : 0, ins.stream().filter(s -> s.startsWith("vpmovsxbw ")).count(), what);
@@ -72,7 +80,7 @@ class MaddGemmCodeTest {
                             ins.subList(ins.size() - 5, ins.size()), what);
                     if (!dot) {
                         assertEquals(nv, ins.stream().filter(s -> s.startsWith("vmovdqu (%rbx)")
-                                || s.matches("vmovdqu 0x[0-9a-f]+\\(%rbx\\),%ymm1[23]")).count(),
+                                || s.matches("vmovdqu 0x[0-9a-f]+\\(%rbx\\),%ymm1[0-3]")).count(),
                                 what + ": B's vectors loaded once a step\n" + out);
                     }
                   }
