@@ -25,8 +25,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Kiln's Vector API int8 kernel, since C2 emits no VNNI or {@code vpmaddwd} for any Vector API
  * expression), or, where Kiln's int8 GEMM runs its run-time generated {@code vpdpbusd} kernel
  * ({@link QGemm#usesVnni}), the rate of {@code vpdpbusd} itself ({@link #int8Vnni}, generated the
- * same way), and where it runs the AVX2 {@code vpmaddwd} kernel ({@link QGemm#usesMadd}), the rate of
- * {@code vpmaddwd} + {@code vpaddd} ({@link #int8Madd}). "Percent of peak" in the report divides by these, so it stays honest on any machine.
+ * same way), and where it runs the AVX2 kernels ({@link QGemm#usesMadd}), the rate of their byte
+ * kernel's {@code vpmaddubsw} + {@code vpmaddwd} + {@code vpaddd} ({@link #int8MaddBytes}, the
+ * higher: activations in {@code [0, 127]}) beside {@code vpmaddwd} + {@code vpaddd} ({@link
+ * #int8Madd}, any activations). "Percent of peak" in the report divides by these, so it stays
+ * honest on any machine.
  *
  * <p>{@link #int8AutoVec} measures the one route to VNNI that C2 has: its auto-vectorizer turns
  * {@code out[i] += a[2i]*b[2i] + a[2i+1]*b[2i+1]} over {@code short[]} into {@code vpdpwssd} on
@@ -318,6 +321,49 @@ public final class Peak {
      */
     public static double int8Madd(int threads) {
         return QGemm.usesMadd() ? aggregate(threads, Peak::maddThread) : Double.NaN;
+    }
+
+    private static MethodHandle maddBytesLoop;
+
+    /**
+     * GOP/s of one thread's loop of the AVX2 byte kernel's three instructions ({@code vpmaddubsw},
+     * {@code vpmaddwd} by ones, {@code vpaddd}; ymm): 10 independent accumulator chains, 32
+     * multiply-adds per {@code vpmaddubsw}, operands in registers, products alternating between two
+     * more. The kernel Kiln's int8 GEMM runs for activations in {@code [0, 127]}.
+     */
+    static double maddBytesThread(long iterations) {
+        return timed(maddBytesLoop(), iterations, 10.0 * 32 * 2);
+    }
+
+    private static synchronized MethodHandle maddBytesLoop() {
+        if (maddBytesLoop == null) {
+            X86Asm a = new X86Asm();
+            for (int y = 0; y < 16; y++) {
+                a.vpxorY(y, y, y);
+            }
+            X86Asm.Label top = new X86Asm.Label();
+            a.bind(top);
+            for (int y = 0; y < 10; y++) {
+                int t = 14 + (y & 1);
+                a.vpmaddubswYY(t, 10, 11);
+                a.vpmaddwdYY(t, t, 12);
+                a.vpadddY(y, y, t);
+            }
+            a.dec(X86Asm.RDI);
+            a.jnz(top);
+            a.vzeroupper();
+            a.ret();
+            maddBytesLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+        }
+        return maddBytesLoop;
+    }
+
+    /**
+     * Aggregate GOP/s of {@link #maddBytesThread} on {@code threads} threads (best of 5); NaN where
+     * Kiln's int8 GEMM does not run its AVX2 kernels.
+     */
+    public static double int8MaddBytes(int threads) {
+        return QGemm.usesMadd() ? aggregate(threads, Peak::maddBytesThread) : Double.NaN;
     }
 
     /**

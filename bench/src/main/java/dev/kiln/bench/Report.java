@@ -83,12 +83,15 @@ public final class Report {
                     double pairs = Peak.int8(t);
                     double vnni = Peak.int8Vnni(t);
                     double madd = Peak.int8Madd(t);
-                    peak8 = !Double.isNaN(vnni) ? vnni : !Double.isNaN(madd) ? madd : pairs;
+                    double maddBytes = Peak.int8MaddBytes(t);
+                    peak8 = !Double.isNaN(vnni) ? vnni : !Double.isNaN(madd) ? Math.max(madd, maddBytes) : pairs;
                     System.out.printf(Locale.ROOT, "measured int8 peak at %d thread(s): %.1f GOP/s (%s; Vector API "
                                     + "16-bit pair multiplies: %.1f GOP/s; C2's auto-vectorized vpdpwssd idiom, "
                                     + "accumulators in memory: %.1f GOP/s)%n", t, peak8,
                             !Double.isNaN(vnni) ? "vpdpbusd, Kiln's run-time generated int8 kernel"
-                                    : !Double.isNaN(madd) ? "vpmaddwd + vpaddd, Kiln's run-time generated AVX2 int8 kernel"
+                                    : !Double.isNaN(madd) ? String.format(Locale.ROOT, "vpmaddubsw + vpmaddwd + vpaddd, "
+                                    + "Kiln's run-time generated AVX2 int8 kernel for activations in [0, 127]; for any "
+                                    + "activations, vpmaddwd + vpaddd: %.1f GOP/s", madd)
                                     : "Vector API pairs, Kiln's int8 kernel here", pairs, Peak.int8AutoVec(t));
                 }
                 Map<String, Double> kilnRates = new HashMap<>();
