@@ -284,9 +284,9 @@ public final class Peak {
 
     /**
      * GOP/s of one thread's {@code vpmaddwd} + {@code vpaddd} loop (ymm, AVX2): 10 independent
-     * accumulator chains, 16 multiply-adds per {@code vpmaddwd}, the products in 2 more registers,
-     * run as machine code generated at run time ({@link JitCode}): the instruction pair of Kiln's
-     * AVX2 int8 kernel, with nothing else in the loop.
+     * accumulator chains, 16 multiply-adds per {@code vpmaddwd}, operands in registers, the products
+     * in 2 more registers, run as machine code generated at run time ({@link JitCode}): the
+     * instruction pair of Kiln's AVX2 16-bit int8 kernel, with nothing else in the loop.
      */
     static double maddThread(long iterations) {
         return timed(maddLoop(), iterations, 10.0 * 16 * 2);
@@ -294,25 +294,33 @@ public final class Peak {
 
     private static synchronized MethodHandle maddLoop() {
         if (maddLoop == null) {
-            X86Asm a = new X86Asm();
-            for (int y = 0; y < 16; y++) {
-                a.vpxorY(y, y, y);
-            }
-            X86Asm.Label top = new X86Asm.Label();
-            a.bind(top);
-            for (int y = 0; y < 10; y++) {
-                // the second operand from memory, as in the GEMM kernel: 32 bytes at the stack
-                // pointer (the return address and the caller's frame; any values do)
-                a.vpmaddwdY(14 + (y & 1), 12, X86Asm.mem(X86Asm.RSP, 0));
-                a.vpadddY(y, y, 14 + (y & 1));
-            }
-            a.dec(X86Asm.RDI);
-            a.jnz(top);
-            a.vzeroupper();
-            a.ret();
-            maddLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+            maddLoop = tenChains((a, y) -> a.vpmaddwdYY(14 + (y & 1), 12, 13));
         }
         return maddLoop;
+    }
+
+    /**
+     * A function {@code f(iterations)} looping {@code step} over 10 accumulator chains
+     * ({@code ymm0-9}; the step writes its product into {@code ymm14} or {@code ymm15}, alternating
+     * with the chain, which {@code vpaddd} then adds into the chain's accumulator), every register
+     * zeroed first.
+     */
+    private static MethodHandle tenChains(java.util.function.ObjIntConsumer<X86Asm> step) {
+        X86Asm a = new X86Asm();
+        for (int y = 0; y < 16; y++) {
+            a.vpxorY(y, y, y);
+        }
+        X86Asm.Label top = new X86Asm.Label();
+        a.bind(top);
+        for (int y = 0; y < 10; y++) {
+            step.accept(a, y);
+            a.vpadddY(y, y, 14 + (y & 1));
+        }
+        a.dec(X86Asm.RDI);
+        a.jnz(top);
+        a.vzeroupper();
+        a.ret();
+        return JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
     }
 
     /**
@@ -337,23 +345,11 @@ public final class Peak {
 
     private static synchronized MethodHandle maddBytesLoop() {
         if (maddBytesLoop == null) {
-            X86Asm a = new X86Asm();
-            for (int y = 0; y < 16; y++) {
-                a.vpxorY(y, y, y);
-            }
-            X86Asm.Label top = new X86Asm.Label();
-            a.bind(top);
-            for (int y = 0; y < 10; y++) {
+            maddBytesLoop = tenChains((a, y) -> {
                 int t = 14 + (y & 1);
                 a.vpmaddubswYY(t, 10, 11);
                 a.vpmaddwdYY(t, t, 12);
-                a.vpadddY(y, y, t);
-            }
-            a.dec(X86Asm.RDI);
-            a.jnz(top);
-            a.vzeroupper();
-            a.ret();
-            maddBytesLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+            });
         }
         return maddBytesLoop;
     }

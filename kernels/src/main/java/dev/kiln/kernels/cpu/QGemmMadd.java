@@ -375,22 +375,46 @@ final class QGemmMadd {
                         k);
             }
             int first = packed == null ? 0 : jb / NR;
-            for (int ic = i0; ic < i1; ic += MC) {
-                int rows = Math.min(MC, i1 - ic);
-                int full = rows / MR;
-                for (int p = 0; p * NR < cols; p++) {
-                    int nv = (Math.min(NR, cols - p * NR) + 7) / 8;
-                    int pi = kq * NR * (first + p);
-                    if (full > 0) {
-                        kernel(MR, nv, full, kp, aSeg, ic * ldp, ldp, pSeg, pi, cSeg, p * NR, NB);
-                    }
-                    if (rows > full * MR) {
-                        kernel(rows - full * MR, nv, 1, kp, aSeg, (ic + full * MR) * ldp, ldp, pSeg, pi, cSeg,
-                                full * MR * NB + p * NR, NB);
-                    }
+            sweep(false, out, aSeg, ldp, pSeg, kq * NR * first, kq * NR, kp, i0, i1, jb, cols, rb, cSeg, ZEROS, buf);
+        }
+    }
+
+    /**
+     * One block of {@code cols <= NB} columns from {@code jb}: rows {@code [i0, i1)} in accumulator
+     * tiles of {@link #MC} rows, each of the block's panels (the first at int {@code panel0} of
+     * {@code pSeg}, {@code panelInts} apart, {@code steps} k-steps each) swept by tiles of the 16-bit
+     * or the byte kernel's rows (A's rows {@code lda} elements apart in {@code aSeg}), then the
+     * epilogue with {@code colTerm}.
+     */
+    private static void sweep(boolean bytes, QGemmEpilogue out, MemorySegment aSeg, int lda, MemorySegment pSeg,
+                              int panel0, int panelInts, int steps, int i0, int i1, int jb, int cols, int[] rb,
+                              MemorySegment cSeg, int[] colTerm, QGemmBuffers buf) {
+        int mr = bytes ? BYTE_MR : MR;
+        for (int ic = i0; ic < i1; ic += MC) {
+            int rows = Math.min(MC, i1 - ic);
+            int full = rows / mr;
+            for (int p = 0; p * NR < cols; p++) {
+                int nv = (Math.min(NR, cols - p * NR) + 7) / 8;
+                int pi = panel0 + panelInts * p;
+                if (full > 0) {
+                    tiles(bytes, mr, nv, full, steps, aSeg, ic * lda, lda, pSeg, pi, cSeg, p * NR);
                 }
-                out.store(rb, NB, rows, cols, ic, jb, ZEROS, ZEROS, buf);
+                if (rows > full * mr) {
+                    tiles(bytes, rows - full * mr, nv, 1, steps, aSeg, (ic + full * mr) * lda, lda, pSeg, pi, cSeg,
+                            full * mr * NB + p * NR);
+                }
             }
+            out.store(rb, NB, rows, cols, ic, jb, ZEROS, colTerm, buf);
+        }
+    }
+
+    /** {@code tiles} tiles of either kernel into the accumulator tile ({@link #NB} ints a row). */
+    private static void tiles(boolean bytes, int rows, int nv, int tiles, int steps, MemorySegment a, int ai, int lda,
+                              MemorySegment b, int bi, MemorySegment c, int ci) {
+        if (bytes) {
+            kernelBytes(rows, nv, tiles, steps, a, ai, lda, b, bi, c, ci, NB);
+        } else {
+            kernel(rows, nv, tiles, steps, a, ai, lda, b, bi, c, ci, NB);
         }
     }
 
@@ -460,23 +484,8 @@ final class QGemmMadd {
             for (int c = 0; c < cols; c++) {
                 colTerm[c] = zpA * colSums[jb + c];
             }
-            int first = jb / NR;
-            for (int ic = i0; ic < i1; ic += MC) {
-                int rows = Math.min(MC, i1 - ic);
-                int full = rows / BYTE_MR;
-                for (int p = 0; p * NR < cols; p++) {
-                    int nv = (Math.min(NR, cols - p * NR) + 7) / 8;
-                    int pi = kq8 * NR * (first + p);
-                    if (full > 0) {
-                        kernelBytes(BYTE_MR, nv, full, kq, aSeg, ic * ldq, ldq, pSeg, pi, cSeg, p * NR, NB);
-                    }
-                    if (rows > full * BYTE_MR) {
-                        kernelBytes(rows - full * BYTE_MR, nv, 1, kq, aSeg, (ic + full * BYTE_MR) * ldq, ldq, pSeg, pi,
-                                cSeg, full * BYTE_MR * NB + p * NR, NB);
-                    }
-                }
-                out.store(rb, NB, rows, cols, ic, jb, ZEROS, colTerm, buf);
-            }
+            sweep(true, out, aSeg, ldq, pSeg, kq8 * NR * (jb / NR), kq8 * NR, kq, i0, i1, jb, cols, rb, cSeg, colTerm,
+                    buf);
         }
     }
 
