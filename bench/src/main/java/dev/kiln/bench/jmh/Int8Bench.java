@@ -101,6 +101,18 @@ public class Int8Bench {
         return yq;
     }
 
+    /**
+     * {@link #dynamicLinear} with x quantized to {@code [0, 127]}, as PyTorch's dynamic Linear
+     * quantizes it ({@code reduce_range}): on AVX2 machines without VNNI, the byte kernel.
+     */
+    @Benchmark
+    public float[] dynamicLinearReduceRange() {
+        QGemm.QParams q = QGemm.dynamicQParams(x, 0, batch * in, true);
+        QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, q.scale(), q.zeroPoint());
+        QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), packed, scales, bias, batch);
+        return y;
+    }
+
     /** Dynamic quantization of x each call, then the GEMM with its dequantizing epilogue. */
     @Benchmark
     public float[] dynamicLinear() {
