@@ -90,7 +90,7 @@ final class QGemmMadd {
      * ({@link #runBytes}); {@code kiln.int8.madd.bytes=false} keeps them on the 16-bit one
      * (measurements, tests).
      */
-    static volatile boolean bytes = Boolean.parseBoolean(System.getProperty("kiln.int8.madd.bytes", "true"));
+    static final boolean BYTES = Boolean.parseBoolean(System.getProperty("kiln.int8.madd.bytes", "true"));
     /** Built kernels: {@code [kind][rows - 1][nv (or nr) - 1]}, kind 0 {@link MaddGemmCode#gemm}, 1 dot, 2 bytes. */
     private static final MethodHandle[][][] KERNELS = new MethodHandle[3][Math.max(MR, DOT_MR)][Math.max(MaddGemmCode.MAX_NV, MaddGemmCode.MAX_DOT_NR)];
 
@@ -420,12 +420,12 @@ final class QGemmMadd {
 
     /**
      * Whether a product with these activations can take the byte kernel ({@link #runBytes}): the
-     * byte path on ({@link #bytes}), A unsigned (uint8) and every value of its {@code m} rows of
+     * byte path on ({@link #BYTES}), A unsigned (uint8) and every value of its {@code m} rows of
      * {@code k} at most 127, as after dynamic quantization with PyTorch's {@code reduce_range}
      * ({@link QGemm#dynamicQParams(float[], int, int, boolean)}). Reads A once (OR of its bytes).
      */
     static boolean sevenBit(byte[] a, int aOff, int lda, boolean aUnsigned, int m, int k) {
-        if (!bytes || !aUnsigned) {
+        if (!BYTES || !aUnsigned) {
             return false;
         }
         ByteVector any = ByteVector.zero(B256);
