@@ -71,8 +71,7 @@ public final class QGemm {
         private final int n;
         private final int k;
         private volatile int[] panels;
-        private volatile int[] quads;
-        private volatile int[] colSums;
+        private volatile QGemmMadd.Quads quads;
 
         private PackedWeights(byte[] bytes, int n, int k, int[] panels) {
             this.bytes = bytes;
@@ -91,24 +90,14 @@ public final class QGemm {
             return k;
         }
 
-        /** The byte kernel's panels ({@link QGemmMadd#packQuads}), built on first use. */
-        int[] quads() {
-            int[] q = quads;
+        /** The byte kernel's panels and the column sums ({@link QGemmMadd#packQuads}), built on first use. */
+        QGemmMadd.Quads quads() {
+            QGemmMadd.Quads q = quads;
             if (q == null) {
                 q = QGemmMadd.packQuads(bytes, 0, k, n, k);
                 quads = q;
             }
             return q;
-        }
-
-        /** The weights' column sums (one per output channel), made on first use. */
-        int[] colSums() {
-            int[] c = colSums;
-            if (c == null) {
-                c = QGemmMadd.columnSums(bytes, 0, k, n, k);
-                colSums = c;
-            }
-            return c;
         }
 
         /** The {@code vpmaddwd} panels, built here on first use where packing did not build them. */
@@ -398,7 +387,7 @@ public final class QGemm {
                             PackedWeights w, int m) {
         if (m > 0 && w.n > 0 && QGemmMadd.takes(m, w.k, true)) {
             if (QGemmMadd.sevenBit(a, aOff, lda, aUnsigned, m, w.k)) {
-                QGemmMadd.runBytes(out, a, aOff, lda, zpA, w.quads(), w.colSums(), m, w.n, w.k);
+                QGemmMadd.runBytes(out, a, aOff, lda, zpA, w.quads(), m, w.n, w.k);
             } else {
                 QGemmMadd.run(out, a, aOff, lda, aUnsigned, zpA, w.bytes, 0, w.k, w.panels(), m, w.n, w.k);
             }

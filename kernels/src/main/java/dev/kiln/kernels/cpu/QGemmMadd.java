@@ -91,7 +91,9 @@ final class QGemmMadd {
      * (measurements, tests).
      */
     static final boolean BYTES = Boolean.parseBoolean(System.getProperty("kiln.int8.madd.bytes", "true"));
-    /** Built kernels: {@code [kind][rows - 1][nv (or nr) - 1]}, kind 0 {@link MaddGemmCode#gemm}, 1 dot, 2 bytes. */
+    /** Kinds of built kernel: {@link MaddGemmCode#gemm}, {@link MaddGemmCode#dot}, {@link MaddGemmCode#gemmBytes}. */
+    private static final int GEMM = 0, DOT = 1, GEMM_BYTES = 2;
+    /** Built kernels: {@code [kind][rows - 1][nv (or nr) - 1]}. */
     private static final MethodHandle[][][] KERNELS = new MethodHandle[3][Math.max(MR, DOT_MR)][Math.max(MaddGemmCode.MAX_NV, MaddGemmCode.MAX_DOT_NR)];
 
     static {
@@ -180,8 +182,8 @@ final class QGemmMadd {
             synchronized (KERNELS) {
                 h = KERNELS[kind][rows - 1][nv - 1];
                 if (h == null) {
-                    byte[] code = kind == 1 ? MaddGemmCode.dot(rows, nv)
-                            : kind == 2 ? MaddGemmCode.gemmBytes(rows, nv) : MaddGemmCode.gemm(rows, nv);
+                    byte[] code = kind == DOT ? MaddGemmCode.dot(rows, nv)
+                            : kind == GEMM_BYTES ? MaddGemmCode.gemmBytes(rows, nv) : MaddGemmCode.gemm(rows, nv);
                     h = JitCode.function(code, SIGNATURE, Linker.Option.critical(true));
                     KERNELS[kind][rows - 1][nv - 1] = h;
                 }
@@ -208,7 +210,7 @@ final class QGemmMadd {
                     + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bi
                     + "/" + b.byteSize() + " c " + ci + "+" + ldc + "/" + c.byteSize());
         }
-        call(kernel(0, rows, nv), a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, steps, tiles);
+        call(kernel(GEMM, rows, nv), a, b, c, 2L * ai, 4L * bi, 4L * ci, 2L * lda, 4L * ldc, steps, tiles);
     }
 
     /**
@@ -228,7 +230,7 @@ final class QGemmMadd {
                     + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bi
                     + "/" + b.byteSize() + " c " + ci + "+" + ldc + "/" + c.byteSize());
         }
-        call(kernel(2, rows, nv), a, b, c, ai, 4L * bi, 4L * ci, lda, 4L * ldc, steps, tiles);
+        call(kernel(GEMM_BYTES, rows, nv), a, b, c, ai, 4L * bi, 4L * ci, lda, 4L * ldc, steps, tiles);
     }
 
     /**
@@ -247,7 +249,7 @@ final class QGemmMadd {
                     + " tiles=" + tiles + " steps=" + steps + " a " + ai + "+" + lda + "/" + a.byteSize() + " b " + bo
                     + "+" + ldb + "/" + b.byteSize() + " c " + ci + "/" + c.byteSize());
         }
-        call(kernel(1, rows, nr), a, b, c, 2L * ai, bo, 4L * ci, 2L * lda, ldb, steps, tiles);
+        call(kernel(DOT, rows, nr), a, b, c, 2L * ai, bo, 4L * ci, 2L * lda, ldb, steps, tiles);
     }
 
     /** The downcall itself, arguments already checked (byte offsets and strides). */
@@ -443,14 +445,16 @@ final class QGemmMadd {
         return (tail & 0x80) == 0 && !any.lt((byte) 0).anyTrue();
     }
 
+    /** The byte kernel's weights: B's panels as k-quads ({@link #packQuads}) and its column sums. */
+    record Quads(int[] panels, int[] colSums) {
+    }
+
     /**
      * {@link #run} on the byte kernel for A whose values all lie in {@code [0, 127]} ({@link
-     * #sevenBit}) against prepacked weights: {@code quads} as {@link #packQuads} lays them out,
-     * {@code colSums} B's column sums. {@code acc = sum A B - zpA * colSum(B)}, exactly as the
-     * 16-bit kernel's {@code sum (A - zpA) B} (int32, wrapping alike).
+     * #sevenBit}) against prepacked weights ({@link #packQuads}). {@code acc = sum A B - zpA *
+     * colSum(B)}, exactly as the 16-bit kernel's {@code sum (A - zpA) B} (int32, wrapping alike).
      */
-    static void runBytes(QGemmEpilogue out, byte[] a, int aOff, int lda, int zpA, int[] quads, int[] colSums,
-                         int m, int n, int k) {
+    static void runBytes(QGemmEpilogue out, byte[] a, int aOff, int lda, int zpA, Quads quads, int m, int n, int k) {
         int kq = (k + 3) / 4;
         int ldq = quadStride(kq);
         byte[] ap = QGemmBuffers.get().quadsA(m * ldq);
@@ -459,7 +463,7 @@ final class QGemmMadd {
             java.util.Arrays.fill(ap, r * ldq + k, (r + 1) * ldq, (byte) 0);
         }
         QGemm.overBlocks(m, n, k, MC, NB, (i0, i1, j0, j1) ->
-                blockBytes(out, ap, ldq, quads, colSums, zpA, i0, i1, j0, j1, k));
+                blockBytes(out, ap, ldq, quads, zpA, i0, i1, j0, j1, k));
     }
 
     /** Bytes between rows of A's quads: whole 32-byte vectors, plus one where rows would lie a multiple of 1 KB apart. */
@@ -469,7 +473,7 @@ final class QGemmMadd {
     }
 
     /** Output rows {@code [i0, i1)} and columns {@code [j0, j1)} on the byte kernel, on the calling thread. */
-    private static void blockBytes(QGemmEpilogue out, byte[] ap, int ldq, int[] quads, int[] colSums, int zpA,
+    private static void blockBytes(QGemmEpilogue out, byte[] ap, int ldq, Quads quads, int zpA,
                                    int i0, int i1, int j0, int j1, int k) {
         QGemmBuffers buf = QGemmBuffers.get();
         int kq = (k + 3) / 4;
@@ -477,7 +481,8 @@ final class QGemmMadd {
         int[] rb = buf.rowTile(MC * NB);
         int[] colTerm = buf.colTerm(NB);
         MemorySegment aSeg = buf.aSegments.of(ap);
-        MemorySegment pSeg = buf.bSegments.of(quads);
+        MemorySegment pSeg = buf.bSegments.of(quads.panels());
+        int[] colSums = quads.colSums();
         MemorySegment cSeg = buf.cSegments.of(rb);
         for (int jb = j0; jb < j1; jb += NB) {
             int cols = Math.min(NB, j1 - jb);
@@ -491,12 +496,12 @@ final class QGemmMadd {
 
     /**
      * All of B ({@code n} columns of k bytes, column {@code j} at {@code b[bOff + j*ldb]}) as the
-     * byte kernel's panels: panel {@code p} (columns {@code 16p ..}) at int {@code p * kq8 * NR},
+     * byte kernel's weights: its column sums, and its panels: panel {@code p} (columns {@code 16p ..}) at int {@code p * kq8 * NR},
      * {@code kq8} the k-quads rounded up to 8, {@code dst[p*kq8*NR + q*width + j]} the
      * little-endian int of the column's bytes {@code 4q .. 4q+3} (zero past k and past the last
      * column), {@code width} the panel's columns rounded up to 8, as the kernel steps through it.
      */
-    static int[] packQuads(byte[] b, int bOff, int ldb, int n, int k) {
+    static Quads packQuads(byte[] b, int bOff, int ldb, int n, int k) {
         int kq = (k + 3) / 4;
         int kq8 = (kq + 7) / 8 * 8;
         int panels = (n + NR - 1) / NR;
@@ -510,22 +515,13 @@ final class QGemmMadd {
             for (int j = 0; j < w; j++) {
                 MemorySegment.copy(MemorySegment.ofArray(b), bOff + (long) (p * NR + j) * ldb, tSeg, 4L * j * kq8, k);
             }
-            int width = (w + 7) / 8 * 8;
-            if (TransposeJit.CAN8) {
-                TransposeJit.transpose8(true, dSeg, kq8 * NR * p, width, tSeg, 0, kq8, width / 8, kq8 / 8);
-            } else {
-                for (int j = 0; j < width; j++) {
-                    for (int q = 0; q < kq8; q++) {
-                        dst[kq8 * NR * p + q * width + j] = tmp[j * kq8 + q];
-                    }
-                }
-            }
+            transposePanel(dst, dSeg, kq8 * NR * p, (w + 7) / 8 * 8, tmp, tSeg, kq8);
         }
-        return dst;
+        return new Quads(dst, columnSums(b, bOff, ldb, n, k));
     }
 
     /** B's column sums: {@code sum_p b[bOff + j*ldb + p]} for {@code j < n}. */
-    static int[] columnSums(byte[] b, int bOff, int ldb, int n, int k) {
+    private static int[] columnSums(byte[] b, int bOff, int ldb, int n, int k) {
         int[] sums = new int[n];
         for (int j = 0; j < n; j++) {
             int s = 0;
@@ -614,6 +610,16 @@ final class QGemmMadd {
             }
             java.util.Arrays.fill(tmp, t + kp, t + kq, 0);
         }
+        transposePanel(dst, dstSeg, dOff, width, tmp, tmpSeg, kq);
+    }
+
+    /**
+     * {@code dst[dOff + q*width + j] = tmp[j*kq + q]} for {@code j < width}, {@code q < kq} (both
+     * multiples of 8): a panel's columns, laid along k in {@code tmp}, turned k-step by k-step,
+     * through the 8 x 8 transpose code (its blocks along the rows; plain Java where it cannot run).
+     */
+    private static void transposePanel(int[] dst, MemorySegment dstSeg, int dOff, int width, int[] tmp,
+                                       MemorySegment tmpSeg, int kq) {
         if (TransposeJit.CAN8) {
             TransposeJit.transpose8(true, dstSeg, dOff, width, tmpSeg, 0, kq, width / 8, kq / 8);
             return;
