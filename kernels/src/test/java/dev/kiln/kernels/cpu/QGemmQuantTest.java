@@ -73,6 +73,33 @@ class QGemmQuantTest {
     }
 
     @Test
+    void productsFarOutOfRangeSaturateInEveryLane() {
+        // the vector loop clamps the bits of product + 1.5 * 2^23: products near and past 2^22 and
+        // 1.5 * 2^23 (whose sums are small or negative floats), infinities, NaN and -0 in every lane
+        float[] special = {-1.3e7f, -12582913f, -12582912f, -12582911f, -2e7f, 2e7f, 4194304f, -4194304f, 4194303.5f,
+                -4194303.5f, 8388609f, -8388609f, 1e30f, -1e30f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                Float.NaN, -0f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, -Float.MIN_VALUE, 255.5f, -128.5f};
+        int n = 3 * L + 5;
+        for (int shift = 0; shift < special.length; shift++) {
+            float[] x = values(n, 300);
+            for (int i = 0; i < n; i += 2) {
+                x[i] = special[(i / 2 + shift) % special.length];
+            }
+            for (int zp : new int[] {0, 3, 127, 255, -128}) {
+                boolean unsigned = zp >= 0 && zp != 127;
+                for (float scale : new float[] {1f, 0.75f, 1e-3f}) {
+                    byte[] q = new byte[n];
+                    QGemm.quantizePerTensor(q, 0, unsigned, x, 0, n, scale, zp);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(formula(x[i], scale, zp, unsigned), q[i],
+                                "x " + x[i] + " scale " + scale + " zp " + zp + (unsigned ? " uint8" : " int8"));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void rowsUseTheirOwnScaleAndZeroPoint() {
         int rows = 5;
         int cols = 2 * L + 3;
@@ -129,10 +156,17 @@ class QGemmQuantTest {
             RefQGemm.QParams r = RefQGemm.dynamicQParams(TestArrays.toDouble(x), 0, n);
             assertEquals((float) r.scale(), p.scale(), "min at " + at);
             assertEquals(r.zeroPoint(), p.zeroPoint(), "min at " + at);
-            x[at] = Float.NaN;
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> QGemm.dynamicQParams(x, 0, n), "NaN at " + at);
-            assertTrue(e.getMessage().startsWith("dynamicQParams: expected finite values"), e.getMessage());
+            x[at] = -0f;
+            x[(at + 333) % n] = -1e-30f;
+            assertEquals(new QGemm.QParams((float) (2.0 / 255), 0), QGemm.dynamicQParams(x, 0, n),
+                    "-0 and tiny negatives at " + at);
+            for (float bad : new float[] {Float.NaN, -Float.NaN, Float.intBitsToFloat(0xffc00001), Float.POSITIVE_INFINITY,
+                    Float.NEGATIVE_INFINITY}) {
+                x[at] = bad;
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> QGemm.dynamicQParams(x, 0, n), bad + " at " + at);
+                assertTrue(e.getMessage().startsWith("dynamicQParams: expected finite values"), e.getMessage());
+            }
         }
     }
 
