@@ -128,6 +128,21 @@ class SparseTest {
         }
     }
 
+    /** Rows of x a multiple of 256 floats apart pack along the rows (see Sparse.packTransposed): all of y still right. */
+    @Test
+    void linearWithRowsOfXAMultipleOf256FloatsApart() {
+        SparseCsr w = SparseCsr.fromDense(weight(41, 250, 0.2), 0, 41, 250, 0f);
+        BlockSparse b = BlockSparse.fromDense(weight(41, 250, 0.3), 0, 41, 250, 4, 1, 0f);
+        for (int pad : new int[] {6, 262}) {
+            for (int batch : new int[] {L + 1, 64, 64 + 2 * L + 3}) {
+                for (boolean acc : new boolean[] {false, true}) {
+                    checkLinear(w, null, batch, acc, pad, 0);
+                    checkLinear(null, b, batch, acc, pad, 0);
+                }
+            }
+        }
+    }
+
     @Test
     void blockMatchesReferenceForEveryBlockShape() {
         int count = 0;
