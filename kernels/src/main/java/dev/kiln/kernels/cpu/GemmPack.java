@@ -264,9 +264,23 @@ final class GemmPack {
      * (The 8-row strips of A stay on the Vector API: through {@link TransposeJit#interleave8}
      * {@code sgemm} 2048^3 ran 2-4% slower.) Returns how many rows it did (a multiple of 8; 0
      * without 256-bit vectors).
+     *
+     * <p>The 8 x 8 code's blocks go along the rows where the source rows lie a multiple of 256
+     * floats (1 KB) apart and the destination's do not, else down the columns. Down the columns,
+     * the 8 lines a block reads then fall in one or a few L1 sets, as do those of the blocks
+     * below it, and their second halves are gone when the next column block wants them. Zen 3,
+     * min of 5 x 200 calls, down the columns / along the rows: a Linear layer's x 64 x 1024 into
+     * the sparse kernel's 64-lane panel 51 / 11.4 us (rows 4096 floats apart 53 / 12.5, 1536 24 /
+     * 9.9, 1280 14.2 / 10.4, 768 9.0 / 6.6, 512 8.5 / 4.3; but 1040 apart 7.8 / 9.9 and 784 5.0 /
+     * 6.7); an image of 64 channels at 32 x 32 to channels-last, a row at a time (Winograd's
+     * input) 50.5 / 16.5 us, 128 channels 104 / 36, at 16 x 16 3.7 / 3.0. Two column blocks or
+     * 16 x 16 tiles of four blocks per step down the columns read each line whole but measured
+     * 29-31 us on the 64 x 1024 pack. Where the destination rows lie a multiple of 1 KB apart,
+     * along the rows would leave half-written lines of them in one set instead (see
+     * {@code ConvDirect.transpose}).
      */
     static int transposeRows(float[] dst, int dOff, int dStride, float[] src, int sOff, int ld, int rows, int kc) {
-        return transposeRows(false, dst, dOff, dStride, src, sOff, ld, rows, kc);
+        return transposeRows(ld % 256 == 0 && dStride % 256 != 0, dst, dOff, dStride, src, sOff, ld, rows, kc);
     }
 
     /**

@@ -509,19 +509,11 @@ public final class Sparse {
      * 64x1024, min of 200 x 10 calls, measured against this (8-10 us) and dropped: 16 columns at a
      * time down all rows (each line of x used whole, each panel row written whole) 19-22 us; 16
      * rows at a time (whole 64-byte panel lines per pass) 13 us.
-     *
-     * <p>With AVX2 the register transposes go through {@link TransposeJit}'s 8 x 8 code, whose
-     * blocks go along the rows of x where its rows lie a multiple of 256 floats (1 KB) apart, else
-     * down the columns. Zen 3, 64 rows, min of 5 x 200 calls, us down the columns / along the rows:
-     * rows 1024 floats apart 51 / 11.4 (37.5 / 14.4 in another harness), 4096 53 / 12.5, 1536 24 /
-     * 9.9, 1280 14.2 / 10.4, 768 9.0 / 6.6, 512 8.5 / 4.3; rows 1040 apart 7.8 / 9.9, 784 5.0 / 6.7.
-     * (Down the columns the 8 lines a block reads from rows 4 KB apart share one L1 set, and
-     * their second halves are gone when the next column block wants them; transposing two column
-     * blocks, or 16 x 16 tiles, per step read them whole but measured 29-31 us at 1024, 19 along
-     * the rows.)
+     * (With AVX2, rows of x 1024 floats apart: 37-51 us before {@link GemmPack#transposeRows} chose
+     * the block order by the strides, 11-14 us after.)
      */
     private static void packTransposed(float[] panel, int pb, float[] x, int xOff, int ldx, int rows, int cols) {
-        int done = GemmPack.transposeRows(ldx % 256 == 0, panel, pb, PANEL, x, xOff, ldx, rows, cols);
+        int done = GemmPack.transposeRows(panel, pb, PANEL, x, xOff, ldx, rows, cols);
         for (int c0 = 0; c0 < cols; c0 += TRANSPOSE_COLS) {
             int cn = Math.min(TRANSPOSE_COLS, cols - c0);
             for (int t = done; t < rows; t++) {
