@@ -4,6 +4,7 @@ import static dev.kiln.kernels.cpu.GemmMicro.MR;
 import static dev.kiln.kernels.cpu.GemmMicro.NR;
 
 import dev.kiln.kernels.Parallel;
+import dev.kiln.kernels.Simd;
 
 /**
  * The blocked GEMM (BLIS loop order): for each {@code NC} column panel and {@code KC} slice of k,
@@ -142,15 +143,28 @@ final class GemmPacked {
 
     /**
      * Whether B is read in place instead of packed: untransposed (rows of {@code NR} floats are
-     * contiguous), a Linear layer's batch ({@code m} up to 4 row blocks: the packing is reused by
-     * few tiles) and rows not a multiple of 2 KB apart (they would share few L1 sets). Measured on
-     * Zen 5, 1 thread, packing plus tiles against tiles reading B in place (m x n x k): 64x768x300
-     * 156 -> 138 us, 16x784x300 64 -> 38, 64x784x1024 580 -> 491, 296x784x64 148 -> 143; but
-     * 512x784x300 1223 -> 1260 and, 4 KB apart, 64x1024x1024 800 -> 1070, 64x1024x300 229 -> 248.
+     * contiguous), a Linear layer's batch or less ({@code m} up to {@link #IN_PLACE_ROWS}: the
+     * packing is reused by few tiles) and rows not a multiple of 2 KB apart (they would share few
+     * L1 sets). Measured on Zen 5, 1 thread, packing plus tiles against tiles reading B in place
+     * (m x n x k): 64x768x300 156 -> 138 us, 16x784x300 64 -> 38, 64x784x1024 580 -> 491,
+     * 296x784x64 148 -> 143; but 512x784x300 1223 -> 1260 and, 4 KB apart, 64x1024x1024 800 ->
+     * 1070, 64x1024x300 229 -> 248.
      */
     static boolean readsBInPlace(boolean transB, int ldb, int m) {
-        return !transB && m <= 4 * MC && ldb % 512 != 0;
+        return !transB && m <= IN_PLACE_ROWS && ldb % 512 != 0;
     }
+
+    /**
+     * The most rows of C for which {@link #readsBInPlace} reads B in place (system property
+     * {@code kiln.gemm.inplace.rows}): 4 row blocks with 32 vector registers (Zen 5, above), 24
+     * with 16. On Zen 3 (16 registers, a 32 KB 8-way L1, B's strip rows one 64-byte line each)
+     * packing won from 32-48 rows on: 1 thread, GFLOP/s in place / packed, alternating JVMs:
+     * 256x256x256 74 / 89-91, 64x256x576 64-66 / 82, 64x768x300 57-75 / 84, 64x784x300 77-80 /
+     * 84, 64x300x784 58-72 / 80-81, 64x784x1024 72-75 / 85, 64x196x576 69-70 / 75-76, 48x784x300
+     * 78 / 78, 32x784x300 73 / 71, 32x1000x512 63 / 68-70; but 24x784x300 74-75 / 68-70,
+     * 16x784x300 61 / 54, 12x784x300 59 / 48-50.
+     */
+    static final int IN_PLACE_ROWS = Integer.getInteger("kiln.gemm.inplace.rows", Simd.REGISTERS >= 32 ? 4 * MC : 24);
 
     /**
      * Whether {@link #macro} goes along the rows of C for a product of

@@ -213,11 +213,12 @@ class GemmTest {
 
     @Test
     void bReadInPlaceHasTheBitsOfPackedB() {
-        assertTrue(GemmPacked.readsBInPlace(false, 784, 64));
-        assertFalse(GemmPacked.readsBInPlace(true, 784, 64));
-        assertFalse(GemmPacked.readsBInPlace(false, 1024, 64));
-        assertFalse(GemmPacked.readsBInPlace(false, 784, 4 * GemmPacked.MC + 1));
-        int[][] shapes = {{64, 3 * NR + 5, 300}, {MR + 3, NR, KC + 7}, {4 * GemmPacked.MC, 2 * NR + 1, 40}};
+        int most = GemmPacked.IN_PLACE_ROWS;
+        assertTrue(GemmPacked.readsBInPlace(false, 784, most));
+        assertFalse(GemmPacked.readsBInPlace(true, 784, most));
+        assertFalse(GemmPacked.readsBInPlace(false, 1024, most));
+        assertFalse(GemmPacked.readsBInPlace(false, 784, most + 1));
+        int[][] shapes = {{Math.min(64, most), 3 * NR + 5, 300}, {MR + 3, NR, KC + 7}, {most, 2 * NR + 1, 40}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             float[] a = TestArrays.randomFloats(rnd, m * k);
