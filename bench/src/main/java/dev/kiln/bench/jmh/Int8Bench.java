@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * weights: the fp32 GEMM it replaces, the int8 GEMM with its dequantizing and requantizing
  * epilogues (x already quantized; the weight as plain bytes, and prepacked by
  * {@link QGemm#packWeights}), and the whole dynamic Linear (choose x's parameters, quantize,
- * GEMM + dequantize; prepacked weight), at the MLP's and a 1024-wide layer's shapes.
+ * GEMM + dequantize; prepacked weight) and its two quantization steps alone, at the MLP's and a
+ * 1024-wide layer's shapes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -111,6 +112,19 @@ public class Int8Bench {
         QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, q.scale(), q.zeroPoint());
         QGemm.gemmDequant(y, 0, out, xq, 0, in, true, q.zeroPoint(), q.scale(), packed, scales, bias, batch);
         return y;
+    }
+
+    /** Choosing x's parameters alone: the min/max pass of {@link #dynamicLinear}. */
+    @Benchmark
+    public QGemm.QParams chooseParams() {
+        return QGemm.dynamicQParams(x, 0, batch * in, true);
+    }
+
+    /** Quantizing x alone (uint8, the parameters chosen once in the setup). */
+    @Benchmark
+    public byte[] quantize() {
+        QGemm.quantizePerTensor(xq, 0, true, x, 0, batch * in, qx.scale(), qx.zeroPoint());
+        return xq;
     }
 
     /** Dynamic quantization of x each call, then the GEMM with its dequantizing epilogue. */
