@@ -262,20 +262,15 @@ public final class Peak {
 
     private static synchronized MethodHandle vnniLoop() {
         if (vnniLoop == null) {
-            X86Asm a = new X86Asm();
-            for (int z = 0; z < 26; z++) {
-                a.vpxord(z, z, z);
-            }
-            X86Asm.Label top = new X86Asm.Label();
-            a.bind(top);
-            for (int z = 0; z < 24; z++) {
-                a.vpdpbusd(z, 24, 25);
-            }
-            a.dec(X86Asm.RDI);
-            a.jnz(top);
-            a.vzeroupper();
-            a.ret();
-            vnniLoop = JitCode.function(a.bytes(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+            vnniLoop = countedLoop(a -> {
+                for (int z = 0; z < 26; z++) {
+                    a.vpxord(z, z, z);
+                }
+            }, a -> {
+                for (int z = 0; z < 24; z++) {
+                    a.vpdpbusd(z, 24, 25);
+                }
+            });
         }
         return vnniLoop;
     }
@@ -306,16 +301,26 @@ public final class Peak {
      * zeroed first.
      */
     private static MethodHandle tenChains(java.util.function.ObjIntConsumer<X86Asm> step) {
+        return countedLoop(a -> {
+            for (int y = 0; y < 16; y++) {
+                a.vpxorY(y, y, y);
+            }
+        }, a -> {
+            for (int y = 0; y < 10; y++) {
+                step.accept(a, y);
+                a.vpadddY(y, y, 14 + (y & 1));
+            }
+        });
+    }
+
+    /** A function {@code f(iterations)}: {@code setup}, then {@code body} that many times (counted in {@code rdi}). */
+    private static MethodHandle countedLoop(java.util.function.Consumer<X86Asm> setup,
+                                            java.util.function.Consumer<X86Asm> body) {
         X86Asm a = new X86Asm();
-        for (int y = 0; y < 16; y++) {
-            a.vpxorY(y, y, y);
-        }
+        setup.accept(a);
         X86Asm.Label top = new X86Asm.Label();
         a.bind(top);
-        for (int y = 0; y < 10; y++) {
-            step.accept(a, y);
-            a.vpadddY(y, y, 14 + (y & 1));
-        }
+        body.accept(a);
         a.dec(X86Asm.RDI);
         a.jnz(top);
         a.vzeroupper();

@@ -18,7 +18,7 @@ final class QGemmQuant {
     /** {@code 1.5 * 2^23}: adding and subtracting it rounds a float of magnitude < 2^22 half to even. */
     private static final float MAGIC = 12582912f;
     private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
-    private static final VectorSpecies<Integer> I = VECTOR ? F.withLanes(int.class) : null;
+    private static final VectorSpecies<Integer> I = Simd.I;
     /** PyTorch's smallest scale (fp16's smallest normal). */
     private static final float SMALL_SCALE = 6.1e-5f;
 
